@@ -1,0 +1,12 @@
+//! press_selfhosted._native: a thin PyO3 layer over the core. Plain data in, typed results or
+//! exceptions from `press_selfhosted.exceptions` out; the GIL is released while the core works.
+
+mod errors;
+mod pki;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    pki::register(module)
+}
