@@ -216,7 +216,7 @@ impl CertificateInfo {
             "<CertificateInfo {} issued by {:?}, expires {}>",
             self.0.names.join(", "),
             self.0.issuer,
-            self.0.not_after
+            self.0.not_after.date()
         )
     }
 }

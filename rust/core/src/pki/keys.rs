@@ -5,7 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use pkcs8::der::Decode;
+use pkcs8::der::{Decode, Encode};
 use pkcs8::{EncryptedPrivateKeyInfo, PrivateKeyInfo};
 use rcgen::{KeyPair, SignatureAlgorithm};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -91,17 +91,20 @@ impl PrivateKey {
 
     /// PKCS#8 PEM; encrypted when a passphrase is given.
     pub fn to_pem(&self, passphrase: Option<&str>) -> Result<String, Error> {
-        let der = self.0.serialized_der();
+        let mut info = PrivateKeyInfo::from_der(self.0.serialized_der())
+            .map_err(|e| Error::Certificate(format!("key serialisation: {e}")))?;
+        // ring writes Ed25519 keys as PKCS#8 v2 (with the public key), which OpenSSL 3.0
+        // cannot read; v1, without the optional public key, every consumer reads.
+        info.public_key = None;
         let Some(passphrase) = passphrase else {
-            return Ok(pem_encode(PLAIN_TAG, der));
+            let der = info.to_der().map_err(|e| Error::Certificate(format!("key serialisation: {e}")))?;
+            return Ok(pem_encode(PLAIN_TAG, &der));
         };
         let passphrase = check_passphrase(passphrase)?;
         let salt: [u8; 16] = random_bytes();
         let iv: [u8; 16] = random_bytes();
         let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
             .map_err(|e| Error::Certificate(format!("key encryption parameters: {e}")))?;
-        let info = PrivateKeyInfo::from_der(der)
-            .map_err(|e| Error::Certificate(format!("key serialisation: {e}")))?;
         let encrypted = info
             .encrypt_with_params(params, passphrase)
             .map_err(|e| Error::Certificate(format!("key encryption failed: {e}")))?;

@@ -1,0 +1,20 @@
+# The two first commands: `make demo` (the platform's main job) and `make test`.
+# Python runs isolated (-I) so it imports the installed wheel, not the source tree.
+PY := .venv/bin/python
+
+.PHONY: demo test bench wheel
+
+demo:
+	@bash tools/setup.sh
+	@$(PY) -I -m press_selfhosted.demo $(ARGS)
+
+test:
+	@bash tools/test.sh
+
+bench:
+	@bash tools/setup.sh
+	@$(PY) -I benches/pki.py $(ARGS)
+
+wheel:
+	@bash tools/setup.sh
+	@ls dist/*.whl

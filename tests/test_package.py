@@ -1,0 +1,106 @@
+"""The package as bench and pip see it: the built wheel, the Frappe app files, the typed
+surface of the native module, and `make demo`."""
+
+import ast
+import inspect
+import subprocess
+import sys
+import tomllib
+import zipfile
+
+import press_selfhosted
+from conftest import ROOT
+from press_selfhosted import _native, exceptions
+
+
+def _wheel() -> zipfile.ZipFile:
+	wheels = sorted((ROOT / "dist").glob("*.whl"))
+	assert len(wheels) == 1, wheels
+	return zipfile.ZipFile(wheels[0])
+
+
+def test_the_wheel_is_abi3_for_python_310_and_carries_the_frappe_app():
+	wheel = _wheel()
+	assert "-cp310-abi3-" in wheel.filename
+	names = set(wheel.namelist())
+	for required in (
+		"press_selfhosted/__init__.py",
+		"press_selfhosted/hooks.py",
+		"press_selfhosted/modules.txt",
+		"press_selfhosted/patches.txt",
+		"press_selfhosted/public/.gitkeep",
+		"press_selfhosted/_native.pyi",
+		"press_selfhosted/py.typed",
+		"press_selfhosted/exceptions.py",
+		"press_selfhosted/_native.abi3.so",
+	):
+		assert required in names, required
+
+
+def test_the_installed_package_is_the_wheel_not_the_source_tree():
+	assert "site-packages" in press_selfhosted.__file__, press_selfhosted.__file__
+
+
+def test_app_metadata_agrees():
+	project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+	assert project["project"]["version"] == press_selfhosted.__version__
+	cargo = tomllib.loads((ROOT / "Cargo.toml").read_text())
+	assert cargo["workspace"]["package"]["version"] == press_selfhosted.__version__
+	assert project["tool"]["bench"]["frappe-dependencies"]["frappe"] == ">=15.0.0,<17.0.0"
+	assert project["tool"]["maturin"]["module-name"] == "press_selfhosted._native"
+	hooks = ast.parse((ROOT / "press_selfhosted" / "hooks.py").read_text())
+	values = {t.id: ast.literal_eval(n.value) for n in hooks.body if isinstance(n, ast.Assign) for t in n.targets}
+	assert values["app_name"] == "press_selfhosted"
+	assert values["required_apps"] == ["press"]
+	assert (ROOT / "press_selfhosted" / "modules.txt").read_text().strip() == "Press Selfhosted"
+	assert (ROOT / "press_selfhosted" / "press_selfhosted" / "__init__.py").exists()
+
+
+def _stub() -> ast.Module:
+	return ast.parse((ROOT / "press_selfhosted" / "_native.pyi").read_text())
+
+
+def test_the_stub_declares_exactly_what_the_module_exports():
+	stub = _stub()
+	declared = {n.name for n in stub.body if isinstance(n, ast.ClassDef | ast.FunctionDef)}
+	declared |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+	exported = {name for name in dir(_native) if not name.startswith("_")}
+	assert declared == exported
+	for cls in (n for n in stub.body if isinstance(n, ast.ClassDef)):
+		members = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+		runtime = {name for name in dir(getattr(_native, cls.name)) if not name.startswith("_")}
+		assert members == runtime, cls.name
+
+
+def test_the_stub_signatures_match_the_runtime_ones():
+	for fn in (n for n in _stub().body if isinstance(n, ast.FunctionDef)):
+		stub_params = [a.arg for a in fn.args.args + fn.args.kwonlyargs]
+		runtime_params = list(inspect.signature(getattr(_native, fn.name)).parameters)
+		assert stub_params == runtime_params, fn.name
+
+
+def test_native_errors_are_raised_as_the_python_classes():
+	try:
+		_native.inspect_certificate("not a certificate")
+	except exceptions.CertificateError as e:
+		assert type(e) is exceptions.CertificateError and "no PEM certificate" in str(e)
+	else:
+		raise AssertionError("no error raised")
+	assert issubclass(exceptions.InternalError, exceptions.SelfHostedError)
+
+
+def test_make_demo_proves_the_handshakes():
+	demo = subprocess.run(
+		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "tenants.test"],
+		capture_output=True, text=True, timeout=120,
+	)
+	assert demo.returncode == 0, demo.stdout + demo.stderr
+	assert "PROOF OK" in demo.stdout
+	rows = [line.split()[:4] for line in demo.stdout.splitlines()]
+	for row in (
+		["a.tenants.test", "wildcard", "accept", "accepted"],
+		["b.tenants.test", "wildcard", "accept", "accepted"],
+		["evil.test", "wildcard", "refuse", "refused"],
+		["a.tenants.test", "expired", "refuse", "refused"],
+	):
+		assert row in rows, demo.stdout

@@ -1,0 +1,212 @@
+"""Starts named services on loopback in a state directory, waits until each is ready,
+records their PIDs, and stops exactly those.
+
+	python tools/services.py start --state DIR NAME...  # start in order; all or nothing
+	python tools/services.py env --state DIR            # `export VAR=value` lines for the tests
+	python tools/services.py stop --state DIR           # stop what `start` recorded
+
+A service is a `Recipe` in `RECIPES`. Each runs in its own session (so it and its children
+stop together), logs to `<state>/<name>/<name>.log`, and is identified by PID *and* start
+time, so a PID the kernel has since reused is never signalled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Ports = dict[str, int]
+
+
+@dataclass(frozen=True)
+class Recipe:
+	name: str
+	# workdir, ports -> argv; may write its configuration into workdir first.
+	command: Callable[[Path, Ports], list[str]]
+	ready: Callable[[Path, Ports], bool]
+	# Variables the tests read to find the service.
+	env: Callable[[Path, Ports], dict[str, str]]
+	# Names of the loopback ports to allocate for it.
+	ports: tuple[str, ...] = ()
+	ready_timeout: float = 60.0
+	extra_env: dict[str, str] = field(default_factory=dict)
+
+
+# The real services `make test` can start; each issue that needs one adds its recipe here.
+RECIPES: dict[str, Recipe] = {}
+
+
+class ServiceFailed(RuntimeError):
+	pass
+
+
+def tcp_ready(port: int, host: str = "127.0.0.1") -> bool:
+	try:
+		with socket.create_connection((host, port), timeout=0.5):
+			return True
+	except OSError:
+		return False
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+def _start_time(pid: int) -> int | None:
+	"""The process's start time in clock ticks since boot (field 22 of /proc/PID/stat)."""
+	try:
+		stat = Path(f"/proc/{pid}/stat").read_text()
+	except OSError:
+		return None
+	# The command name (field 2) may contain spaces; the fields after it do not.
+	fields = stat.rsplit(")", 1)[1].split()
+	return None if fields[0] == "Z" else int(fields[19])
+
+
+class Launcher:
+	def __init__(self, state_dir: Path, recipes: dict[str, Recipe] | None = None):
+		self.state_dir = Path(state_dir)
+		self.recipes = RECIPES if recipes is None else recipes
+		self.state_file = self.state_dir / "services.json"
+
+	def _records(self) -> list[dict]:
+		if not self.state_file.exists():
+			return []
+		return json.loads(self.state_file.read_text())
+
+	def _save(self, records: list[dict]) -> None:
+		self.state_dir.mkdir(parents=True, exist_ok=True)
+		tmp = self.state_file.with_suffix(".tmp")
+		tmp.write_text(json.dumps(records, indent=1))
+		tmp.replace(self.state_file)
+
+	def start(self, names: Iterable[str]) -> None:
+		"""Starts each service and waits until it is ready. If one fails, everything this
+		call started is stopped again and ServiceFailed says why (with the log's tail)."""
+		names = list(names)
+		unknown = [n for n in names if n not in self.recipes]
+		if unknown:
+			raise ServiceFailed(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(self.recipes) or 'none'}")
+		before = len(self._records())
+		try:
+			for name in names:
+				self._start_one(self.recipes[name])
+		except BaseException:
+			self.stop(keep_first=before)
+			raise
+
+	def _start_one(self, recipe: Recipe) -> None:
+		workdir = self.state_dir / recipe.name
+		workdir.mkdir(parents=True, exist_ok=True)
+		ports = {port: free_port() for port in recipe.ports}
+		argv = recipe.command(workdir, ports)
+		log_path = workdir / f"{recipe.name}.log"
+		with open(log_path, "ab") as log:
+			proc = subprocess.Popen(
+				argv,
+				cwd=workdir,
+				stdin=subprocess.DEVNULL,
+				stdout=log,
+				stderr=subprocess.STDOUT,
+				start_new_session=True,
+				env={**os.environ, **recipe.extra_env},
+			)
+		record = {
+			"name": recipe.name,
+			"pid": proc.pid,
+			"start_time": _start_time(proc.pid),
+			"log": str(log_path),
+			"env": recipe.env(workdir, ports),
+		}
+		self._save([*self._records(), record])
+		deadline = time.monotonic() + recipe.ready_timeout
+		while not recipe.ready(workdir, ports):
+			code = proc.poll()
+			if code is not None or time.monotonic() > deadline:
+				why = f"exited with code {code}" if code is not None else f"not ready after {recipe.ready_timeout:.0f} s"
+				raise ServiceFailed(f"{recipe.name} {why}; last log lines:\n{_tail(log_path)}")
+			time.sleep(0.1)
+		print(f"services: {recipe.name} ready (pid {proc.pid})", file=sys.stderr)
+
+	def env(self) -> dict[str, str]:
+		merged: dict[str, str] = {}
+		for record in self._records():
+			merged.update(record["env"])
+		return merged
+
+	def stop(self, keep_first: int = 0, grace: float = 15.0) -> list[str]:
+		"""Stops the recorded services after the first `keep_first`, newest first; returns
+		the names of those that were still running."""
+		records = self._records()
+		stopped = []
+		for record in reversed(records[keep_first:]):
+			if _stop_process(record["pid"], record["start_time"], grace):
+				stopped.append(record["name"])
+		if keep_first:
+			self._save(records[:keep_first])
+		else:
+			self.state_file.unlink(missing_ok=True)
+		return stopped
+
+
+def _stop_process(pid: int, start_time: int | None, grace: float) -> bool:
+	"""SIGTERM to the process's session, SIGKILL after `grace` seconds. Signals nothing when
+	the PID is gone or now belongs to another process."""
+	if start_time is None or _start_time(pid) != start_time:
+		return False
+	for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+		try:
+			os.killpg(pid, sig)
+		except ProcessLookupError:
+			return True
+		deadline = time.monotonic() + wait
+		while time.monotonic() < deadline:
+			if _start_time(pid) != start_time:
+				return True
+			time.sleep(0.05)
+	return True
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+	try:
+		return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+	except OSError:
+		return "(no log)"
+
+
+def main(argv: list[str] | None = None) -> int:
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("action", choices=["start", "env", "stop"])
+	parser.add_argument("--state", required=True, type=Path)
+	parser.add_argument("names", nargs="*")
+	args = parser.parse_intermixed_args(argv)
+	launcher = Launcher(args.state)
+	if args.action == "start":
+		try:
+			launcher.start(args.names)
+		except ServiceFailed as e:
+			print(f"services: {e}", file=sys.stderr)
+			return 1
+	elif args.action == "env":
+		for key, value in launcher.env().items():
+			print(f"export {key}={shlex.quote(value)}")
+	else:
+		for name in launcher.stop():
+			print(f"services: stopped {name}", file=sys.stderr)
+	return 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the tests, the demo and the benchmarks need on a fresh Debian machine (as root),
+# then builds the release wheel and installs it into the project's virtualenv.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+
+# command -> Debian package; apt runs only when something is missing.
+declare -A APT=([openssl]=openssl [cc]=gcc [pkg-config]=pkg-config)
+missing=()
+for cmd in "${!APT[@]}"; do
+	command -v "$cmd" >/dev/null || missing+=("${APT[$cmd]}")
+done
+if ((${#missing[@]})); then
+	echo "setup: installing ${missing[*]} (apt)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found: install a Rust toolchain (>= 1.88)" >&2; exit 1; }
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+	|| { echo "setup: python3 >= 3.10 is required" >&2; exit 1; }
+
+if [ ! -x "$PY" ]; then
+	python3 -m venv "$VENV"
+fi
+stamp="$VENV/.requirements.sha256"
+want=$(sha256sum "$ROOT/requirements-dev.txt" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+	echo "setup: installing Python tools into .venv"
+	"$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
+	echo "$want" >"$stamp"
+fi
+
+echo "setup: building the release wheel (cargo target: $CARGO_TARGET_DIR)"
+rm -rf "$ROOT/dist"
+(cd "$ROOT" && "$VENV/bin/maturin" build --release --quiet -o dist)
+"$PY" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$ROOT"/dist/*.whl
