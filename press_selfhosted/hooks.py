@@ -5,4 +5,6 @@ app_description = "Run Frappe Press on your own machines: local container engine
 app_email = "maintainers@press-selfhosted.invalid"
 app_license = "agpl-3.0"
 
-required_apps = ["press"]
+# "org/app" form: on Frappe v15 a bare name makes install-app look the app up on GitHub,
+# even when it is installed (frappe/installer.py parse_app_name).
+required_apps = ["frappe/press"]

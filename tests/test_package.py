@@ -51,7 +51,7 @@ def test_app_metadata_agrees():
 	hooks = ast.parse((ROOT / "press_selfhosted" / "hooks.py").read_text())
 	values = {t.id: ast.literal_eval(n.value) for n in hooks.body if isinstance(n, ast.Assign) for t in n.targets}
 	assert values["app_name"] == "press_selfhosted"
-	assert values["required_apps"] == ["press"]
+	assert values["required_apps"] == ["frappe/press"]
 	assert (ROOT / "press_selfhosted" / "modules.txt").read_text().strip() == "Press Selfhosted"
 	assert (ROOT / "press_selfhosted" / "press_selfhosted" / "__init__.py").exists()
 
