@@ -40,10 +40,82 @@ class Recipe:
 	ports: tuple[str, ...] = ()
 	ready_timeout: float = 60.0
 	extra_env: dict[str, str] = field(default_factory=dict)
+	# Runs before the service is signalled, e.g. to remove containers that outlive an engine.
+	cleanup: Callable[[Path], None] | None = None
 
 
-# The real services `make test` can start; each issue that needs one adds its recipe here.
-RECIPES: dict[str, Recipe] = {}
+def unix_http(socket_path: Path, method: str, path: str) -> tuple[int, bytes]:
+	"""A minimal HTTP/1.0 request over a Unix socket (the engines' API)."""
+	with socket.socket(socket.AF_UNIX) as s:
+		s.settimeout(30)
+		s.connect(str(socket_path))
+		s.sendall(f"{method} {path} HTTP/1.0\r\nHost: engine\r\n\r\n".encode())
+		chunks = []
+		while chunk := s.recv(65536):
+			chunks.append(chunk)
+	head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+	return int(head.split()[1]), body
+
+
+def _engine_ready(sock: Path) -> bool:
+	try:
+		return unix_http(sock, "GET", "/_ping") == (200, b"OK")
+	except OSError:
+		return False
+
+
+def _remove_all_containers(sock: Path) -> None:
+	status, body = unix_http(sock, "GET", "/containers/json?all=1")
+	if status == 200:
+		for container in json.loads(body):
+			unix_http(sock, "DELETE", f"/containers/{container['Id']}?force=1&v=1")
+
+
+PODMAN_CONF = """[containers]
+default_ulimits = []
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+"""
+
+
+def _podman_command(workdir: Path, ports: Ports) -> list[str]:
+	(workdir / "containers.conf").write_text(PODMAN_CONF)
+	return [
+		"podman", "--root", str(workdir / "storage"), "--runroot", str(workdir / "run"),
+		"--network-config-dir", str(workdir / "networks"), "--tmpdir", str(workdir / "tmp"),
+		"system", "service", "--time=0", f"unix://{workdir / 'podman.sock'}",
+	]
+
+
+def _dockerd_command(workdir: Path, ports: Ports) -> list[str]:
+	# iptables stays off: Podman's netavark shares the machine's firewall tables.
+	return [
+		"dockerd", "--data-root", str(workdir / "data"), "--exec-root", str(workdir / "exec"),
+		"--pidfile", str(workdir / "docker.pid"), "-H", f"unix://{workdir / 'docker.sock'}",
+		"--exec-opt", "native.cgroupdriver=cgroupfs", "--iptables=false", "--ip6tables=false",
+	]
+
+
+# The real services `make test` can start.
+RECIPES: dict[str, Recipe] = {
+	"podman": Recipe(
+		name="podman",
+		command=_podman_command,
+		ready=lambda workdir, ports: _engine_ready(workdir / "podman.sock"),
+		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_PODMAN": f"unix://{workdir / 'podman.sock'}"},
+		extra_env={"CONTAINERS_CONF": "{workdir}/containers.conf"},
+		cleanup=lambda workdir: _remove_all_containers(workdir / "podman.sock"),
+	),
+	"docker": Recipe(
+		name="docker",
+		command=_dockerd_command,
+		ready=lambda workdir, ports: _engine_ready(workdir / "docker.sock"),
+		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_DOCKER": f"unix://{workdir / 'docker.sock'}"},
+		cleanup=lambda workdir: _remove_all_containers(workdir / "docker.sock"),
+	),
+}
 
 
 class ServiceFailed(RuntimeError):
@@ -121,10 +193,11 @@ class Launcher:
 				stdout=log,
 				stderr=subprocess.STDOUT,
 				start_new_session=True,
-				env={**os.environ, **recipe.extra_env},
+				env={**os.environ, **{k: v.format(workdir=workdir) for k, v in recipe.extra_env.items()}},
 			)
 		record = {
 			"name": recipe.name,
+			"workdir": str(workdir),
 			"pid": proc.pid,
 			"start_time": _start_time(proc.pid),
 			"log": str(log_path),
@@ -152,8 +225,16 @@ class Launcher:
 		records = self._records()
 		stopped = []
 		for record in reversed(records[keep_first:]):
+			recipe = self.recipes.get(record["name"])
+			if recipe and recipe.cleanup and _start_time(record["pid"]) == record["start_time"]:
+				try:
+					recipe.cleanup(Path(record["workdir"]))
+				except OSError as e:
+					print(f"services: cleanup of {record['name']} failed: {e}", file=sys.stderr)
 			if _stop_process(record["pid"], record["start_time"], grace):
 				stopped.append(record["name"])
+			if "workdir" in record:
+				_sweep(Path(record["workdir"]))
 		if keep_first:
 			self._save(records[:keep_first])
 		else:
@@ -177,6 +258,25 @@ def _stop_process(pid: int, start_time: int | None, grace: float) -> bool:
 				return True
 			time.sleep(0.05)
 	return True
+
+
+def _sweep(workdir: Path) -> None:
+	"""Ends what a service left behind in its own fresh workdir: processes that detached from
+	it (Podman's conmon, Docker's shims), found by the workdir in their command line, and
+	mounts below it (container storage)."""
+	marker = str(workdir).encode()
+	for proc in Path("/proc").iterdir():
+		if not proc.name.isdigit() or int(proc.name) == os.getpid():
+			continue
+		try:
+			if marker in (proc / "cmdline").read_bytes():
+				os.kill(int(proc.name), signal.SIGKILL)
+		except (OSError, ProcessLookupError):
+			continue
+	mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
+	below = [m for m in mounts if m == str(workdir) or m.startswith(f"{workdir}/")]
+	for mount in sorted(below, key=len, reverse=True):
+		subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
 
 
 def _tail(path: Path, lines: int = 20) -> str:

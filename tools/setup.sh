@@ -4,11 +4,11 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-# command -> Debian package; apt runs only when something is missing.
-declare -A APT=([openssl]=openssl [cc]=gcc [pkg-config]=pkg-config)
+# Debian packages; apt runs only when one is missing. The engines are for the engine tests.
+PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io)
 missing=()
-for cmd in "${!APT[@]}"; do
-	command -v "$cmd" >/dev/null || missing+=("${APT[$cmd]}")
+for pkg in "${PACKAGES[@]}"; do
+	[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
 	echo "setup: installing ${missing[*]} (apt)"

@@ -8,7 +8,7 @@ cd "$ROOT"
 bash tools/setup.sh || exit 1
 
 # Services from tools/services.py's RECIPES that the suites talk to.
-SERVICES=()
+SERVICES=(podman docker)
 state=$(mktemp -d "${TMPDIR:-/tmp}/press-selfhosted-test.XXXXXX")
 cleanup() { "$PY" tools/services.py stop --state "$state"; rm -rf "$state"; }
 trap cleanup EXIT
@@ -16,6 +16,8 @@ if ((${#SERVICES[@]})); then
 	"$PY" tools/services.py start --state "$state" "${SERVICES[@]}" || exit 1
 	eval "$("$PY" tools/services.py env --state "$state")"
 fi
+bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || exit 1
+export PRESS_SELFHOSTED_TEST_ROOTFS="$state/busybox-rootfs.tar"
 
 cargo test --workspace --color never 2>&1 | tee "$state/cargo.log"
 cargo_rc=${PIPESTATUS[0]}

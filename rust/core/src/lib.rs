@@ -4,4 +4,5 @@
 pub mod files;
 pub mod guard;
 pub mod names;
+pub mod engine;
 pub mod pki;
