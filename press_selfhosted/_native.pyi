@@ -6,7 +6,7 @@ CertificateError for everything else the CA refuses, InternalError for a bug in 
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -139,3 +139,154 @@ def self_signed_certificate(
 def decrypt_private_key(pem: str, passphrase: str) -> str:
 	"""The unencrypted PKCS#8 PEM of an encrypted key, for servers that cannot read
 	encrypted keys."""
+
+LineCallback = Callable[[Literal["stdout", "stderr"], str], object]
+
+def object_name(kind: str, slug: str) -> str:
+	"""`erp-saas-cloud-c16-<kind>-<slug>`, the name of every object the platform creates."""
+
+class Engine:
+	"""A Docker or Podman engine. Calls block the calling thread, not the GIL. Errors:
+	EngineUnreachable, ImageMissing, NameConflict, ContainerNotFound, PortsExhausted,
+	ExecFailed, EngineTimeout, EngineError (all EngineError), ValidationError for bad input."""
+
+	@staticmethod
+	def connect(endpoint: str | None = None, *, tls: tuple[str, str, str] | None = None) -> Engine:
+		"""`unix:///path.sock`, a socket path, or `tcp://host:port` with tls=(ca, certificate,
+		key) files; None finds one: DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock,
+		$XDG_RUNTIME_DIR/podman/podman.sock."""
+
+	@property
+	def kind(self) -> Literal["docker", "podman"]: ...
+	@property
+	def version(self) -> str: ...
+	@property
+	def api_version(self) -> str:
+		"""The API version negotiated with the engine."""
+
+	@property
+	def endpoint(self) -> str: ...
+	def import_rootfs(self, tarball: str | os.PathLike[str], reference: str) -> str:
+		"""Imports a rootfs tarball (streamed) as image `name:tag`; returns the image id."""
+
+	def pull(self, reference: str, *, username: str | None = None, password: str | None = None) -> str: ...
+	def image_id(self, reference: str) -> str: ...
+	def list_images(self) -> list[tuple[str, list[str], int]]:
+		"""`[(id, tags, size)]`"""
+
+	def remove_image(self, reference: str, *, force: bool = False) -> None: ...
+	def ensure_network(self, name: str, *, labels: dict[str, str] | None = None) -> str:
+		"""The id of network `name`, created (bridge, labelled) when missing."""
+
+	def connect_network(self, network: str, container: str, *, aliases: Sequence[str] | None = None) -> None: ...
+	def remove_network(self, name: str) -> None: ...
+	def run(
+		self,
+		name: str,
+		image: str,
+		argv: Sequence[str] | None = None,
+		*,
+		env: dict[str, str] | None = None,
+		labels: dict[str, str] | None = None,
+		mounts: Sequence[tuple[str, str, bool]] | None = None,
+		ports: dict[int, int] | None = None,
+		memory_bytes: int | None = None,
+		cpus: float | None = None,
+		restart: str = "no",
+		healthcheck: Sequence[str] | None = None,
+		healthcheck_interval: int | None = None,
+		user: str | None = None,
+		workdir: str | None = None,
+		init: bool = False,
+		network: str | None = None,
+		aliases: Sequence[str] | None = None,
+	) -> str:
+		"""Creates and starts a container; returns its id. `name` comes from object_name();
+		`labels` must include io.press-selfhosted.kind; `ports` maps container ports to
+		host ports on 127.0.0.1; `mounts` are (volume name or absolute host path, target,
+		read_only); `restart` is no, always, unless-stopped or on-failure:N."""
+
+	def start(self, container: str) -> None: ...
+	def stop(self, container: str, *, timeout: int = 10) -> None: ...
+	def restart(self, container: str, *, timeout: int = 10) -> None: ...
+	def remove(self, container: str, *, force: bool = False) -> None: ...
+	def inspect(self, container: str) -> ContainerState: ...
+	def list(self, labels: Sequence[str] | None = None) -> list[ContainerState]:
+		"""Containers carrying every label given ("key" or "key=value"), running or not."""
+
+	def allocate_ports(self, count: int = 1, *, start: int = 32300, end: int = 32500) -> list[int]:
+		"""Free host ports: published by no container of this engine, bound by nothing here."""
+
+	def exec(
+		self,
+		container: str,
+		argv: Sequence[str],
+		*,
+		env: dict[str, str] | None = None,
+		user: str | None = None,
+		workdir: str | None = None,
+		timeout: float | None = None,
+		on_line: LineCallback | None = None,
+		check: bool = False,
+	) -> ExecResult:
+		"""Runs argv (no shell) in the container; on_line(stream, line) sees each line as it
+		arrives. check=True raises ExecFailed on a non-zero exit; timeout kills the command
+		and raises EngineTimeout."""
+
+	def logs(
+		self,
+		container: str,
+		*,
+		tail: int | None = None,
+		since: int | None = None,
+		follow: bool = False,
+		on_line: LineCallback | None = None,
+	) -> list[tuple[Literal["stdout", "stderr"], str]]:
+		"""The last `tail` lines since `since` (Unix seconds). With follow, on_line gets each
+		new line until it returns False or the container stops (and nothing is returned)."""
+
+	def stats(self, container: str) -> dict[str, float]:
+		"""One sample: cpu_percent, memory_bytes, memory_limit_bytes, network_rx_bytes,
+		network_tx_bytes, block_read_bytes, block_write_bytes."""
+
+class ContainerState:
+	@property
+	def id(self) -> str: ...
+	@property
+	def name(self) -> str: ...
+	@property
+	def image(self) -> str: ...
+	@property
+	def status(self) -> str:
+		"""created, running, paused, restarting, exited, removing or dead."""
+
+	@property
+	def running(self) -> bool: ...
+	@property
+	def exit_code(self) -> int | None: ...
+	@property
+	def health(self) -> str | None: ...
+	@property
+	def restart_count(self) -> int: ...
+	@property
+	def started_at(self) -> str | None: ...
+	@property
+	def labels(self) -> dict[str, str]: ...
+	@property
+	def ports(self) -> dict[int, int | None]:
+		"""{container_port: host_port} as configured (kept while stopped)."""
+
+	@property
+	def networks(self) -> dict[str, str]:
+		"""{network: ip_address}"""
+
+	@property
+	def pid(self) -> int: ...
+
+class ExecResult:
+	@property
+	def exit_code(self) -> int: ...
+	@property
+	def stdout(self) -> str: ...
+	@property
+	def stderr(self) -> str: ...

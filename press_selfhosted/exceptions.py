@@ -19,3 +19,40 @@ class CertificateError(SelfHostedError):
 
 class InternalError(SelfHostedError):
 	"""A bug in the native core (a Rust panic), caught before it reached the worker."""
+
+
+class EngineError(SelfHostedError):
+	"""A container engine refused or failed a request; the message carries the engine's."""
+
+
+class EngineUnreachable(EngineError):
+	"""No engine answers at the endpoint (socket missing, connection refused, TLS refused)."""
+
+
+class ImageMissing(EngineError):
+	"""The engine does not have the image, and it could not be pulled."""
+
+
+class NameConflict(EngineError):
+	"""A container or network of that name already exists."""
+
+
+class ContainerNotFound(EngineError):
+	"""No container (or network, or exec) of that name or id."""
+
+
+class PortsExhausted(EngineError):
+	"""Every host port of the platform's range is in use."""
+
+
+class ExecFailed(EngineError):
+	"""A command run with check=True exited non-zero."""
+
+	def __init__(self, message: str, exit_code: int = -1, output: str = ""):
+		super().__init__(message)
+		self.exit_code = exit_code
+		self.output = output
+
+
+class EngineTimeout(EngineError):
+	"""An engine operation (such as an exec) ran past its timeout; it was stopped."""

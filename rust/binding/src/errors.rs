@@ -6,13 +6,23 @@ use std::panic::AssertUnwindSafe;
 
 use press_selfhosted_core::guard::{catch_panic, Panicked};
 use press_selfhosted_core::names::ValidationError;
-use press_selfhosted_core::pki;
+use press_selfhosted_core::{engine, pki};
 use pyo3::prelude::*;
 
 pub enum Failure {
     Invalid(ValidationError),
     Certificate(String),
+    Engine(engine::Error),
     Internal(Panicked),
+}
+
+impl From<engine::Error> for Failure {
+    fn from(e: engine::Error) -> Self {
+        match e {
+            engine::Error::Invalid(e) => Failure::Invalid(e),
+            other => Failure::Engine(other),
+        }
+    }
 }
 
 impl From<ValidationError> for Failure {
@@ -32,17 +42,38 @@ impl From<pki::Error> for Failure {
 
 impl From<Failure> for PyErr {
     fn from(failure: Failure) -> PyErr {
-        let (class, message) = match failure {
-            Failure::Invalid(e) => ("ValidationError", e.to_string()),
-            Failure::Certificate(message) => ("CertificateError", message),
-            Failure::Internal(e) => ("InternalError", e.to_string()),
-        };
         Python::attach(|py| {
-            match py.import("press_selfhosted.exceptions").and_then(|m| m.getattr(class)) {
-                Ok(class) => match class.call1((message,)) {
-                    Ok(instance) => PyErr::from_value(instance),
-                    Err(e) => e,
-                },
+            let (class, args) = match failure {
+                Failure::Invalid(e) => ("ValidationError", (e.to_string(),).into_pyobject(py)),
+                Failure::Certificate(message) => ("CertificateError", (message,).into_pyobject(py)),
+                Failure::Internal(e) => ("InternalError", (e.to_string(),).into_pyobject(py)),
+                Failure::Engine(e) => {
+                    let message = e.to_string();
+                    let class = match &e {
+                        engine::Error::Unreachable { .. } => "EngineUnreachable",
+                        engine::Error::ImageMissing(_) => "ImageMissing",
+                        engine::Error::NameConflict(_) => "NameConflict",
+                        engine::Error::NotFound(_) => "ContainerNotFound",
+                        engine::Error::PortsExhausted { .. } => "PortsExhausted",
+                        engine::Error::Timeout { .. } => "EngineTimeout",
+                        engine::Error::ExecFailed { .. } => "ExecFailed",
+                        engine::Error::Invalid(_) | engine::Error::Engine { .. } => "EngineError",
+                    };
+                    let args = match e {
+                        engine::Error::ExecFailed {
+                            exit_code, output, ..
+                        } => (message, exit_code, output).into_pyobject(py),
+                        _ => (message,).into_pyobject(py),
+                    };
+                    (class, args)
+                }
+            };
+            let exception = py
+                .import("press_selfhosted.exceptions")
+                .and_then(|m| m.getattr(class))
+                .and_then(|cls| cls.call1(args?));
+            match exception {
+                Ok(instance) => PyErr::from_value(instance),
                 Err(e) => e,
             }
         })

@@ -32,7 +32,9 @@ pub fn domain(name: &str, allow_wildcard: bool) -> Result<String, ValidationErro
         None => (false, trimmed),
     };
     if wildcard && !allow_wildcard {
-        return Err(ValidationError::new(format!("wildcard not allowed here: {name:?}")));
+        return Err(ValidationError::new(format!(
+            "wildcard not allowed here: {name:?}"
+        )));
     }
     if rest.contains('*') {
         return Err(ValidationError::new(format!(
@@ -42,14 +44,23 @@ pub fn domain(name: &str, allow_wildcard: bool) -> Result<String, ValidationErro
     // Lengths are checked on the raw labels first so the message names the label the user
     // typed; IDNA then normalises case and converts Unicode labels to A-labels.
     check_lengths(name, rest)?;
-    let ascii = idna::domain_to_ascii(rest)
-        .map_err(|_| ValidationError::new(format!("not a valid internationalised domain name: {name:?}")))?;
+    let ascii = idna::domain_to_ascii(rest).map_err(|_| {
+        ValidationError::new(format!(
+            "not a valid internationalised domain name: {name:?}"
+        ))
+    })?;
     check_lengths(name, &ascii)?;
     for label in ascii.split('.') {
         check_label(name, label)?;
     }
-    if ascii.split('.').last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
-        return Err(ValidationError::new(format!("top-level label is numeric: {name:?}")));
+    if ascii
+        .split('.')
+        .last()
+        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(ValidationError::new(format!(
+            "top-level label is numeric: {name:?}"
+        )));
     }
     if wildcard {
         if ascii.split('.').count() < 2 {
@@ -77,7 +88,9 @@ fn check_lengths(original: &str, name: &str) -> Result<(), ValidationError> {
     }
     for label in name.split('.') {
         if label.is_empty() {
-            return Err(ValidationError::new(format!("empty label in domain name {original:?}")));
+            return Err(ValidationError::new(format!(
+                "empty label in domain name {original:?}"
+            )));
         }
         if label.len() > MAX_LABEL {
             return Err(ValidationError::new(format!(
@@ -89,7 +102,9 @@ fn check_lengths(original: &str, name: &str) -> Result<(), ValidationError> {
 }
 
 fn check_label(original: &str, label: &str) -> Result<(), ValidationError> {
-    let ldh = label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ldh = label
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ldh {
         return Err(ValidationError::new(format!(
             "label {label:?} of {original:?} has characters other than letters, digits and hyphens"
@@ -131,7 +146,8 @@ impl std::fmt::Display for SubjectName {
 /// A file stem the platform derives file names from (e.g. a site's certificate files):
 /// lower-case letters, digits, `.`, `-`, `_`; no leading dot; at most 200 bytes.
 pub fn file_stem(stem: &str) -> Result<&str, ValidationError> {
-    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_');
+    let allowed =
+        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_');
     if stem.is_empty() || stem.len() > 200 || stem.starts_with('.') || !stem.bytes().all(allowed) {
         return Err(ValidationError::new(format!(
             "invalid file name {stem:?}: use lower-case letters, digits, '.', '-' and '_', not starting with '.'"
@@ -147,7 +163,10 @@ mod tests {
     #[test]
     fn canonicalises_case_trailing_dot_and_unicode() {
         assert_eq!(domain("Demo.TEST.", false).unwrap(), "demo.test");
-        assert_eq!(domain("bücher.example", false).unwrap(), "xn--bcher-kva.example");
+        assert_eq!(
+            domain("bücher.example", false).unwrap(),
+            "xn--bcher-kva.example"
+        );
         assert_eq!(domain("*.Demo.test", true).unwrap(), "*.demo.test");
     }
 
@@ -171,18 +190,26 @@ mod tests {
             let err = domain(input, true).unwrap_err().to_string();
             assert!(err.contains(reason), "{input:?}: {err}");
         }
-        assert!(domain("*.demo.test", false).unwrap_err().to_string().contains("wildcard not allowed"));
+        assert!(domain("*.demo.test", false)
+            .unwrap_err()
+            .to_string()
+            .contains("wildcard not allowed"));
     }
 
     #[test]
     fn enforces_label_and_name_lengths() {
         let label63 = "a".repeat(63);
         assert!(domain(&format!("{label63}.test"), false).is_ok());
-        let err = domain(&format!("{}a.test", label63), false).unwrap_err().to_string();
+        let err = domain(&format!("{}a.test", label63), false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("longer than 63"), "{err}");
         // 4 labels of 63 + 3 dots = 255 > 253
         let long = vec![label63.as_str(); 4].join(".");
-        assert!(domain(&long, false).unwrap_err().to_string().contains("longer than 253"));
+        assert!(domain(&long, false)
+            .unwrap_err()
+            .to_string()
+            .contains("longer than 253"));
         let exactly_253 = format!("{}.{}.{}.{}", label63, label63, label63, "a".repeat(61));
         assert_eq!(exactly_253.len(), 253);
         assert!(domain(&exactly_253, false).is_ok());
@@ -190,9 +217,15 @@ mod tests {
 
     #[test]
     fn subject_names_accept_ips_and_domains() {
-        assert_eq!(SubjectName::parse("127.0.0.1").unwrap(), SubjectName::Ip([127, 0, 0, 1].into()));
+        assert_eq!(
+            SubjectName::parse("127.0.0.1").unwrap(),
+            SubjectName::Ip([127, 0, 0, 1].into())
+        );
         assert_eq!(SubjectName::parse("::1").unwrap().to_string(), "::1");
-        assert_eq!(SubjectName::parse("*.A.test").unwrap(), SubjectName::Dns("*.a.test".into()));
+        assert_eq!(
+            SubjectName::parse("*.A.test").unwrap(),
+            SubjectName::Dns("*.a.test".into())
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use bollard::auth::DockerCredentials;
-use bollard::query_parameters::{CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder,
+};
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{Engine, Error};
@@ -22,9 +24,13 @@ pub fn check_reference(reference: &str) -> Result<&str, ValidationError> {
     let ok = !reference.is_empty()
         && reference.len() <= 255
         && reference.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && reference.chars().all(|c| allowed(c) || c.is_ascii_uppercase() && reference.contains('@'));
+        && reference
+            .chars()
+            .all(|c| allowed(c) || c.is_ascii_uppercase() && reference.contains('@'));
     if !ok {
-        return Err(ValidationError::new(format!("invalid image reference {reference:?}")));
+        return Err(ValidationError::new(format!(
+            "invalid image reference {reference:?}"
+        )));
     }
     Ok(reference)
 }
@@ -39,21 +45,33 @@ impl Engine {
             .map_err(|e| Error::NotFound(format!("{}: {e}", tarball.display())))?;
         let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(file));
         // Podman takes the tag only inside `repo`; Docker accepts it there too.
-        let options = CreateImageOptionsBuilder::default().from_src("-").repo(reference).build();
+        let options = CreateImageOptionsBuilder::default()
+            .from_src("-")
+            .repo(reference)
+            .build();
         let mut progress = self.client.create_image(Some(options), Some(body), None);
         while let Some(item) = progress.next().await {
             let info = item.map_err(|e| Error::from_engine(e, reference))?;
             if let Some(detail) = info.error_detail {
-                return Err(Error::Engine { status: 0, message: detail.message.unwrap_or_default() });
+                return Err(Error::Engine {
+                    status: 0,
+                    message: detail.message.unwrap_or_default(),
+                });
             }
         }
         self.image_id(reference).await
     }
 
     /// Pulls `reference`, with registry credentials when given.
-    pub async fn pull(&self, reference: &str, credentials: Option<(&str, &str)>) -> Result<String, Error> {
+    pub async fn pull(
+        &self,
+        reference: &str,
+        credentials: Option<(&str, &str)>,
+    ) -> Result<String, Error> {
         check_reference(reference)?;
-        let options = CreateImageOptionsBuilder::default().from_image(reference).build();
+        let options = CreateImageOptionsBuilder::default()
+            .from_image(reference)
+            .build();
         let credentials = credentials.map(|(username, password)| DockerCredentials {
             username: Some(username.into()),
             password: Some(password.into()),
@@ -71,7 +89,9 @@ impl Engine {
             })
             .await
             .map_err(|e| match e {
-                bollard::errors::Error::DockerStreamError { error } => Error::ImageMissing(format!("{reference}: {error}")),
+                bollard::errors::Error::DockerStreamError { error } => {
+                    Error::ImageMissing(format!("{reference}: {error}"))
+                }
                 other => Error::from_engine(other, reference),
             })?;
         self.image_id(reference).await
@@ -79,17 +99,31 @@ impl Engine {
 
     /// The id of image `reference`, or `ImageMissing`.
     pub async fn image_id(&self, reference: &str) -> Result<String, Error> {
-        let image = self.client.inspect_image(reference).await.map_err(|e| match Error::from_engine(e, reference) {
-            Error::NotFound(m) => Error::ImageMissing(m),
-            other => other,
-        })?;
+        let image =
+            self.client.inspect_image(reference).await.map_err(|e| {
+                match Error::from_engine(e, reference) {
+                    Error::NotFound(m) => Error::ImageMissing(m),
+                    other => other,
+                }
+            })?;
         Ok(image.id.unwrap_or_default())
     }
 
     pub async fn list_images(&self) -> Result<Vec<ImageSummary>, Error> {
         let options = ListImagesOptionsBuilder::default().all(false).build();
-        let images = self.client.list_images(Some(options)).await.map_err(|e| Error::from_engine(e, "images"))?;
-        Ok(images.into_iter().map(|i| ImageSummary { id: i.id, tags: i.repo_tags, size: i.size }).collect())
+        let images = self
+            .client
+            .list_images(Some(options))
+            .await
+            .map_err(|e| Error::from_engine(e, "images"))?;
+        Ok(images
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: i.id,
+                tags: i.repo_tags,
+                size: i.size,
+            })
+            .collect())
     }
 
     pub async fn remove_image(&self, reference: &str, force: bool) -> Result<(), Error> {
@@ -112,7 +146,12 @@ mod tests {
 
     #[test]
     fn references_are_checked() {
-        for ok in ["busybox", "erp-saas-cloud-c16-test/busybox:1", "registry.local:5000/bench/frappe:v15.2", "img@sha256:AbC0"] {
+        for ok in [
+            "busybox",
+            "erp-saas-cloud-c16-test/busybox:1",
+            "registry.local:5000/bench/frappe:v15.2",
+            "img@sha256:AbC0",
+        ] {
             assert!(check_reference(ok).is_ok(), "{ok}");
         }
         for bad in ["", "-rm", "a b", "Busybox", "x;rm"] {

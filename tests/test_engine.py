@@ -1,0 +1,171 @@
+"""The engine's Python API against the real Podman and Docker that `make test` starts."""
+
+import os
+import threading
+import urllib.request
+
+import pytest
+
+from press_selfhosted import exceptions as exc
+from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, object_name
+
+IMAGE = "erp-saas-cloud-c16-test/busybox:1"
+ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
+
+
+@pytest.fixture(params=sorted(ENGINES), scope="module")
+def engine(request) -> Engine:
+	url = os.environ.get(ENGINES[request.param])
+	if not url:
+		pytest.fail(f"{ENGINES[request.param]} is not set: run the engine tests through `make test`")
+	engine = Engine.connect(url)
+	assert engine.kind == request.param
+	try:
+		engine.image_id(IMAGE)
+	except exc.ImageMissing:
+		engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
+	return engine
+
+
+@pytest.fixture
+def container(engine, request):
+	"""A running busybox container named after the test, removed afterwards."""
+	slug = f"py-{request.node.name.split('[')[0][5:30].replace('_', '-')}-{engine.kind}-{os.getpid()}"
+	name = object_name("bench", slug)
+	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench", LABEL_SITE: slug}, init=True)
+	yield name
+	engine.remove(name, force=True)
+
+
+def test_autodetect_follows_docker_host(engine, monkeypatch):
+	monkeypatch.setenv("DOCKER_HOST", engine.endpoint)
+	detected = Engine.connect()
+	assert (detected.kind, detected.endpoint) == (engine.kind, engine.endpoint)
+	assert engine.api_version.startswith("1.") and engine.kind in repr(engine)
+
+
+def test_unreachable_and_unsafe_endpoints_are_typed_errors():
+	with pytest.raises(exc.EngineUnreachable):
+		Engine.connect("unix:///nonexistent/engine.sock")
+	with pytest.raises(exc.ValidationError, match="mutual TLS"):
+		Engine.connect("tcp://127.0.0.1:2376")
+
+
+def test_a_served_container_through_the_python_api(engine):
+	slug = f"py-web-{engine.kind}-{os.getpid()}"
+	name = object_name("site", slug)
+	port = engine.allocate_ports(1, start=32300, end=32399)[0]
+	engine.run(name, IMAGE, ["httpd", "-f", "-p", "8080", "-h", "/www"], labels={LABEL_KIND: "site", LABEL_SITE: slug},
+		ports={8080: port}, restart="unless-stopped", memory_bytes=64 * 1024 * 1024, cpus=0.5)
+	try:
+		body = None
+		for _ in range(50):
+			try:
+				body = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read().decode()
+				break
+			except OSError:
+				threading.Event().wait(0.2)
+		assert body == "hello from the test image\n"
+		state = engine.inspect(name)
+		assert state.running and state.ports == {8080: port} and state.labels[LABEL_SITE] == slug
+		assert [c.name for c in engine.list([f"{LABEL_SITE}={slug}"])] == [name]
+		assert set(engine.allocate_ports(99, start=32300, end=32399)) == set(range(32300, 32400)) - {port}
+		with pytest.raises(exc.PortsExhausted):
+			engine.allocate_ports(100, start=32300, end=32399)
+		engine.stop(name, timeout=2)
+		assert not engine.inspect(name).running
+	finally:
+		engine.remove(name, force=True)
+	with pytest.raises(exc.ContainerNotFound):
+		engine.inspect(name)
+
+
+def test_exec_streams_to_a_callback_and_reports_exit_codes(engine, container):
+	seen = []
+	result = engine.exec(container, ["seq", "1", "4"], on_line=lambda stream, line: seen.append((stream, line)))
+	assert seen == [("stdout", "1"), ("stdout", "2"), ("stdout", "3"), ("stdout", "4")]
+	assert (result.exit_code, result.stdout) == (0, "1\n2\n3\n4\n")
+
+	failed = engine.exec(container, ["ls", "/missing"])
+	assert failed.exit_code != 0 and "/missing" in failed.stderr
+	with pytest.raises(exc.ExecFailed) as raised:
+		engine.exec(container, ["ls", "/missing"], check=True)
+	assert raised.value.exit_code == failed.exit_code and "/missing" in raised.value.output
+
+	assert engine.exec(container, ["id", "-u"], user="nobody").stdout == "65534\n"
+	assert "SITE=a.test" in engine.exec(container, ["env"], env={"SITE": "a.test"}).stdout.splitlines()
+	missing = engine.exec(container, ["no-such-program"])
+	assert missing.exit_code in (126, 127)
+	with pytest.raises(exc.EngineTimeout):
+		engine.exec(container, ["sleep", "60"], timeout=0.5)
+
+
+def test_a_callback_exception_reaches_the_caller(engine, container):
+	class Stop(Exception):
+		pass
+
+	def on_line(stream, line):
+		raise Stop(line)
+
+	with pytest.raises(Stop, match="^1$"):
+		engine.exec(container, ["seq", "1", "3"], on_line=on_line)
+
+
+def test_logs_tail_and_follow(engine):
+	slug = f"py-logs-{engine.kind}-{os.getpid()}"
+	name = object_name("bench", slug)
+	engine.run(name, IMAGE, ["seq", "1", "5"], labels={LABEL_KIND: "bench"})
+	try:
+		for _ in range(100):
+			if not engine.inspect(name).running:
+				break
+			threading.Event().wait(0.1)
+		assert engine.logs(name, tail=2) == [("stdout", "4"), ("stdout", "5")]
+		followed = []
+		engine.logs(name, follow=True, on_line=lambda s, line: followed.append(line) or len(followed) < 3)
+		assert followed == ["1", "2", "3"]
+	finally:
+		engine.remove(name, force=True)
+
+
+def test_conflicts_missing_images_and_bad_input(engine, container):
+	with pytest.raises(exc.NameConflict):
+		engine.run(container, IMAGE, ["true"], labels={LABEL_KIND: "bench"})
+	with pytest.raises(exc.ImageMissing):
+		engine.run(object_name("bench", f"noimg-{engine.kind}"), "erp-saas-cloud-c16-test/missing:1", labels={LABEL_KIND: "bench"})
+	for kwargs, reason in [
+		({"name": "not-ours"}, "invalid object name"),
+		({"labels": {}}, LABEL_KIND),
+		({"restart": "sometimes"}, "restart"),
+		({"mounts": [("data", "relative", False)]}, "absolute"),
+		({"env": {"BAD-NAME": "x"}}, "environment"),
+	]:
+		args = {"name": object_name("bench", f"bad-{engine.kind}"), "labels": {LABEL_KIND: "bench"}, **kwargs}
+		with pytest.raises(exc.ValidationError, match=reason):
+			engine.run(args.pop("name"), IMAGE, ["true"], **args)
+	assert engine.list([f"{LABEL_KIND}=bench", f"{LABEL_SITE}=bad-{engine.kind}"]) == []
+	with pytest.raises(exc.ValidationError):
+		engine.exec(container, [])
+	with pytest.raises(exc.ValidationError):
+		object_name("Bench", "x")
+
+
+def test_calls_from_threads_run_side_by_side(engine, container):
+	results = []
+
+	def work(i):
+		results.append(engine.exec(container, ["echo", str(i)]).stdout)
+
+	threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+	for t in threads:
+		t.start()
+	for t in threads:
+		t.join()
+	assert sorted(results) == sorted(f"{i}\n" for i in range(8))
+
+
+def test_stats_sample(engine, container):
+	stats = engine.stats(container)
+	assert stats["memory_bytes"] > 0 and stats["cpu_percent"] >= 0
+	assert set(stats) == {"cpu_percent", "memory_bytes", "memory_limit_bytes", "network_rx_bytes",
+		"network_tx_bytes", "block_read_bytes", "block_write_bytes"}
