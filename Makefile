@@ -5,15 +5,13 @@ PY := .venv/bin/python
 .PHONY: demo test bench wheel
 
 demo:
-	@bash tools/setup.sh
-	@$(PY) -I -m press_selfhosted.demo $(ARGS)
+	@bash tools/demo.sh $(ARGS)
 
 test:
 	@bash tools/test.sh
 
 bench:
-	@bash tools/setup.sh
-	@$(PY) -I benches/pki.py $(ARGS)
+	@bash tools/bench.sh $(ARGS)
 
 wheel:
 	@bash tools/setup.sh

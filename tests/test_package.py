@@ -3,6 +3,7 @@ surface of the native module, and `make demo`."""
 
 import ast
 import inspect
+import os
 import subprocess
 import sys
 import tomllib
@@ -89,10 +90,11 @@ def test_native_errors_are_raised_as_the_python_classes():
 	assert issubclass(exceptions.InternalError, exceptions.SelfHostedError)
 
 
-def test_make_demo_proves_the_handshakes():
+def test_make_demo_proves_the_handshakes_and_runs_a_tenant():
 	demo = subprocess.run(
-		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "tenants.test"],
-		capture_output=True, text=True, timeout=120,
+		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "tenants.test",
+			"--engine", os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"]],
+		capture_output=True, text=True, timeout=180,
 	)
 	assert demo.returncode == 0, demo.stdout + demo.stderr
 	assert "PROOF OK" in demo.stdout
@@ -104,3 +106,5 @@ def test_make_demo_proves_the_handshakes():
 		["a.tenants.test", "expired", "refuse", "refused"],
 	):
 		assert row in rows, demo.stdout
+	assert "TENANT OK" in demo.stdout and "answered in" in demo.stdout
+	assert "exec ls /www | index.html" in demo.stdout
