@@ -7,8 +7,10 @@ on Docker, in one run:
   thread pool as ours;
 - CLI: one `podman`/`docker` process per step.
 
-Containers are the test image's `sleep` under an init process, so `stop` returns promptly.
-Each contender runs in its own process; peak RSS is that process's (with its children's).
+Containers are the test image's `sleep` under an init process, so `stop` returns promptly,
+except when SIGTERM lands before the init has set up its handlers: then the stop waits its
+timeout (2 s here, for every contender). Each figure is the median of `--repeat` runs, each
+in its own process; peak RSS is that process's (with its children's).
 Needs the engines' sockets and the busybox rootfs (see tools/bench.sh):
 
 	make bench                          # all benchmarks; N = 50
@@ -21,6 +23,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -30,6 +33,7 @@ IMAGE = "erp-saas-cloud-c16-test/busybox:1"
 LABEL = "io.press-selfhosted.kind"
 CONTENDERS = ("press_selfhosted", "press_selfhosted-sequential", "docker-py", "docker-py-threads", "cli")
 CONCURRENCY = 8
+STOP_TIMEOUT = 2
 
 
 def names(kind: str, contender: str, count: int) -> list[str]:
@@ -44,7 +48,7 @@ def ours(url: str, containers: list[str], concurrency: int) -> None:
 	def life(name: str) -> None:
 		engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL: "benchmark"}, init=True)
 		assert engine.inspect(name).running
-		engine.stop(name, timeout=5)
+		engine.stop(name, timeout=STOP_TIMEOUT)
 		engine.remove(name)
 
 	with ThreadPoolExecutor(concurrency) as pool:
@@ -61,7 +65,7 @@ def docker_py(url: str, containers: list[str], concurrency: int) -> None:
 		c.start()
 		c.reload()
 		assert c.status == "running"
-		c.stop(timeout=5)
+		c.stop(timeout=STOP_TIMEOUT)
 		c.remove()
 
 	with ThreadPoolExecutor(concurrency) as pool:
@@ -75,7 +79,7 @@ def cli(url: str, kind: str, containers: list[str]) -> None:
 		run("create", "--init", "--name", name, "--label", f"{LABEL}=benchmark", IMAGE, "sleep", "300")
 		run("start", name)
 		assert run("inspect", "-f", "{{.State.Running}}", name).stdout.strip() == "true"
-		run("stop", "-t", "5", name)
+		run("stop", "-t", str(STOP_TIMEOUT), name)
 		run("rm", name)
 
 
@@ -100,6 +104,7 @@ def worker(contender: str, kind: str, url: str, count: int) -> None:
 def main() -> int:
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--count", type=int, default=50)
+	parser.add_argument("--repeat", type=int, default=3)
 	parser.add_argument("--worker", choices=CONTENDERS)
 	parser.add_argument("--kind")
 	parser.add_argument("--url")
@@ -110,7 +115,7 @@ def main() -> int:
 
 	engines = {"podman": os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "docker": os.environ["PRESS_SELFHOSTED_TEST_DOCKER"]}
 	print(f"Container life cycle (create, start, inspect, stop, remove) x {args.count}, concurrency {CONCURRENCY} "
-		f"where threaded, {os.cpu_count()} cores")
+		f"where threaded, median of {args.repeat} runs, {os.cpu_count()} cores")
 	print()
 	print("| engine | contender | total (s) | containers/s | press_selfhosted is × faster | peak RSS (MiB) |")
 	print("|---|---|---:|---:|---:|---:|")
@@ -124,16 +129,19 @@ def main() -> int:
 			engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
 		results = {}
 		for contender in CONTENDERS:
-			proc = subprocess.run(
-				[sys.executable, "-I", __file__, "--worker", contender, "--kind", kind, "--url", url, "--count", str(args.count)],
-				capture_output=True, text=True,
-			)
-			if proc.returncode != 0:
-				print(f"{kind} {contender} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-				return 1
-			results[contender] = json.loads(proc.stdout.strip().splitlines()[-1])
-			leftovers = engine.list([f"{LABEL}=benchmark"])
-			assert not leftovers, f"{contender} left containers behind: {[c.name for c in leftovers]}"
+			runs = []
+			for _ in range(args.repeat):
+				proc = subprocess.run(
+					[sys.executable, "-I", __file__, "--worker", contender, "--kind", kind, "--url", url, "--count", str(args.count)],
+					capture_output=True, text=True,
+				)
+				if proc.returncode != 0:
+					print(f"{kind} {contender} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+					return 1
+				runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+				leftovers = engine.list([f"{LABEL}=benchmark"])
+				assert not leftovers, f"{contender} left containers behind: {[c.name for c in leftovers]}"
+			results[contender] = {"seconds": statistics.median(r["seconds"] for r in runs), "peak_kib": max(r["peak_kib"] for r in runs)}
 		best = results["press_selfhosted"]["seconds"]
 		for contender, r in results.items():
 			print(f"| {kind} | {contender} | {r['seconds']:.2f} | {args.count / r['seconds']:.1f} | "

@@ -169,3 +169,33 @@ def test_stats_sample(engine, container):
 	assert stats["memory_bytes"] > 0 and stats["cpu_percent"] >= 0
 	assert set(stats) == {"cpu_percent", "memory_bytes", "memory_limit_bytes", "network_rx_bytes",
 		"network_tx_bytes", "block_read_bytes", "block_write_bytes"}
+
+
+def test_remote_engines_need_a_client_certificate_from_the_platform_ca(tmp_path):
+	"""dockerd listens on TCP with --tlsverify, with certificates from press_selfhosted's CA."""
+	from press_selfhosted.pki import CertificateAuthority
+
+	url, tls = os.environ["PRESS_SELFHOSTED_TEST_DOCKER_TLS"], os.environ["PRESS_SELFHOSTED_TEST_DOCKER_TLS_DIR"]
+	remote = Engine.connect(url, tls=(f"{tls}/ca.crt", f"{tls}/client.fullchain.crt", f"{tls}/client.key"))
+	assert remote.kind == "docker" and remote.endpoint == url
+	assert remote.image_id(IMAGE)
+
+	stranger = CertificateAuthority.create(tmp_path / "other").issue(["press.test"], server=False, client=True)
+	files = stranger.write_files(tmp_path / "certs", "client")
+	with pytest.raises(exc.EngineUnreachable):
+		Engine.connect(url, tls=(f"{tls}/ca.crt", str(files["full_chain"]), str(files["private_key"])))
+	with pytest.raises(exc.EngineUnreachable):
+		# The engine's certificate is not signed by this CA: the client refuses the server.
+		Engine.connect(url, tls=(str(tmp_path / "other" / "root.crt"), f"{tls}/client.fullchain.crt", f"{tls}/client.key"))
+
+
+def test_images_list_and_remove(engine):
+	extra = f"erp-saas-cloud-c16-test/extra-{engine.kind}:1"
+	engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], extra)
+	assert any(extra in " ".join(tags) for _, tags, _ in engine.list_images())
+	engine.remove_image(extra)
+	assert not any(extra in " ".join(tags) for _, tags, _ in engine.list_images())
+	with pytest.raises(exc.ImageMissing):
+		engine.remove_image(extra)
+	with pytest.raises(exc.ValidationError):
+		engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], "Bad Reference")

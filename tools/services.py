@@ -89,11 +89,27 @@ def _podman_command(workdir: Path, ports: Ports) -> list[str]:
 	]
 
 
+def _engine_tls(workdir: Path) -> Path:
+	"""A platform CA with a server certificate for 127.0.0.1 and a client certificate, made
+	with press_selfhosted's own CA, for the engine's mutual-TLS listener."""
+	from press_selfhosted.pki import CertificateAuthority
+
+	tls = workdir / "tls"
+	ca = CertificateAuthority.create(tls / "ca")
+	ca.issue(["127.0.0.1", "localhost"]).write_files(tls, "server")
+	ca.issue(["press.test"], server=False, client=True).write_files(tls, "client")
+	(tls / "ca.crt").write_text(ca.root_pem)
+	return tls
+
+
 def _dockerd_command(workdir: Path, ports: Ports) -> list[str]:
+	tls = _engine_tls(workdir)
 	# iptables stays off: Podman's netavark shares the machine's firewall tables.
 	return [
 		"dockerd", "--data-root", str(workdir / "data"), "--exec-root", str(workdir / "exec"),
 		"--pidfile", str(workdir / "docker.pid"), "-H", f"unix://{workdir / 'docker.sock'}",
+		"-H", f"tcp://127.0.0.1:{ports['tls']}", "--tlsverify", f"--tlscacert={tls / 'ca.crt'}",
+		f"--tlscert={tls / 'server.fullchain.crt'}", f"--tlskey={tls / 'server.key'}",
 		"--exec-opt", "native.cgroupdriver=cgroupfs", "--iptables=false", "--ip6tables=false",
 	]
 
@@ -110,9 +126,14 @@ RECIPES: dict[str, Recipe] = {
 	),
 	"docker": Recipe(
 		name="docker",
+		ports=("tls",),
 		command=_dockerd_command,
-		ready=lambda workdir, ports: _engine_ready(workdir / "docker.sock"),
-		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_DOCKER": f"unix://{workdir / 'docker.sock'}"},
+		ready=lambda workdir, ports: _engine_ready(workdir / "docker.sock") and tcp_ready(ports["tls"]),
+		env=lambda workdir, ports: {
+			"PRESS_SELFHOSTED_TEST_DOCKER": f"unix://{workdir / 'docker.sock'}",
+			"PRESS_SELFHOSTED_TEST_DOCKER_TLS": f"tcp://127.0.0.1:{ports['tls']}",
+			"PRESS_SELFHOSTED_TEST_DOCKER_TLS_DIR": str(workdir / "tls"),
+		},
 		cleanup=lambda workdir: _remove_all_containers(workdir / "docker.sock"),
 	),
 }
