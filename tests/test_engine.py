@@ -199,3 +199,20 @@ def test_images_list_and_remove(engine):
 		engine.remove_image(extra)
 	with pytest.raises(exc.ValidationError):
 		engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], "Bad Reference")
+
+
+def test_healthchecks_report_healthy(engine):
+	if engine.kind == "podman":
+		pytest.skip("Podman runs healthchecks from systemd timers, which this machine does not run")
+	name = object_name("bench", f"health-{engine.kind}-{os.getpid()}")
+	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=["true"], healthcheck_interval=1)
+	try:
+		health = None
+		for _ in range(50):
+			health = engine.inspect(name).health
+			if health == "healthy":
+				break
+			threading.Event().wait(0.2)
+		assert health == "healthy"
+	finally:
+		engine.remove(name, force=True)
