@@ -8,8 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use press_selfhosted_core::engine::{
-    self, naming, ContainerSpec, Endpoint, ExecSpec, Mount, PortRange, PublishedPort,
-    RestartPolicy, TlsFiles,
+    self, naming, ContainerSpec, Endpoint, ExecSpec, Mount, PortRange, PublishedPort, RestartPolicy, TlsFiles,
 };
 use press_selfhosted_core::names::ValidationError;
 use pyo3::prelude::*;
@@ -37,9 +36,7 @@ fn runtime() -> &'static Runtime {
     })
 }
 
-fn block_on<T>(
-    future: impl std::future::Future<Output = Result<T, engine::Error>>,
-) -> Result<T, Failure> {
+fn block_on<T>(future: impl std::future::Future<Output = Result<T, engine::Error>>) -> Result<T, Failure> {
     runtime().block_on(future).map_err(Failure::from)
 }
 
@@ -80,16 +77,8 @@ impl Engine {
     /// = (ca, certificate, key) paths), or to the first engine found when `None`.
     #[staticmethod]
     #[pyo3(signature = (endpoint = None, *, tls = None))]
-    fn connect(
-        py: Python<'_>,
-        endpoint: Option<String>,
-        tls: Option<(PathBuf, PathBuf, PathBuf)>,
-    ) -> PyResult<Self> {
-        let tls = tls.map(|(ca, certificate, key)| TlsFiles {
-            ca,
-            certificate,
-            key,
-        });
+    fn connect(py: Python<'_>, endpoint: Option<String>, tls: Option<(PathBuf, PathBuf, PathBuf)>) -> PyResult<Self> {
+        let tls = tls.map(|(ca, certificate, key)| TlsFiles { ca, certificate, key });
         run(py, || {
             let endpoint = match endpoint {
                 Some(url) => Endpoint::parse(&url, tls)?,
@@ -120,21 +109,11 @@ impl Engine {
     }
 
     fn __repr__(&self) -> String {
-        format!(
-            "<Engine {} {} at {}>",
-            self.kind(),
-            self.version(),
-            self.endpoint()
-        )
+        format!("<Engine {} {} at {}>", self.kind(), self.version(), self.endpoint())
     }
 
     /// Imports a rootfs tarball as image `reference` (`name:tag`); returns the image id.
-    fn import_rootfs(
-        &self,
-        py: Python<'_>,
-        tarball: PathBuf,
-        reference: String,
-    ) -> PyResult<String> {
+    fn import_rootfs(&self, py: Python<'_>, tarball: PathBuf, reference: String) -> PyResult<String> {
         run(py, || block_on(self.0.import_rootfs(&tarball, &reference)))
     }
 
@@ -150,11 +129,7 @@ impl Engine {
             let credentials = match (&username, &password) {
                 (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
                 (None, None) => None,
-                _ => {
-                    return Err(
-                        ValidationError::new("give both username and password, or neither").into(),
-                    )
-                }
+                _ => return Err(ValidationError::new("give both username and password, or neither").into()),
             };
             block_on(self.0.pull(&reference, credentials))
         })
@@ -166,12 +141,7 @@ impl Engine {
 
     /// `[(id, tags, size)]`
     fn list_images(&self, py: Python<'_>) -> PyResult<Vec<(String, Vec<String>, i64)>> {
-        run(py, || {
-            Ok(block_on(self.0.list_images())?
-                .into_iter()
-                .map(|i| (i.id, i.tags, i.size))
-                .collect())
-        })
+        run(py, || Ok(block_on(self.0.list_images())?.into_iter().map(|i| (i.id, i.tags, i.size)).collect()))
     }
 
     #[pyo3(signature = (reference, *, force = false))]
@@ -186,9 +156,7 @@ impl Engine {
         name: String,
         labels: Option<BTreeMap<String, String>>,
     ) -> PyResult<String> {
-        run(py, || {
-            block_on(self.0.ensure_network(&name, &labels.unwrap_or_default()))
-        })
+        run(py, || block_on(self.0.ensure_network(&name, &labels.unwrap_or_default())))
     }
 
     #[pyo3(signature = (network, container, *, aliases = None))]
@@ -199,12 +167,7 @@ impl Engine {
         container: String,
         aliases: Option<Vec<String>>,
     ) -> PyResult<()> {
-        run(py, || {
-            block_on(
-                self.0
-                    .connect_network(&network, &container, &aliases.unwrap_or_default()),
-            )
-        })
+        run(py, || block_on(self.0.connect_network(&network, &container, &aliases.unwrap_or_default())))
     }
 
     fn remove_network(&self, py: Python<'_>, name: String) -> PyResult<()> {
@@ -250,11 +213,7 @@ impl Engine {
             mounts: mounts
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(source, target, read_only)| Mount {
-                    source,
-                    target,
-                    read_only,
-                })
+                .map(|(source, target, read_only)| Mount { source, target, read_only })
                 .collect(),
             ports: ports
                 .unwrap_or_default()
@@ -294,30 +253,19 @@ impl Engine {
     }
 
     fn inspect(&self, py: Python<'_>, container: String) -> PyResult<ContainerState> {
-        run(py, || {
-            Ok(ContainerState::from(block_on(self.0.inspect(&container))?))
-        })
+        run(py, || Ok(ContainerState::from(block_on(self.0.inspect(&container))?)))
     }
 
     /// Containers carrying every label given (`"key"` or `"key=value"`), running or not.
     #[pyo3(signature = (labels = None))]
     fn list(&self, py: Python<'_>, labels: Option<Vec<String>>) -> PyResult<Vec<ContainerState>> {
         run(py, || {
-            Ok(block_on(self.0.list(&labels.unwrap_or_default()))?
-                .into_iter()
-                .map(ContainerState::from)
-                .collect())
+            Ok(block_on(self.0.list(&labels.unwrap_or_default()))?.into_iter().map(ContainerState::from).collect())
         })
     }
 
     #[pyo3(signature = (count = 1, *, start = 32300, end = 32500))]
-    fn allocate_ports(
-        &self,
-        py: Python<'_>,
-        count: usize,
-        start: u16,
-        end: u16,
-    ) -> PyResult<Vec<u16>> {
+    fn allocate_ports(&self, py: Python<'_>, count: usize, start: u16, end: u16) -> PyResult<Vec<u16>> {
         let range = PortRange::new(start, end).map_err(Failure::from)?;
         run(py, || block_on(self.0.allocate_ports(range, count)))
     }
@@ -342,23 +290,13 @@ impl Engine {
     ) -> PyResult<ExecResult> {
         let timeout = timeout
             .map(|t| {
-                Duration::try_from_secs_f64(t).map_err(|_| {
-                    ValidationError::new("timeout must be a positive number of seconds")
-                })
+                Duration::try_from_secs_f64(t)
+                    .map_err(|_| ValidationError::new("timeout must be a positive number of seconds"))
             })
             .transpose()
             .map_err(Failure::from)?;
-        let spec = ExecSpec {
-            argv,
-            env: env.unwrap_or_default(),
-            user,
-            workdir,
-            timeout,
-        };
-        let mut sink = LineSink {
-            callback: on_line.as_ref(),
-            error: None,
-        };
+        let spec = ExecSpec { argv, env: env.unwrap_or_default(), user, workdir, timeout };
+        let mut sink = LineSink { callback: on_line.as_ref(), error: None };
         let result = run(py, || {
             let result = block_on(self.0.exec(&container, &spec, |stream, line| {
                 sink.deliver(stream.as_str(), line);
@@ -370,11 +308,7 @@ impl Engine {
                     output: format!("{}{}", result.stdout, result.stderr),
                 }));
             }
-            Ok(ExecResult {
-                exit_code: result.exit_code,
-                stdout: result.stdout,
-                stderr: result.stderr,
-            })
+            Ok(ExecResult { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr })
         });
         if let Some(error) = sink.error {
             return Err(error);
@@ -395,10 +329,7 @@ impl Engine {
         follow: bool,
         on_line: Option<Py<PyAny>>,
     ) -> PyResult<Vec<(&'static str, String)>> {
-        let mut sink = LineSink {
-            callback: on_line.as_ref(),
-            error: None,
-        };
+        let mut sink = LineSink { callback: on_line.as_ref(), error: None };
         let mut lines = Vec::new();
         let result = run(py, || {
             block_on(self.0.logs(&container, tail, since, follow, |line| {
@@ -437,10 +368,7 @@ fn restart_policy(text: &str) -> PyResult<RestartPolicy> {
         "no" => RestartPolicy::No,
         "always" => RestartPolicy::Always,
         "unless-stopped" => RestartPolicy::UnlessStopped,
-        other => match other
-            .strip_prefix("on-failure:")
-            .and_then(|n| n.parse().ok())
-        {
+        other => match other.strip_prefix("on-failure:").and_then(|n| n.parse().ok()) {
             Some(n) => RestartPolicy::OnFailure(n),
             None => {
                 return Err(Failure::Invalid(ValidationError::new(format!(
@@ -484,11 +412,7 @@ impl From<engine::ContainerState> for ContainerState {
             restart_count: s.restart_count,
             started_at: s.started_at,
             labels: s.labels,
-            ports: s
-                .ports
-                .into_iter()
-                .map(|p| (p.container_port, p.host_port))
-                .collect(),
+            ports: s.ports.into_iter().map(|p| (p.container_port, p.host_port)).collect(),
             networks: s.networks,
             pid: s.pid,
         }

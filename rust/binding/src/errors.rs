@@ -60,9 +60,9 @@ impl From<Failure> for PyErr {
                         engine::Error::Invalid(_) | engine::Error::Engine { .. } => "EngineError",
                     };
                     let args = match e {
-                        engine::Error::ExecFailed {
-                            exit_code, output, ..
-                        } => (message, exit_code, output).into_pyobject(py),
+                        engine::Error::ExecFailed { exit_code, output, .. } => {
+                            (message, exit_code, output).into_pyobject(py)
+                        }
                         _ => (message,).into_pyobject(py),
                     };
                     (class, args)

@@ -45,27 +45,15 @@ impl CertificateAuthority {
             name: name.unwrap_or(defaults.name),
             key_type: key_type.parse().map_err(Failure::from)?,
             root_validity_days: root_validity_days.unwrap_or(defaults.root_validity_days),
-            intermediate_validity_days: intermediate_validity_days
-                .unwrap_or(defaults.intermediate_validity_days),
+            intermediate_validity_days: intermediate_validity_days.unwrap_or(defaults.intermediate_validity_days),
         };
-        run(py, || {
-            Ok(Self(pki::CertificateAuthority::create(
-                &directory,
-                &options,
-                passphrase.as_deref(),
-            )?))
-        })
+        run(py, || Ok(Self(pki::CertificateAuthority::create(&directory, &options, passphrase.as_deref())?)))
     }
 
     #[staticmethod]
     #[pyo3(signature = (directory, *, passphrase = None))]
     fn load(py: Python<'_>, directory: PathBuf, passphrase: Option<String>) -> PyResult<Self> {
-        run(py, || {
-            Ok(Self(pki::CertificateAuthority::load(
-                &directory,
-                passphrase.as_deref(),
-            )?))
-        })
+        run(py, || Ok(Self(pki::CertificateAuthority::load(&directory, passphrase.as_deref())?)))
     }
 
     #[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = pki::DEFAULT_VALIDITY_DAYS,
@@ -145,9 +133,7 @@ impl IssuedCertificate {
         passphrase: Option<String>,
     ) -> PyResult<HashMap<&'static str, PathBuf>> {
         run(py, || {
-            let files = self
-                .0
-                .write_files(&directory, &stem, passphrase.as_deref())?;
+            let files = self.0.write_files(&directory, &stem, passphrase.as_deref())?;
             Ok(HashMap::from([
                 ("certificate", files.certificate),
                 ("chain", files.chain),
@@ -158,18 +144,12 @@ impl IssuedCertificate {
     }
 
     fn info(&self, py: Python<'_>) -> PyResult<CertificateInfo> {
-        run(py, || {
-            Ok(CertificateInfo(pki::inspect(&self.0.certificate_pem)?))
-        })
+        run(py, || Ok(CertificateInfo(pki::inspect(&self.0.certificate_pem)?)))
     }
 
     fn __repr__(&self) -> String {
         match pki::inspect(&self.0.certificate_pem) {
-            Ok(info) => format!(
-                "<IssuedCertificate {} until {}>",
-                info.names.join(", "),
-                info.not_after.date()
-            ),
+            Ok(info) => format!("<IssuedCertificate {} until {}>", info.names.join(", "), info.not_after.date()),
             Err(_) => "<IssuedCertificate>".into(),
         }
     }
@@ -228,8 +208,7 @@ impl CertificateInfo {
 
     #[pyo3(signature = (threshold_days = pki::DEFAULT_RENEWAL_DAYS))]
     fn needs_renewal(&self, threshold_days: i64) -> bool {
-        self.0
-            .needs_renewal(threshold_days, OffsetDateTime::now_utc())
+        self.0.needs_renewal(threshold_days, OffsetDateTime::now_utc())
     }
 
     fn __repr__(&self) -> String {
@@ -265,9 +244,7 @@ fn self_signed_certificate(
 /// Traefik that cannot read encrypted keys.
 #[pyfunction]
 fn decrypt_private_key(py: Python<'_>, pem: String, passphrase: String) -> PyResult<String> {
-    run(py, || {
-        Ok(PrivateKey::from_pem(&pem, Some(&passphrase))?.to_pem(None)?)
-    })
+    run(py, || Ok(PrivateKey::from_pem(&pem, Some(&passphrase))?.to_pem(None)?))
 }
 
 fn leaf_request(
@@ -281,19 +258,10 @@ fn leaf_request(
     let key_type: KeyType = key_type.parse().map_err(Failure::from)?;
     let not_before = not_before
         .map(|value| {
-            value.extract::<OffsetDateTime>().map_err(|_| {
-                Failure::Invalid(ValidationError::new(
-                    "not_before must be a timezone-aware datetime",
-                ))
-            })
+            value
+                .extract::<OffsetDateTime>()
+                .map_err(|_| Failure::Invalid(ValidationError::new("not_before must be a timezone-aware datetime")))
         })
         .transpose()?;
-    Ok(LeafRequest {
-        names,
-        key_type,
-        validity_days,
-        not_before,
-        server_auth: server,
-        client_auth: client,
-    })
+    Ok(LeafRequest { names, key_type, validity_days, not_before, server_auth: server, client_auth: client })
 }

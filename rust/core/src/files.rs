@@ -15,17 +15,10 @@ pub const PUBLIC: u32 = 0o644;
 /// Writes `data` to `path` through a temporary file in the same directory, fsyncs it,
 /// renames it over `path` and fsyncs the directory.
 pub fn write_atomic(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = temp_sibling(path);
     let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(&tmp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).mode(mode).open(&tmp)?;
         // The umask may have narrowed the mode; certificates must stay world-readable.
         file.set_permissions(fs::Permissions::from_mode(mode))?;
         file.write_all(data)?;
@@ -48,10 +41,7 @@ pub fn ensure_dir(dir: &Path, mode: u32) -> io::Result<()> {
 }
 
 fn temp_sibling(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let unique = format!(".{name}.{}.{}.tmp", std::process::id(), next_counter());
     path.with_file_name(unique)
 }
@@ -71,27 +61,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = dir.path().join("site.key");
         write_atomic(&key, b"first", PRIVATE).unwrap();
-        assert_eq!(
-            fs::metadata(&key).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
         write_atomic(&key, b"second", PRIVATE).unwrap();
         assert_eq!(fs::read(&key).unwrap(), b"second");
         let cert = dir.path().join("site.crt");
         write_atomic(&cert, b"cert", PUBLIC).unwrap();
-        assert_eq!(
-            fs::metadata(&cert).unwrap().permissions().mode() & 0o777,
-            0o644
-        );
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(
-            names.len(),
-            2,
-            "no temporary file is left behind: {names:?}"
-        );
+        assert_eq!(fs::metadata(&cert).unwrap().permissions().mode() & 0o777, 0o644);
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 2, "no temporary file is left behind: {names:?}");
     }
 
     #[test]

@@ -32,47 +32,30 @@ pub fn domain(name: &str, allow_wildcard: bool) -> Result<String, ValidationErro
         None => (false, trimmed),
     };
     if wildcard && !allow_wildcard {
-        return Err(ValidationError::new(format!(
-            "wildcard not allowed here: {name:?}"
-        )));
+        return Err(ValidationError::new(format!("wildcard not allowed here: {name:?}")));
     }
     if rest.contains('*') {
-        return Err(ValidationError::new(format!(
-            "a wildcard may only be the whole left-most label: {name:?}"
-        )));
+        return Err(ValidationError::new(format!("a wildcard may only be the whole left-most label: {name:?}")));
     }
     // Lengths are checked on the raw labels first so the message names the label the user
     // typed; IDNA then normalises case and converts Unicode labels to A-labels.
     check_lengths(name, rest)?;
-    let ascii = idna::domain_to_ascii(rest).map_err(|_| {
-        ValidationError::new(format!(
-            "not a valid internationalised domain name: {name:?}"
-        ))
-    })?;
+    let ascii = idna::domain_to_ascii(rest)
+        .map_err(|_| ValidationError::new(format!("not a valid internationalised domain name: {name:?}")))?;
     check_lengths(name, &ascii)?;
     for label in ascii.split('.') {
         check_label(name, label)?;
     }
-    if ascii
-        .split('.')
-        .last()
-        .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(ValidationError::new(format!(
-            "top-level label is numeric: {name:?}"
-        )));
+    if ascii.split('.').last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+        return Err(ValidationError::new(format!("top-level label is numeric: {name:?}")));
     }
     if wildcard {
         if ascii.split('.').count() < 2 {
-            return Err(ValidationError::new(format!(
-                "a wildcard needs at least two labels after it: {name:?}"
-            )));
+            return Err(ValidationError::new(format!("a wildcard needs at least two labels after it: {name:?}")));
         }
         let full = format!("*.{ascii}");
         if full.len() > MAX_NAME {
-            return Err(ValidationError::new(format!(
-                "domain name is longer than {MAX_NAME} characters: {name:?}"
-            )));
+            return Err(ValidationError::new(format!("domain name is longer than {MAX_NAME} characters: {name:?}")));
         }
         return Ok(full);
     }
@@ -88,32 +71,24 @@ fn check_lengths(original: &str, name: &str) -> Result<(), ValidationError> {
     }
     for label in name.split('.') {
         if label.is_empty() {
-            return Err(ValidationError::new(format!(
-                "empty label in domain name {original:?}"
-            )));
+            return Err(ValidationError::new(format!("empty label in domain name {original:?}")));
         }
         if label.len() > MAX_LABEL {
-            return Err(ValidationError::new(format!(
-                "label {label:?} is longer than {MAX_LABEL} characters"
-            )));
+            return Err(ValidationError::new(format!("label {label:?} is longer than {MAX_LABEL} characters")));
         }
     }
     Ok(())
 }
 
 fn check_label(original: &str, label: &str) -> Result<(), ValidationError> {
-    let ldh = label
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ldh = label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ldh {
         return Err(ValidationError::new(format!(
             "label {label:?} of {original:?} has characters other than letters, digits and hyphens"
         )));
     }
     if label.starts_with('-') || label.ends_with('-') {
-        return Err(ValidationError::new(format!(
-            "label {label:?} of {original:?} starts or ends with a hyphen"
-        )));
+        return Err(ValidationError::new(format!("label {label:?} of {original:?} starts or ends with a hyphen")));
     }
     Ok(())
 }
@@ -146,8 +121,7 @@ impl std::fmt::Display for SubjectName {
 /// A file stem the platform derives file names from (e.g. a site's certificate files):
 /// lower-case letters, digits, `.`, `-`, `_`; no leading dot; at most 200 bytes.
 pub fn file_stem(stem: &str) -> Result<&str, ValidationError> {
-    let allowed =
-        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_');
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_');
     if stem.is_empty() || stem.len() > 200 || stem.starts_with('.') || !stem.bytes().all(allowed) {
         return Err(ValidationError::new(format!(
             "invalid file name {stem:?}: use lower-case letters, digits, '.', '-' and '_', not starting with '.'"
@@ -163,10 +137,7 @@ mod tests {
     #[test]
     fn canonicalises_case_trailing_dot_and_unicode() {
         assert_eq!(domain("Demo.TEST.", false).unwrap(), "demo.test");
-        assert_eq!(
-            domain("bücher.example", false).unwrap(),
-            "xn--bcher-kva.example"
-        );
+        assert_eq!(domain("bücher.example", false).unwrap(), "xn--bcher-kva.example");
         assert_eq!(domain("*.Demo.test", true).unwrap(), "*.demo.test");
     }
 
@@ -190,26 +161,18 @@ mod tests {
             let err = domain(input, true).unwrap_err().to_string();
             assert!(err.contains(reason), "{input:?}: {err}");
         }
-        assert!(domain("*.demo.test", false)
-            .unwrap_err()
-            .to_string()
-            .contains("wildcard not allowed"));
+        assert!(domain("*.demo.test", false).unwrap_err().to_string().contains("wildcard not allowed"));
     }
 
     #[test]
     fn enforces_label_and_name_lengths() {
         let label63 = "a".repeat(63);
         assert!(domain(&format!("{label63}.test"), false).is_ok());
-        let err = domain(&format!("{}a.test", label63), false)
-            .unwrap_err()
-            .to_string();
+        let err = domain(&format!("{}a.test", label63), false).unwrap_err().to_string();
         assert!(err.contains("longer than 63"), "{err}");
         // 4 labels of 63 + 3 dots = 255 > 253
         let long = vec![label63.as_str(); 4].join(".");
-        assert!(domain(&long, false)
-            .unwrap_err()
-            .to_string()
-            .contains("longer than 253"));
+        assert!(domain(&long, false).unwrap_err().to_string().contains("longer than 253"));
         let exactly_253 = format!("{}.{}.{}.{}", label63, label63, label63, "a".repeat(61));
         assert_eq!(exactly_253.len(), 253);
         assert!(domain(&exactly_253, false).is_ok());
@@ -217,15 +180,9 @@ mod tests {
 
     #[test]
     fn subject_names_accept_ips_and_domains() {
-        assert_eq!(
-            SubjectName::parse("127.0.0.1").unwrap(),
-            SubjectName::Ip([127, 0, 0, 1].into())
-        );
+        assert_eq!(SubjectName::parse("127.0.0.1").unwrap(), SubjectName::Ip([127, 0, 0, 1].into()));
         assert_eq!(SubjectName::parse("::1").unwrap().to_string(), "::1");
-        assert_eq!(
-            SubjectName::parse("*.A.test").unwrap(),
-            SubjectName::Dns("*.a.test".into())
-        );
+        assert_eq!(SubjectName::parse("*.A.test").unwrap(), SubjectName::Dns("*.a.test".into()));
     }
 
     #[test]

@@ -16,19 +16,14 @@ const IMAGE: &str = "erp-saas-cloud-c16-test/busybox:1";
 
 async fn engines() -> Vec<Engine> {
     let mut engines = Vec::new();
-    for (var, kind) in [
-        ("PRESS_SELFHOSTED_TEST_PODMAN", EngineKind::Podman),
-        ("PRESS_SELFHOSTED_TEST_DOCKER", EngineKind::Docker),
-    ] {
-        let url = std::env::var(var).unwrap_or_else(|_| {
-            panic!("{var} is not set: run the engine tests through `make test`")
-        });
-        let engine = Engine::connect(&Endpoint::parse(&url, None).unwrap())
-            .await
-            .unwrap();
+    for (var, kind) in
+        [("PRESS_SELFHOSTED_TEST_PODMAN", EngineKind::Podman), ("PRESS_SELFHOSTED_TEST_DOCKER", EngineKind::Docker)]
+    {
+        let url =
+            std::env::var(var).unwrap_or_else(|_| panic!("{var} is not set: run the engine tests through `make test`"));
+        let engine = Engine::connect(&Endpoint::parse(&url, None).unwrap()).await.unwrap();
         assert_eq!(engine.info().kind, kind, "{url}");
-        let rootfs = std::env::var("PRESS_SELFHOSTED_TEST_ROOTFS")
-            .expect("PRESS_SELFHOSTED_TEST_ROOTFS is not set");
+        let rootfs = std::env::var("PRESS_SELFHOSTED_TEST_ROOTFS").expect("PRESS_SELFHOSTED_TEST_ROOTFS is not set");
         if engine.image_id(IMAGE).await.is_err() {
             engine.import_rootfs(rootfs.as_ref(), IMAGE).await.unwrap();
         }
@@ -38,11 +33,7 @@ async fn engines() -> Vec<Engine> {
 }
 
 fn unique(test: &str, engine: &Engine) -> String {
-    format!(
-        "{test}-{}-{}",
-        engine.info().kind.as_str(),
-        std::process::id()
-    )
+    format!("{test}-{}-{}", engine.info().kind.as_str(), std::process::id())
 }
 
 fn spec(kind: &str, slug: &str, argv: &[&str]) -> ContainerSpec {
@@ -50,10 +41,7 @@ fn spec(kind: &str, slug: &str, argv: &[&str]) -> ContainerSpec {
         name: object_name(kind, slug).unwrap(),
         image: IMAGE.into(),
         argv: argv.iter().map(|s| s.to_string()).collect(),
-        labels: BTreeMap::from([
-            (LABEL_KIND.into(), kind.into()),
-            (LABEL_SITE.into(), slug.into()),
-        ]),
+        labels: BTreeMap::from([(LABEL_KIND.into(), kind.into()), (LABEL_SITE.into(), slug.into())]),
         init: true,
         ..Default::default()
     }
@@ -80,13 +68,14 @@ fn http_get(port: u16) -> Option<String> {
     None
 }
 
+async fn stdout(engine: &Engine, id: &str, spec: &ExecSpec) -> String {
+    engine.exec(id, spec, |_, _| {}).await.unwrap().stdout
+}
+
 async fn until(engine: &Engine, id: &str, running: bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while engine.inspect(id).await.unwrap().running != running {
-        assert!(
-            Instant::now() < deadline,
-            "{id} never reached running={running}"
-        );
+        assert!(Instant::now() < deadline, "{id} never reached running={running}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -95,15 +84,9 @@ async fn until(engine: &Engine, id: &str, running: bool) {
 async fn connect_reports_the_engine_and_refuses_a_missing_socket() {
     for engine in engines().await {
         assert!(!engine.info().version.is_empty());
-        assert!(
-            engine.info().api_version.starts_with("1."),
-            "{:?}",
-            engine.info()
-        );
+        assert!(engine.info().api_version.starts_with("1."), "{:?}", engine.info());
     }
-    let missing = Engine::connect(&Endpoint::Unix("/nonexistent/engine.sock".into()))
-        .await
-        .unwrap_err();
+    let missing = Engine::connect(&Endpoint::Unix("/nonexistent/engine.sock".into())).await.unwrap_err();
     assert!(matches!(missing, Error::Unreachable { .. }), "{missing}");
 }
 
@@ -126,23 +109,13 @@ async fn a_served_container_answers_survives_restart_and_is_found_by_label() {
         assert_eq!(state.ports, vec![PublishedPort::loopback(8080, port)]);
 
         // State is rebuilt from the engine: labels find exactly this container.
-        let found = engine
-            .list(&[format!("{LABEL_SITE}={slug}")])
-            .await
-            .unwrap();
-        assert_eq!(
-            found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-            [id.as_str()]
-        );
+        let found = engine.list(&[format!("{LABEL_SITE}={slug}")]).await.unwrap();
+        assert_eq!(found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [id.as_str()]);
 
         engine.stop(&id, 5).await.unwrap();
         assert!(!engine.inspect(&id).await.unwrap().running);
         // A stopped container keeps its port: the allocator must not hand it out.
-        assert!(!engine
-            .allocate_ports(range, 20)
-            .await
-            .map(|p| p.contains(&port))
-            .unwrap_or(false));
+        assert!(!engine.allocate_ports(range, 20).await.map(|p| p.contains(&port)).unwrap_or(false));
         engine.restart(&id, 5).await.unwrap();
         until(&engine, &id, true).await;
         assert!(http_get(port).is_some(), "answers again after restart");
@@ -155,47 +128,22 @@ async fn a_served_container_answers_survives_restart_and_is_found_by_label() {
 #[tokio::test]
 async fn exec_streams_lines_and_returns_the_exit_code() {
     for engine in engines().await {
-        let id = engine
-            .run(&spec("bench", &unique("exec", &engine), &["sleep", "300"]))
-            .await
-            .unwrap();
+        let id = engine.run(&spec("bench", &unique("exec", &engine), &["sleep", "300"])).await.unwrap();
 
         let mut lines = Vec::new();
-        let seq = ExecSpec {
-            argv: vec!["seq".into(), "1".into(), "3".into()],
-            ..Default::default()
-        };
-        let done = engine
-            .exec(&id, &seq, |s, l| lines.push((s, l.to_string())))
-            .await
-            .unwrap();
+        let seq = ExecSpec { argv: vec!["seq".into(), "1".into(), "3".into()], ..Default::default() };
+        let done = engine.exec(&id, &seq, |s, l| lines.push((s, l.to_string()))).await.unwrap();
         assert_eq!(done.exit_code, 0);
-        assert_eq!(
-            lines,
-            [
-                (Stream::Stdout, "1".into()),
-                (Stream::Stdout, "2".into()),
-                (Stream::Stdout, "3".into())
-            ]
-        );
+        assert_eq!(lines, [(Stream::Stdout, "1".into()), (Stream::Stdout, "2".into()), (Stream::Stdout, "3".into())]);
 
-        let failing = ExecSpec {
-            argv: vec!["ls".into(), "/missing".into()],
-            ..Default::default()
-        };
+        let failing = ExecSpec { argv: vec!["ls".into(), "/missing".into()], ..Default::default() };
         let result = engine.exec(&id, &failing, |_, _| {}).await.unwrap();
         assert_ne!(result.exit_code, 0);
         assert!(result.stderr.contains("/missing"), "{result:?}");
 
         // argv is passed as is: no shell expands or splits it.
-        let literal = ExecSpec {
-            argv: vec!["echo".into(), "$HOME; rm -rf /".into()],
-            ..Default::default()
-        };
-        assert_eq!(
-            engine.exec(&id, &literal, |_, _| {}).await.unwrap().stdout,
-            "$HOME; rm -rf /\n"
-        );
+        let literal = ExecSpec { argv: vec!["echo".into(), "$HOME; rm -rf /".into()], ..Default::default() };
+        assert_eq!(stdout(&engine, &id, &literal).await, "$HOME; rm -rf /\n");
 
         let context = ExecSpec {
             argv: vec!["env".into()],
@@ -204,55 +152,22 @@ async fn exec_streams_lines_and_returns_the_exit_code() {
             workdir: Some("/tmp".into()),
             ..Default::default()
         };
-        let env = engine.exec(&id, &context, |_, _| {}).await.unwrap().stdout;
+        let env = stdout(&engine, &id, &context).await;
         assert!(env.lines().any(|l| l == "SITE=a.test"), "{env}");
-        let id_u = ExecSpec {
-            argv: vec!["id".into(), "-u".into()],
-            user: Some("nobody".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            engine
-                .exec(&id, &id_u, |_, _| {})
-                .await
-                .unwrap()
-                .stdout
-                .trim(),
-            "65534"
-        );
-        let pwd = ExecSpec {
-            argv: vec!["pwd".into()],
-            workdir: Some("/tmp".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            engine
-                .exec(&id, &pwd, |_, _| {})
-                .await
-                .unwrap()
-                .stdout
-                .trim(),
-            "/tmp"
-        );
+        let id_u = ExecSpec { argv: vec!["id".into(), "-u".into()], user: Some("nobody".into()), ..Default::default() };
+        assert_eq!(stdout(&engine, &id, &id_u).await.trim(), "65534");
+        let pwd = ExecSpec { argv: vec!["pwd".into()], workdir: Some("/tmp".into()), ..Default::default() };
+        assert_eq!(stdout(&engine, &id, &pwd).await.trim(), "/tmp");
 
         let slow = ExecSpec {
             argv: vec!["sleep".into(), "77".into()],
             timeout: Some(Duration::from_secs(1)),
             ..Default::default()
         };
-        assert!(matches!(
-            engine.exec(&id, &slow, |_, _| {}).await,
-            Err(Error::Timeout { .. })
-        ));
-        let ps = ExecSpec {
-            argv: vec!["ps".into()],
-            ..Default::default()
-        };
-        let processes = engine.exec(&id, &ps, |_, _| {}).await.unwrap().stdout;
-        assert!(
-            !processes.contains("sleep 77"),
-            "the timed-out process was killed:\n{processes}"
-        );
+        assert!(matches!(engine.exec(&id, &slow, |_, _| {}).await, Err(Error::Timeout { .. })));
+        let ps = ExecSpec { argv: vec!["ps".into()], ..Default::default() };
+        let processes = stdout(&engine, &id, &ps).await;
+        assert!(!processes.contains("sleep 77"), "the timed-out process was killed:\n{processes}");
 
         engine.remove(&id, true).await.unwrap();
     }
@@ -264,33 +179,19 @@ async fn typed_errors_for_conflicts_missing_images_and_bad_specs() {
         let first = spec("bench", &unique("dup", &engine), &["sleep", "300"]);
         let id = engine.run(&first).await.unwrap();
         let again = engine.run(&first).await;
-        assert!(
-            matches!(again, Err(Error::NameConflict(_))),
-            "{:?}: {again:?}",
-            engine.info().kind
-        );
+        assert!(matches!(again, Err(Error::NameConflict(_))), "{:?}: {again:?}", engine.info().kind);
         engine.remove(&id, true).await.unwrap();
 
         let mut missing = spec("bench", &unique("noimage", &engine), &["true"]);
         missing.image = "erp-saas-cloud-c16-test/missing:1".into();
         let err = engine.run(&missing).await.unwrap_err();
         assert!(matches!(err, Error::ImageMissing(_)), "{err}");
-        assert!(matches!(
-            engine.image_id("erp-saas-cloud-c16-test/missing:1").await,
-            Err(Error::ImageMissing(_))
-        ));
+        assert!(matches!(engine.image_id("erp-saas-cloud-c16-test/missing:1").await, Err(Error::ImageMissing(_))));
 
         let mut unlabelled = spec("bench", &unique("nolabel", &engine), &["true"]);
         unlabelled.labels.clear();
-        assert!(matches!(
-            engine.run(&unlabelled).await,
-            Err(Error::Invalid(_))
-        ));
-        assert!(engine
-            .list(&[format!("{LABEL_SITE}={}", unique("nolabel", &engine))])
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(matches!(engine.run(&unlabelled).await, Err(Error::Invalid(_))));
+        assert!(engine.list(&[format!("{LABEL_SITE}={}", unique("nolabel", &engine))]).await.unwrap().is_empty());
     }
 }
 
@@ -300,36 +201,16 @@ async fn containers_on_a_user_network_reach_each_other_by_alias() {
         let network = object_name("network", &unique("net", &engine)).unwrap();
         let labels = BTreeMap::from([(LABEL_KIND.to_string(), "network".to_string())]);
         let net_id = engine.ensure_network(&network, &labels).await.unwrap();
-        assert_eq!(
-            engine.ensure_network(&network, &labels).await.unwrap(),
-            net_id,
-            "ensure is idempotent"
-        );
+        assert_eq!(engine.ensure_network(&network, &labels).await.unwrap(), net_id, "ensure is idempotent");
 
         let mut web = httpd("site", &unique("aliased", &engine));
         web.network = Some((network.clone(), vec!["web".into()]));
         let web_id = engine.run(&web).await.unwrap();
-        let client_id = engine
-            .run(&spec(
-                "bench",
-                &unique("client", &engine),
-                &["sleep", "300"],
-            ))
-            .await
-            .unwrap();
-        engine
-            .connect_network(&network, &client_id, &["client".into()])
-            .await
-            .unwrap();
+        let client_id = engine.run(&spec("bench", &unique("client", &engine), &["sleep", "300"])).await.unwrap();
+        engine.connect_network(&network, &client_id, &["client".into()]).await.unwrap();
 
         let get = ExecSpec {
-            argv: vec![
-                "wget".into(),
-                "-q".into(),
-                "-O".into(),
-                "-".into(),
-                "http://web:8080/".into(),
-            ],
+            argv: vec!["wget".into(), "-q".into(), "-O".into(), "-".into(), "http://web:8080/".into()],
             ..Default::default()
         };
         let mut answer = String::new();
@@ -341,10 +222,7 @@ async fn containers_on_a_user_network_reach_each_other_by_alias() {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
-        assert!(
-            answer.contains("hello from the test image"),
-            "no answer from web by alias: {answer:?}"
-        );
+        assert!(answer.contains("hello from the test image"), "no answer from web by alias: {answer:?}");
 
         engine.remove(&web_id, true).await.unwrap();
         engine.remove(&client_id, true).await.unwrap();
@@ -355,10 +233,7 @@ async fn containers_on_a_user_network_reach_each_other_by_alias() {
 #[tokio::test]
 async fn logs_and_stats() {
     for engine in engines().await {
-        let id = engine
-            .run(&spec("bench", &unique("logs", &engine), &["seq", "1", "5"]))
-            .await
-            .unwrap();
+        let id = engine.run(&spec("bench", &unique("logs", &engine), &["seq", "1", "5"])).await.unwrap();
         until(&engine, &id, false).await;
         let mut lines = Vec::new();
         engine
@@ -371,10 +246,7 @@ async fn logs_and_stats() {
         assert_eq!(lines, ["4", "5"]);
         engine.remove(&id, true).await.unwrap();
 
-        let web = engine
-            .run(&httpd("site", &unique("stats", &engine)))
-            .await
-            .unwrap();
+        let web = engine.run(&httpd("site", &unique("stats", &engine))).await.unwrap();
         let stats = engine.stats(&web).await.unwrap();
         assert!(stats.memory_bytes > 0, "{stats:?}");
         assert!(stats.cpu_percent >= 0.0);
@@ -389,19 +261,9 @@ async fn the_allocator_skips_ports_in_use_and_reports_exhaustion() {
         let range = PortRange::new(start, start + 2).unwrap();
         let held = std::net::TcpListener::bind(("0.0.0.0", start)).unwrap();
         let ports = engine.allocate_ports(range, 2).await.unwrap();
-        assert_eq!(
-            ports,
-            [start + 1, start + 2],
-            "a port the OS has bound is skipped"
-        );
-        assert!(matches!(
-            engine.allocate_ports(range, 3).await,
-            Err(Error::PortsExhausted { .. })
-        ));
+        assert_eq!(ports, [start + 1, start + 2], "a port the OS has bound is skipped");
+        assert!(matches!(engine.allocate_ports(range, 3).await, Err(Error::PortsExhausted { .. })));
         drop(held);
-        assert_eq!(
-            engine.allocate_ports(range, 3).await.unwrap(),
-            [start, start + 1, start + 2]
-        );
+        assert_eq!(engine.allocate_ports(range, 3).await.unwrap(), [start, start + 1, start + 2]);
     }
 }

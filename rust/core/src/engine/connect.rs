@@ -39,32 +39,19 @@ impl Endpoint {
         if url.starts_with('/') {
             return Ok(Self::Unix(PathBuf::from(url)));
         }
-        if let Some(address) = url
-            .strip_prefix("tcp://")
-            .or_else(|| url.strip_prefix("https://"))
-        {
+        if let Some(address) = url.strip_prefix("tcp://").or_else(|| url.strip_prefix("https://")) {
             let address = address.trim_end_matches('/');
-            let valid = address
-                .rsplit_once(':')
-                .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+            let valid =
+                address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
             if !valid {
-                return Err(ValidationError::new(format!(
-                    "engine address must be tcp://host:port, got {url:?}"
-                )));
+                return Err(ValidationError::new(format!("engine address must be tcp://host:port, got {url:?}")));
             }
             let tls = tls.ok_or_else(|| {
-                ValidationError::new(
-                    "a TCP engine endpoint needs mutual TLS (client certificate, key and CA)",
-                )
+                ValidationError::new("a TCP engine endpoint needs mutual TLS (client certificate, key and CA)")
             })?;
-            return Ok(Self::Tcp {
-                address: address.to_string(),
-                tls,
-            });
+            return Ok(Self::Tcp { address: address.to_string(), tls });
         }
-        Err(ValidationError::new(format!(
-            "unsupported engine endpoint {url:?}: use unix:// or tcp://"
-        )))
+        Err(ValidationError::new(format!("unsupported engine endpoint {url:?}: use unix:// or tcp://")))
     }
 
     /// The first that exists of: `DOCKER_HOST`, the Docker socket, the rootful Podman
@@ -75,10 +62,7 @@ impl Endpoint {
                 return Ok(Self::parse(&host, None)?);
             }
         }
-        let mut candidates = vec![
-            PathBuf::from("/var/run/docker.sock"),
-            PathBuf::from("/run/podman/podman.sock"),
-        ];
+        let mut candidates = vec![PathBuf::from("/var/run/docker.sock"), PathBuf::from("/run/podman/podman.sock")];
         if let Ok(runtime) = std::env::var("XDG_RUNTIME_DIR") {
             candidates.push(Path::new(&runtime).join("podman/podman.sock"));
         }
@@ -130,23 +114,14 @@ impl Engine {
     /// Connects, negotiates the API version and asks the engine what it is.
     pub async fn connect(endpoint: &Endpoint) -> Result<Self, Error> {
         let shown = endpoint.display();
-        let unreachable = |e: bollard::errors::Error| Error::Unreachable {
-            endpoint: shown.clone(),
-            message: e.to_string(),
-        };
+        let unreachable =
+            |e: bollard::errors::Error| Error::Unreachable { endpoint: shown.clone(), message: e.to_string() };
         let client = match endpoint {
             Endpoint::Unix(path) => {
                 if !path.exists() {
-                    return Err(Error::Unreachable {
-                        endpoint: shown,
-                        message: "socket does not exist".into(),
-                    });
+                    return Err(Error::Unreachable { endpoint: shown, message: "socket does not exist".into() });
                 }
-                Docker::connect_with_unix(
-                    &path.to_string_lossy(),
-                    CALL_TIMEOUT,
-                    API_DEFAULT_VERSION,
-                )
+                Docker::connect_with_unix(&path.to_string_lossy(), CALL_TIMEOUT, API_DEFAULT_VERSION)
             }
             Endpoint::Tcp { address, tls } => Docker::connect_with_ssl(
                 address,
@@ -160,25 +135,13 @@ impl Engine {
         .map_err(unreachable)?;
         let client = client.negotiate_version().await.map_err(unreachable)?;
         let version = client.version().await.map_err(unreachable)?;
-        let podman = version
-            .components
-            .iter()
-            .flatten()
-            .any(|c| c.name.to_ascii_lowercase().contains("podman"));
+        let podman = version.components.iter().flatten().any(|c| c.name.to_ascii_lowercase().contains("podman"));
         let info = EngineInfo {
-            kind: if podman {
-                EngineKind::Podman
-            } else {
-                EngineKind::Docker
-            },
+            kind: if podman { EngineKind::Podman } else { EngineKind::Docker },
             version: version.version.unwrap_or_default(),
             api_version: client.client_version().to_string(),
         };
-        Ok(Self {
-            client,
-            endpoint: endpoint.clone(),
-            info,
-        })
+        Ok(Self { client, endpoint: endpoint.clone(), info })
     }
 
     pub fn info(&self) -> &EngineInfo {
@@ -204,21 +167,11 @@ mod tests {
         assert!(
             matches!(Endpoint::parse("unix:///run/x.sock", None).unwrap(), Endpoint::Unix(p) if p == Path::new("/run/x.sock"))
         );
-        assert!(matches!(
-            Endpoint::parse("/run/x.sock", None).unwrap(),
-            Endpoint::Unix(_)
-        ));
+        assert!(matches!(Endpoint::parse("/run/x.sock", None).unwrap(), Endpoint::Unix(_)));
         let err = Endpoint::parse("tcp://10.0.0.2:2376", None).unwrap_err();
         assert!(err.to_string().contains("mutual TLS"));
-        let tls = TlsFiles {
-            ca: "ca".into(),
-            certificate: "c".into(),
-            key: "k".into(),
-        };
-        assert!(matches!(
-            Endpoint::parse("tcp://engine:2376", Some(tls.clone())).unwrap(),
-            Endpoint::Tcp { .. }
-        ));
+        let tls = TlsFiles { ca: "ca".into(), certificate: "c".into(), key: "k".into() };
+        assert!(matches!(Endpoint::parse("tcp://engine:2376", Some(tls.clone())).unwrap(), Endpoint::Tcp { .. }));
         assert!(Endpoint::parse("tcp://engine", Some(tls)).is_err());
         assert!(Endpoint::parse("ssh://engine", None).is_err());
     }

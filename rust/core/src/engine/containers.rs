@@ -3,9 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount as EngineMount,
-    MountType, NetworkingConfig, PortBinding, RestartPolicy as EngineRestart,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount as EngineMount, MountType, NetworkingConfig,
+    PortBinding, RestartPolicy as EngineRestart, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -44,11 +43,7 @@ pub struct PublishedPort {
 
 impl PublishedPort {
     pub fn loopback(container_port: u16, host_port: u16) -> Self {
-        Self {
-            container_port,
-            host_port: Some(host_port),
-            host_ip: "127.0.0.1".into(),
-        }
+        Self { container_port, host_port: Some(host_port), host_ip: "127.0.0.1".into() }
     }
 }
 
@@ -84,55 +79,34 @@ impl ContainerSpec {
     pub(crate) fn validate(&self) -> Result<(), ValidationError> {
         check_platform_name(&self.name)?;
         if self.image.is_empty() || self.image.contains(char::is_whitespace) {
-            return Err(ValidationError::new(format!(
-                "invalid image reference {:?}",
-                self.image
-            )));
+            return Err(ValidationError::new(format!("invalid image reference {:?}", self.image)));
         }
         if !self.labels.contains_key(LABEL_KIND) {
-            return Err(ValidationError::new(format!(
-                "every platform container needs the {LABEL_KIND} label"
-            )));
+            return Err(ValidationError::new(format!("every platform container needs the {LABEL_KIND} label")));
         }
         for key in self.env.keys() {
             let ok = !key.is_empty()
                 && !key.as_bytes()[0].is_ascii_digit()
                 && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
             if !ok {
-                return Err(ValidationError::new(format!(
-                    "invalid environment variable name {key:?}"
-                )));
+                return Err(ValidationError::new(format!("invalid environment variable name {key:?}")));
             }
         }
-        let strings = self
-            .argv
-            .iter()
-            .chain(self.env.values())
-            .chain(self.healthcheck.iter().flatten());
+        let strings = self.argv.iter().chain(self.env.values()).chain(self.healthcheck.iter().flatten());
         if strings.clone().any(|s| s.contains('\0')) {
-            return Err(ValidationError::new(
-                "arguments and environment values may not contain NUL",
-            ));
+            return Err(ValidationError::new("arguments and environment values may not contain NUL"));
         }
         for mount in &self.mounts {
             if !mount.target.starts_with('/') || mount.target.split('/').any(|part| part == "..") {
-                return Err(ValidationError::new(format!(
-                    "mount target must be an absolute path: {:?}",
-                    mount.target
-                )));
+                return Err(ValidationError::new(format!("mount target must be an absolute path: {:?}", mount.target)));
             }
             if mount.source.is_empty() || mount.source.split('/').any(|part| part == "..") {
-                return Err(ValidationError::new(format!(
-                    "invalid mount source {:?}",
-                    mount.source
-                )));
+                return Err(ValidationError::new(format!("invalid mount source {:?}", mount.source)));
             }
         }
         if let Some(cpus) = self.cpus {
             if !(cpus > 0.0 && cpus <= 1024.0) {
-                return Err(ValidationError::new(format!(
-                    "cpus must be above 0, got {cpus}"
-                )));
+                return Err(ValidationError::new(format!("cpus must be above 0, got {cpus}")));
             }
         }
         if self.memory_bytes.is_some_and(|m| m < 6 * 1024 * 1024) {
@@ -154,22 +128,16 @@ impl ContainerSpec {
                 });
         }
         let restart = match self.restart {
-            RestartPolicy::No => EngineRestart {
-                name: Some(RestartPolicyNameEnum::NO),
-                maximum_retry_count: None,
-            },
-            RestartPolicy::Always => EngineRestart {
-                name: Some(RestartPolicyNameEnum::ALWAYS),
-                maximum_retry_count: None,
-            },
-            RestartPolicy::UnlessStopped => EngineRestart {
-                name: Some(RestartPolicyNameEnum::UNLESS_STOPPED),
-                maximum_retry_count: None,
-            },
-            RestartPolicy::OnFailure(n) => EngineRestart {
-                name: Some(RestartPolicyNameEnum::ON_FAILURE),
-                maximum_retry_count: Some(n.into()),
-            },
+            RestartPolicy::No => EngineRestart { name: Some(RestartPolicyNameEnum::NO), maximum_retry_count: None },
+            RestartPolicy::Always => {
+                EngineRestart { name: Some(RestartPolicyNameEnum::ALWAYS), maximum_retry_count: None }
+            }
+            RestartPolicy::UnlessStopped => {
+                EngineRestart { name: Some(RestartPolicyNameEnum::UNLESS_STOPPED), maximum_retry_count: None }
+            }
+            RestartPolicy::OnFailure(n) => {
+                EngineRestart { name: Some(RestartPolicyNameEnum::ON_FAILURE), maximum_retry_count: Some(n.into()) }
+            }
         };
         let mounts = self
             .mounts
@@ -177,49 +145,28 @@ impl ContainerSpec {
             .map(|m| EngineMount {
                 target: Some(m.target.clone()),
                 source: Some(m.source.clone()),
-                typ: Some(if m.source.starts_with('/') {
-                    MountType::BIND
-                } else {
-                    MountType::VOLUME
-                }),
+                typ: Some(if m.source.starts_with('/') { MountType::BIND } else { MountType::VOLUME }),
                 read_only: Some(m.read_only),
                 ..Default::default()
             })
             .collect();
         let healthcheck = self.healthcheck.as_ref().map(|argv| HealthConfig {
-            test: Some(
-                std::iter::once("CMD".to_string())
-                    .chain(argv.iter().cloned())
-                    .collect(),
-            ),
-            interval: self
-                .healthcheck_interval_seconds
-                .map(|s| i64::from(s) * 1_000_000_000),
+            test: Some(std::iter::once("CMD".to_string()).chain(argv.iter().cloned()).collect()),
+            interval: self.healthcheck_interval_seconds.map(|s| i64::from(s) * 1_000_000_000),
             ..Default::default()
         });
-        let networking_config = self
-            .network
-            .as_ref()
-            .map(|(network, aliases)| NetworkingConfig {
-                endpoints_config: Some(HashMap::from([(
-                    network.clone(),
-                    EndpointSettings {
-                        aliases: Some(aliases.clone()),
-                        ..Default::default()
-                    },
-                )])),
-            });
+        let networking_config = self.network.as_ref().map(|(network, aliases)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                network.clone(),
+                EndpointSettings { aliases: Some(aliases.clone()), ..Default::default() },
+            )])),
+        });
         ContainerCreateBody {
             image: Some(self.image.clone()),
             cmd: (!self.argv.is_empty()).then(|| self.argv.clone()),
             env: Some(self.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(self.labels.clone().into_iter().collect()),
-            exposed_ports: Some(
-                self.ports
-                    .iter()
-                    .map(|p| format!("{}/tcp", p.container_port))
-                    .collect(),
-            ),
+            exposed_ports: Some(self.ports.iter().map(|p| format!("{}/tcp", p.container_port)).collect()),
             healthcheck,
             user: self.user.clone(),
             working_dir: self.workdir.clone(),
@@ -266,9 +213,7 @@ impl Engine {
     /// use is `NameConflict`; an image the engine lacks is `ImageMissing`.
     pub async fn run(&self, spec: &ContainerSpec) -> Result<String, Error> {
         spec.validate()?;
-        let options = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
+        let options = CreateContainerOptionsBuilder::default().name(&spec.name).build();
         let created = self
             .client
             .create_container(Some(options), spec.body())
@@ -283,46 +228,28 @@ impl Engine {
     }
 
     pub async fn start(&self, container: &str) -> Result<(), Error> {
-        self.client
-            .start_container(container, None)
-            .await
-            .map_err(|e| Error::from_engine(e, container))
+        self.client.start_container(container, None).await.map_err(|e| Error::from_engine(e, container))
     }
 
     /// Stops with SIGTERM, then SIGKILL after `timeout_seconds`.
     pub async fn stop(&self, container: &str, timeout_seconds: i32) -> Result<(), Error> {
-        let options = StopContainerOptionsBuilder::default()
-            .t(timeout_seconds)
-            .build();
+        let options = StopContainerOptionsBuilder::default().t(timeout_seconds).build();
         match self.client.stop_container(container, Some(options)).await {
             // 304: already stopped.
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 304, ..
-            }) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 304, .. }) => Ok(()),
             other => other.map_err(|e| Error::from_engine(e, container)),
         }
     }
 
     pub async fn restart(&self, container: &str, timeout_seconds: i32) -> Result<(), Error> {
-        let options = RestartContainerOptionsBuilder::default()
-            .t(timeout_seconds)
-            .build();
-        self.client
-            .restart_container(container, Some(options))
-            .await
-            .map_err(|e| Error::from_engine(e, container))
+        let options = RestartContainerOptionsBuilder::default().t(timeout_seconds).build();
+        self.client.restart_container(container, Some(options)).await.map_err(|e| Error::from_engine(e, container))
     }
 
     /// Removes the container and its anonymous volumes; `force` stops it first.
     pub async fn remove(&self, container: &str, force: bool) -> Result<(), Error> {
-        let options = RemoveContainerOptionsBuilder::default()
-            .force(force)
-            .v(true)
-            .build();
-        self.client
-            .remove_container(container, Some(options))
-            .await
-            .map_err(|e| Error::from_engine(e, container))
+        let options = RemoveContainerOptionsBuilder::default().force(force).v(true).build();
+        self.client.remove_container(container, Some(options)).await.map_err(|e| Error::from_engine(e, container))
     }
 
     pub async fn inspect(&self, container: &str) -> Result<ContainerState, Error> {
@@ -330,11 +257,7 @@ impl Engine {
         let state = c.state.unwrap_or_default();
         let config = c.config.unwrap_or_default();
         let mut ports = Vec::new();
-        for (key, bindings) in c
-            .host_config
-            .and_then(|h| h.port_bindings)
-            .unwrap_or_default()
-        {
+        for (key, bindings) in c.host_config.and_then(|h| h.port_bindings).unwrap_or_default() {
             let Some(container_port) = key.split('/').next().and_then(|p| p.parse().ok()) else {
                 continue;
             };
@@ -356,11 +279,7 @@ impl Engine {
             .collect();
         Ok(ContainerState {
             id: c.id.unwrap_or_default(),
-            name: c
-                .name
-                .unwrap_or_default()
-                .trim_start_matches('/')
-                .to_string(),
+            name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
             image: config.image.unwrap_or_default(),
             status: state.status.map(|s| s.to_string()).unwrap_or_default(),
             running: state.running.unwrap_or(false),
@@ -378,10 +297,7 @@ impl Engine {
     /// Podman 4 briefly reports a container that has exited but is not yet cleaned up as
     /// `stopped`, a status the Docker API (and so bollard) does not know; it settles to
     /// `exited` within moments, so the inspection is retried for up to five seconds.
-    async fn inspect_raw(
-        &self,
-        container: &str,
-    ) -> Result<bollard::models::ContainerInspectResponse, Error> {
+    async fn inspect_raw(&self, container: &str) -> Result<bollard::models::ContainerInspectResponse, Error> {
         let mut attempts = 0;
         loop {
             match self.client.inspect_container(container, None).await {
@@ -399,15 +315,9 @@ impl Engine {
     /// Containers (running or not) carrying every given label (`key` or `key=value`).
     pub async fn list(&self, labels: &[String]) -> Result<Vec<ContainerState>, Error> {
         let filters = HashMap::from([("label", labels.to_vec())]);
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let summaries = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| Error::from_engine(e, "containers"))?;
+        let options = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
+        let summaries =
+            self.client.list_containers(Some(options)).await.map_err(|e| Error::from_engine(e, "containers"))?;
         let mut states = Vec::with_capacity(summaries.len());
         for id in summaries.into_iter().filter_map(|s| s.id) {
             match self.inspect(&id).await {
@@ -438,77 +348,27 @@ mod tests {
     fn specs_are_validated_before_any_call() {
         assert!(spec().validate().is_ok());
         let cases: Vec<(ContainerSpec, &str)> = vec![
+            (ContainerSpec { name: "random".into(), ..spec() }, "invalid object name"),
+            (ContainerSpec { image: "".into(), ..spec() }, "image"),
+            (ContainerSpec { labels: BTreeMap::new(), ..spec() }, LABEL_KIND),
+            (ContainerSpec { env: BTreeMap::from([("1X".into(), "v".into())]), ..spec() }, "environment"),
+            (ContainerSpec { argv: vec!["a\0b".into()], ..spec() }, "NUL"),
             (
                 ContainerSpec {
-                    name: "random".into(),
-                    ..spec()
-                },
-                "invalid object name",
-            ),
-            (
-                ContainerSpec {
-                    image: "".into(),
-                    ..spec()
-                },
-                "image",
-            ),
-            (
-                ContainerSpec {
-                    labels: BTreeMap::new(),
-                    ..spec()
-                },
-                LABEL_KIND,
-            ),
-            (
-                ContainerSpec {
-                    env: BTreeMap::from([("1X".into(), "v".into())]),
-                    ..spec()
-                },
-                "environment",
-            ),
-            (
-                ContainerSpec {
-                    argv: vec!["a\0b".into()],
-                    ..spec()
-                },
-                "NUL",
-            ),
-            (
-                ContainerSpec {
-                    mounts: vec![Mount {
-                        source: "v".into(),
-                        target: "rel".into(),
-                        read_only: false,
-                    }],
+                    mounts: vec![Mount { source: "v".into(), target: "rel".into(), read_only: false }],
                     ..spec()
                 },
                 "absolute",
             ),
             (
                 ContainerSpec {
-                    mounts: vec![Mount {
-                        source: "/a/../etc".into(),
-                        target: "/x".into(),
-                        read_only: false,
-                    }],
+                    mounts: vec![Mount { source: "/a/../etc".into(), target: "/x".into(), read_only: false }],
                     ..spec()
                 },
                 "mount source",
             ),
-            (
-                ContainerSpec {
-                    cpus: Some(0.0),
-                    ..spec()
-                },
-                "cpus",
-            ),
-            (
-                ContainerSpec {
-                    memory_bytes: Some(1024),
-                    ..spec()
-                },
-                "memory",
-            ),
+            (ContainerSpec { cpus: Some(0.0), ..spec() }, "cpus"),
+            (ContainerSpec { memory_bytes: Some(1024), ..spec() }, "memory"),
         ];
         for (spec, reason) in cases {
             let err = spec.validate().unwrap_err().to_string();

@@ -90,9 +90,7 @@ impl Engine {
         mut on_line: impl FnMut(Stream, &str),
     ) -> Result<ExecResult, Error> {
         if spec.argv.is_empty() || spec.argv.iter().any(|a| a.contains('\0')) {
-            return Err(
-                ValidationError::new("exec needs a non-empty argv without NUL characters").into(),
-            );
+            return Err(ValidationError::new("exec needs a non-empty argv without NUL characters").into());
         }
         let options = CreateExecOptions {
             cmd: Some(spec.argv.clone()),
@@ -103,21 +101,10 @@ impl Engine {
             attach_stderr: Some(true),
             ..Default::default()
         };
-        let exec = self
-            .client
-            .create_exec(container, options)
-            .await
-            .map_err(|e| Error::from_engine(e, container))?;
-        let started = self
-            .client
-            .start_exec(&exec.id, None)
-            .await
-            .map_err(|e| Error::from_engine(e, container))?;
+        let exec = self.client.create_exec(container, options).await.map_err(|e| Error::from_engine(e, container))?;
+        let started = self.client.start_exec(&exec.id, None).await.map_err(|e| Error::from_engine(e, container))?;
         let StartExecResults::Attached { mut output, .. } = started else {
-            return Err(Error::Engine {
-                status: 0,
-                message: "exec started detached".into(),
-            });
+            return Err(Error::Engine { status: 0, message: "exec started detached".into() });
         };
         let mut lines = Lines::default();
         let pump = async {
@@ -126,9 +113,7 @@ impl Engine {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
                         lines.push(Stream::Stdout, &message, &mut on_line)
                     }
-                    LogOutput::StdErr { message } => {
-                        lines.push(Stream::Stderr, &message, &mut on_line)
-                    }
+                    LogOutput::StdErr { message } => lines.push(Stream::Stderr, &message, &mut on_line),
                     LogOutput::StdIn { .. } => {}
                 }
             }
@@ -148,16 +133,8 @@ impl Engine {
             None => pump.await?,
         }
         let [stdout, stderr] = lines.finish(&mut on_line);
-        let inspected = self
-            .client
-            .inspect_exec(&exec.id)
-            .await
-            .map_err(|e| Error::from_engine(e, container))?;
-        Ok(ExecResult {
-            exit_code: inspected.exit_code.unwrap_or(-1),
-            stdout,
-            stderr,
-        })
+        let inspected = self.client.inspect_exec(&exec.id).await.map_err(|e| Error::from_engine(e, container))?;
+        Ok(ExecResult { exit_code: inspected.exit_code.unwrap_or(-1), stdout, stderr })
     }
 
     /// The engines have no call to stop an exec; on a local engine its host PID is ours to kill.
@@ -166,10 +143,7 @@ impl Engine {
             return;
         }
         if let Ok(inspected) = self.client.inspect_exec(exec_id).await {
-            if let Some(pid) = inspected
-                .pid
-                .filter(|p| *p > 0 && inspected.running == Some(true))
-            {
+            if let Some(pid) = inspected.pid.filter(|p| *p > 0 && inspected.running == Some(true)) {
                 // SAFETY: kill(2) has no memory-safety preconditions.
                 unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
             }
@@ -193,11 +167,7 @@ mod tests {
         let [out, err] = lines.finish(&mut on_line);
         assert_eq!(
             seen,
-            [
-                (Stream::Stderr, "warn".into()),
-                (Stream::Stdout, "hello".into()),
-                (Stream::Stdout, "world".into())
-            ]
+            [(Stream::Stderr, "warn".into()), (Stream::Stdout, "hello".into()), (Stream::Stdout, "world".into())]
         );
         assert_eq!(out, "hello\nworld\n");
         assert_eq!(err, "warn\n");

@@ -35,11 +35,7 @@ pub enum Error {
     #[error("no free host port in {start}-{end}")]
     PortsExhausted { start: u16, end: u16 },
     #[error("{argv:?} exited with code {exit_code}")]
-    ExecFailed {
-        argv: Vec<String>,
-        exit_code: i64,
-        output: String,
-    },
+    ExecFailed { argv: Vec<String>, exit_code: i64, output: String },
     #[error("timed out after {seconds} s: {what}")]
     Timeout { what: String, seconds: f64 },
     #[error("engine error ({status}): {message}")]
@@ -52,19 +48,12 @@ impl Error {
     pub(crate) fn from_engine(e: bollard::errors::Error, subject: &str) -> Self {
         use bollard::errors::Error as B;
         match e {
-            B::DockerResponseServerError {
-                status_code,
-                message,
-            } => match status_code {
-                404 if looks_like_missing_image(&message) => {
-                    Error::ImageMissing(format!("{subject}: {message}"))
-                }
+            B::DockerResponseServerError { status_code, message } => match status_code {
+                404 if looks_like_missing_image(&message) => Error::ImageMissing(format!("{subject}: {message}")),
                 404 => Error::NotFound(format!("{subject}: {message}")),
                 409 => Error::NameConflict(format!("{subject}: {message}")),
                 // Podman 4 answers a name conflict with 500.
-                500 if message.contains("already in use") => {
-                    Error::NameConflict(format!("{subject}: {message}"))
-                }
+                500 if message.contains("already in use") => Error::NameConflict(format!("{subject}: {message}")),
                 status => Error::Engine { status, message },
             },
             B::IOError { .. }
@@ -72,14 +61,8 @@ impl Error {
             | B::HyperLegacyError { .. }
             | B::HttpClientError { .. }
             | B::SocketNotFoundError(_)
-            | B::RequestTimeoutError => Error::Unreachable {
-                endpoint: subject.to_string(),
-                message: e.to_string(),
-            },
-            other => Error::Engine {
-                status: 0,
-                message: other.to_string(),
-            },
+            | B::RequestTimeoutError => Error::Unreachable { endpoint: subject.to_string(), message: e.to_string() },
+            other => Error::Engine { status: 0, message: other.to_string() },
         }
     }
 }

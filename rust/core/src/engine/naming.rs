@@ -13,9 +13,7 @@ pub const LABEL_BENCH: &str = "io.press-selfhosted.bench";
 /// lower-case letters, digits, `.`, `_`, `-`, starting with a letter or digit.
 pub fn object_name(kind: &str, slug: &str) -> Result<String, ValidationError> {
     let kind_ok = (1..=20).contains(&kind.len())
-        && kind
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && kind.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && kind.as_bytes()[0].is_ascii_lowercase();
     if !kind_ok {
         return Err(ValidationError::new(format!(
@@ -34,12 +32,8 @@ pub fn object_name(kind: &str, slug: &str) -> Result<String, ValidationError> {
 
 /// A name the platform may create: its own prefix, then Docker's name rules, at most 128.
 pub fn check_platform_name(name: &str) -> Result<&str, ValidationError> {
-    let rest = name
-        .strip_prefix(PREFIX)
-        .and_then(|r| r.strip_prefix('-'))
-        .unwrap_or("");
-    let allowed =
-        |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-');
+    let rest = name.strip_prefix(PREFIX).and_then(|r| r.strip_prefix('-')).unwrap_or("");
+    let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-');
     let ok = !rest.is_empty()
         && name.len() <= 128
         && rest.as_bytes()[0].is_ascii_alphanumeric()
@@ -58,23 +52,11 @@ mod tests {
 
     #[test]
     fn names_carry_the_prefix_and_refuse_anything_else() {
-        assert_eq!(
-            object_name("bench", "b-0001").unwrap(),
-            "erp-saas-cloud-c16-bench-b-0001"
-        );
-        assert_eq!(
-            object_name("site", "shop.example.com").unwrap(),
-            "erp-saas-cloud-c16-site-shop.example.com"
-        );
-        for (kind, slug) in [
-            ("", "x"),
-            ("Bench", "x"),
-            ("1x", "x"),
-            ("bench", ""),
-            ("bench", "-x"),
-            ("bench", "a/b"),
-            ("bench", "A"),
-        ] {
+        assert_eq!(object_name("bench", "b-0001").unwrap(), "erp-saas-cloud-c16-bench-b-0001");
+        assert_eq!(object_name("site", "shop.example.com").unwrap(), "erp-saas-cloud-c16-site-shop.example.com");
+        for (kind, slug) in
+            [("", "x"), ("Bench", "x"), ("1x", "x"), ("bench", ""), ("bench", "-x"), ("bench", "a/b"), ("bench", "A")]
+        {
             assert!(object_name(kind, slug).is_err(), "{kind:?} {slug:?}");
         }
         assert!(object_name("bench", &"a".repeat(120)).is_err());

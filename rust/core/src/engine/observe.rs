@@ -48,22 +48,15 @@ impl Engine {
         while let Some(chunk) = stream.next().await {
             let (which, message) = match chunk.map_err(|e| Error::from_engine(e, container))? {
                 LogOutput::StdErr { message } => (Stream::Stderr, message),
-                LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                    (Stream::Stdout, message)
-                }
+                LogOutput::StdOut { message } | LogOutput::Console { message } => (Stream::Stdout, message),
                 LogOutput::StdIn { .. } => continue,
             };
             let buffer = &mut pending[which as usize];
             buffer.extend_from_slice(&message);
             while let Some(pos) = buffer.iter().position(|b| *b == b'\n') {
                 let raw: Vec<u8> = buffer.drain(..=pos).collect();
-                let text = String::from_utf8_lossy(&raw[..raw.len() - 1])
-                    .trim_end_matches('\r')
-                    .to_string();
-                if !on_line(&LogLine {
-                    stream: which,
-                    text,
-                }) {
+                let text = String::from_utf8_lossy(&raw[..raw.len() - 1]).trim_end_matches('\r').to_string();
+                if !on_line(&LogLine { stream: which, text }) {
                     return Ok(());
                 }
             }
@@ -84,24 +77,14 @@ impl Engine {
             .map_err(|e| Error::from_engine(e, container))?;
         let cpu = sample.cpu_stats.unwrap_or_default();
         let pre = sample.precpu_stats.unwrap_or_default();
-        let total = |c: &bollard::models::ContainerCpuStats| {
-            c.cpu_usage
-                .as_ref()
-                .and_then(|u| u.total_usage)
-                .unwrap_or(0)
-        };
+        let total =
+            |c: &bollard::models::ContainerCpuStats| c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
         let cpu_delta = total(&cpu).saturating_sub(total(&pre)) as f64;
-        let system_delta = cpu
-            .system_cpu_usage
-            .unwrap_or(0)
-            .saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
+        let system_delta = cpu.system_cpu_usage.unwrap_or(0).saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
         let cpus = f64::from(cpu.online_cpus.unwrap_or(1).max(1));
         let memory = sample.memory_stats.unwrap_or_default();
         let networks = sample.networks.unwrap_or_default();
-        let blkio = sample
-            .blkio_stats
-            .and_then(|b| b.io_service_bytes_recursive)
-            .unwrap_or_default();
+        let blkio = sample.blkio_stats.and_then(|b| b.io_service_bytes_recursive).unwrap_or_default();
         let block = |op: &str| {
             blkio
                 .iter()
@@ -110,11 +93,7 @@ impl Engine {
                 .sum()
         };
         Ok(Stats {
-            cpu_percent: if system_delta > 0.0 {
-                cpu_delta / system_delta * cpus * 100.0
-            } else {
-                0.0
-            },
+            cpu_percent: if system_delta > 0.0 { cpu_delta / system_delta * cpus * 100.0 } else { 0.0 },
             memory_bytes: memory.usage.unwrap_or(0),
             memory_limit_bytes: memory.limit.unwrap_or(0),
             network_rx_bytes: networks.values().filter_map(|n| n.rx_bytes).sum(),

@@ -18,19 +18,14 @@ pub struct PortRange {
 
 impl Default for PortRange {
     fn default() -> Self {
-        Self {
-            start: 32300,
-            end: 32500,
-        }
+        Self { start: 32300, end: 32500 }
     }
 }
 
 impl PortRange {
     pub fn new(start: u16, end: u16) -> Result<Self, ValidationError> {
         if start == 0 || start > end {
-            return Err(ValidationError::new(format!(
-                "invalid port range {start}-{end}"
-            )));
+            return Err(ValidationError::new(format!("invalid port range {start}-{end}")));
         }
         Ok(Self { start, end })
     }
@@ -41,24 +36,12 @@ impl Engine {
     /// configuration of the platform's own containers, so a stopped one keeps its port.
     pub async fn published_ports(&self) -> Result<BTreeSet<u16>, Error> {
         let options = ListContainersOptionsBuilder::default().all(true).build();
-        let containers = self
-            .client
-            .list_containers(Some(options))
-            .await
-            .map_err(|e| Error::from_engine(e, "containers"))?;
+        let containers =
+            self.client.list_containers(Some(options)).await.map_err(|e| Error::from_engine(e, "containers"))?;
         let mut used = BTreeSet::new();
         for container in containers {
-            used.extend(
-                container
-                    .ports
-                    .iter()
-                    .flatten()
-                    .filter_map(|p| p.public_port),
-            );
-            let ours = container
-                .labels
-                .as_ref()
-                .is_some_and(|l| l.contains_key(LABEL_KIND));
+            used.extend(container.ports.iter().flatten().filter_map(|p| p.public_port));
+            let ours = container.labels.as_ref().is_some_and(|l| l.contains_key(LABEL_KIND));
             if let (true, Some(id)) = (ours, container.id) {
                 match self.inspect(&id).await {
                     Ok(state) => used.extend(state.ports.iter().filter_map(|p| p.host_port)),
@@ -80,16 +63,12 @@ impl Engine {
             .take(count)
             .collect();
         if free.len() < count {
-            return Err(Error::PortsExhausted {
-                start: range.start,
-                end: range.end,
-            });
+            return Err(Error::PortsExhausted { start: range.start, end: range.end });
         }
         Ok(free)
     }
 }
 
 fn os_port_free(port: u16) -> bool {
-    TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok()
-        && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
+    TcpListener::bind((Ipv4Addr::UNSPECIFIED, port)).is_ok() && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
 }

@@ -8,10 +8,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-    KeyUsagePurpose,
-};
+use rcgen::{BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::keys::{KeyType, PrivateKey};
@@ -53,9 +50,7 @@ impl CaOptions {
         let name = self.name.trim();
         // The longest subject, "<name> Intermediate CA", must fit ub-common-name (64).
         if name.is_empty() || name.len() > 40 || name.chars().any(char::is_control) {
-            return Err(ValidationError::new(
-                "CA name must be 1 to 40 characters without control characters",
-            ));
+            return Err(ValidationError::new("CA name must be 1 to 40 characters without control characters"));
         }
         if !(1..=MAX_CA_VALIDITY_DAYS).contains(&self.root_validity_days) {
             return Err(ValidationError::new(format!(
@@ -82,20 +77,14 @@ pub struct CertificateAuthority {
 
 impl std::fmt::Debug for CertificateAuthority {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CertificateAuthority")
-            .field("directory", &self.directory)
-            .finish_non_exhaustive()
+        f.debug_struct("CertificateAuthority").field("directory", &self.directory).finish_non_exhaustive()
     }
 }
 
 impl CertificateAuthority {
     /// Makes a new root and intermediate and writes them to `directory`, which must not hold
     /// a CA already. Nothing is written when the options are invalid.
-    pub fn create(
-        directory: &Path,
-        options: &CaOptions,
-        passphrase: Option<&str>,
-    ) -> Result<Self, Error> {
+    pub fn create(directory: &Path, options: &CaOptions, passphrase: Option<&str>) -> Result<Self, Error> {
         options.validate()?;
         if let Some(passphrase) = passphrase {
             if passphrase.is_empty() {
@@ -117,30 +106,18 @@ impl CertificateAuthority {
         let name = options.name.trim();
         let root_key = PrivateKey::generate(options.key_type)?;
         let root_params = ca_params(name, "Root CA", 1, options.root_validity_days);
-        let root_cert = root_params
-            .self_signed(root_key.key_pair())
-            .map_err(signing)?;
+        let root_cert = root_params.self_signed(root_key.key_pair()).map_err(signing)?;
         let root_issuer = Issuer::new(root_params, root_key.key_pair());
 
         let intermediate_key = PrivateKey::generate(options.key_type)?;
-        let mut intermediate_params = ca_params(
-            name,
-            "Intermediate CA",
-            0,
-            options.intermediate_validity_days,
-        );
+        let mut intermediate_params = ca_params(name, "Intermediate CA", 0, options.intermediate_validity_days);
         intermediate_params.use_authority_key_identifier_extension = true;
-        let intermediate_cert = intermediate_params
-            .signed_by(intermediate_key.key_pair(), &root_issuer)
-            .map_err(signing)?;
+        let intermediate_cert =
+            intermediate_params.signed_by(intermediate_key.key_pair(), &root_issuer).map_err(signing)?;
 
         let files = [
             (ROOT_KEY, root_key.to_pem(passphrase)?, files::PRIVATE),
-            (
-                INTERMEDIATE_KEY,
-                intermediate_key.to_pem(passphrase)?,
-                files::PRIVATE,
-            ),
+            (INTERMEDIATE_KEY, intermediate_key.to_pem(passphrase)?, files::PRIVATE),
             (ROOT_CERT, root_cert.pem(), files::PUBLIC),
             (INTERMEDIATE_CERT, intermediate_cert.pem(), files::PUBLIC),
         ];
@@ -175,45 +152,26 @@ impl CertificateAuthority {
         let key = PrivateKey::from_pem(&read(INTERMEDIATE_KEY)?, passphrase)?;
 
         let intermediate_der = pem_certificate(&intermediate_pem, INTERMEDIATE_CERT)?;
-        let (_, intermediate) = X509Certificate::from_der(&intermediate_der).map_err(|_| {
-            Error::Certificate(format!("{INTERMEDIATE_CERT} is not a valid certificate"))
-        })?;
-        if intermediate.public_key().subject_public_key.data.as_ref()
-            != key.key_pair().public_key_raw()
-        {
-            return Err(Error::Certificate(format!(
-                "{INTERMEDIATE_KEY} does not belong to {INTERMEDIATE_CERT}"
-            )));
+        let (_, intermediate) = X509Certificate::from_der(&intermediate_der)
+            .map_err(|_| Error::Certificate(format!("{INTERMEDIATE_CERT} is not a valid certificate")))?;
+        if intermediate.public_key().subject_public_key.data.as_ref() != key.key_pair().public_key_raw() {
+            return Err(Error::Certificate(format!("{INTERMEDIATE_KEY} does not belong to {INTERMEDIATE_CERT}")));
         }
         if !intermediate.is_ca() {
-            return Err(Error::Certificate(format!(
-                "{INTERMEDIATE_CERT} is not a CA certificate"
-            )));
+            return Err(Error::Certificate(format!("{INTERMEDIATE_CERT} is not a CA certificate")));
         }
         pem_certificate(&root_pem, ROOT_CERT)?;
-        let issuer =
-            Issuer::from_ca_cert_der(&intermediate_der.clone().into(), key.into_key_pair())
-                .map_err(|e| Error::Certificate(format!("{INTERMEDIATE_CERT}: {e}")))?;
-        Ok(Self {
-            directory: directory.to_path_buf(),
-            root_pem,
-            intermediate_pem,
-            issuer,
-        })
+        let issuer = Issuer::from_ca_cert_der(&intermediate_der.clone().into(), key.into_key_pair())
+            .map_err(|e| Error::Certificate(format!("{INTERMEDIATE_CERT}: {e}")))?;
+        Ok(Self { directory: directory.to_path_buf(), root_pem, intermediate_pem, issuer })
     }
 
     /// Issues a leaf certificate signed by the intermediate.
     pub fn issue(&self, request: &LeafRequest) -> Result<IssuedCertificate, Error> {
         let params = request.to_params()?;
         let key = PrivateKey::generate(request.key_type)?;
-        let certificate = params
-            .signed_by(key.key_pair(), &self.issuer)
-            .map_err(signing)?;
-        Ok(IssuedCertificate {
-            certificate_pem: certificate.pem(),
-            chain_pem: self.intermediate_pem.clone(),
-            key,
-        })
+        let certificate = params.signed_by(key.key_pair(), &self.issuer).map_err(signing)?;
+        Ok(IssuedCertificate { certificate_pem: certificate.pem(), chain_pem: self.intermediate_pem.clone(), key })
     }
 
     pub fn directory(&self) -> &Path {
@@ -239,11 +197,7 @@ fn ca_params(name: &str, role: &str, path_len: u8, days: u32) -> CertificatePara
     subject.push(DnType::CommonName, format!("{name} {role}"));
     params.distinguished_name = subject;
     params.is_ca = IsCa::Ca(BasicConstraints::Constrained(path_len));
-    params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let (not_before, not_after) = validity_window(None, days);
     params.not_before = not_before;
     params.not_after = not_after;
@@ -254,9 +208,7 @@ fn ca_params(name: &str, role: &str, path_len: u8, days: u32) -> CertificatePara
 fn pem_certificate(text: &str, file: &str) -> Result<Vec<u8>, Error> {
     match pem::parse(text) {
         Ok(block) if block.tag() == "CERTIFICATE" => Ok(block.into_contents()),
-        _ => Err(Error::Certificate(format!(
-            "{file} is not a PEM certificate"
-        ))),
+        _ => Err(Error::Certificate(format!("{file} is not a PEM certificate"))),
     }
 }
 

@@ -28,8 +28,7 @@ impl CertificateInfo {
     /// Whole days until expiry at `now`; negative once expired (Press's `timedelta.days`).
     pub fn days_left(&self, now: OffsetDateTime) -> i64 {
         let remaining = self.not_after - now;
-        remaining.whole_days()
-            - i64::from(remaining.is_negative() && remaining.whole_seconds() % 86_400 != 0)
+        remaining.whole_days() - i64::from(remaining.is_negative() && remaining.whole_seconds() % 86_400 != 0)
     }
 
     /// True when the certificate expires within `threshold_days` of `now` (or already has).
@@ -45,19 +44,13 @@ pub fn inspect(pem_text: &str) -> Result<CertificateInfo, Error> {
         .and_then(|blocks| blocks.into_iter().find(|b| b.tag() == "CERTIFICATE"))
         .ok_or_else(|| Error::Certificate("no PEM certificate found".into()))?
         .into_contents();
-    let (_, cert) = X509Certificate::from_der(&der)
-        .map_err(|e| Error::Certificate(format!("malformed certificate: {e}")))?;
+    let (_, cert) =
+        X509Certificate::from_der(&der).map_err(|e| Error::Certificate(format!("malformed certificate: {e}")))?;
     let names = cert
         .subject_alternative_name()
         .ok()
         .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .filter_map(general_name)
-                .collect()
-        })
+        .map(|san| san.value.general_names.iter().filter_map(general_name).collect())
         .unwrap_or_default();
     let fingerprint = ring::digest::digest(&ring::digest::SHA256, &der);
     Ok(CertificateInfo {
@@ -125,10 +118,7 @@ mod tests {
 
     #[test]
     fn garbage_is_a_certificate_error() {
-        assert!(matches!(
-            inspect("not a certificate"),
-            Err(Error::Certificate(_))
-        ));
+        assert!(matches!(inspect("not a certificate"), Err(Error::Certificate(_))));
         let bogus = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         assert!(matches!(inspect(bogus), Err(Error::Certificate(_))));
     }

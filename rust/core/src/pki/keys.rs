@@ -50,16 +50,10 @@ impl FromStr for KeyType {
     type Err = ValidationError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        KeyType::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let known: Vec<_> = KeyType::ALL.iter().map(|k| k.as_str()).collect();
-                ValidationError::new(format!(
-                    "unknown key type {s:?}; expected one of {}",
-                    known.join(", ")
-                ))
-            })
+        KeyType::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            let known: Vec<_> = KeyType::ALL.iter().map(|k| k.as_str()).collect();
+            ValidationError::new(format!("unknown key type {s:?}; expected one of {}", known.join(", ")))
+        })
     }
 }
 
@@ -103,17 +97,14 @@ impl PrivateKey {
         // cannot read; v1, without the optional public key, every consumer reads.
         info.public_key = None;
         let Some(passphrase) = passphrase else {
-            let der = info
-                .to_der()
-                .map_err(|e| Error::Certificate(format!("key serialisation: {e}")))?;
+            let der = info.to_der().map_err(|e| Error::Certificate(format!("key serialisation: {e}")))?;
             return Ok(pem_encode(PLAIN_TAG, &der));
         };
         let passphrase = check_passphrase(passphrase)?;
         let salt: [u8; 16] = random_bytes();
         let iv: [u8; 16] = random_bytes();
-        let params =
-            pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
-                .map_err(|e| Error::Certificate(format!("key encryption parameters: {e}")))?;
+        let params = pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(PBKDF2_ITERATIONS, &salt, &iv)
+            .map_err(|e| Error::Certificate(format!("key encryption parameters: {e}")))?;
         let encrypted = info
             .encrypt_with_params(params, passphrase)
             .map_err(|e| Error::Certificate(format!("key encryption failed: {e}")))?;
@@ -122,8 +113,7 @@ impl PrivateKey {
 
     /// Reads a PKCS#8 PEM key, decrypting it when it is encrypted.
     pub fn from_pem(pem_text: &str, passphrase: Option<&str>) -> Result<Self, Error> {
-        let block =
-            pem::parse(pem_text).map_err(|_| Error::Certificate("not a PEM private key".into()))?;
+        let block = pem::parse(pem_text).map_err(|_| Error::Certificate("not a PEM private key".into()))?;
         let der = match block.tag() {
             PLAIN_TAG => block.contents().to_vec(),
             ENCRYPTED_TAG => {
@@ -140,16 +130,10 @@ impl PrivateKey {
                 )))
             }
         };
-        let pair = KeyPair::try_from(der).map_err(|e| {
-            Error::Certificate(format!("unsupported or malformed private key: {e}"))
-        })?;
-        if !KeyType::ALL
-            .iter()
-            .any(|k| k.algorithm() == pair.algorithm())
-        {
-            return Err(Error::Certificate(
-                "unsupported private key algorithm".into(),
-            ));
+        let pair = KeyPair::try_from(der)
+            .map_err(|e| Error::Certificate(format!("unsupported or malformed private key: {e}")))?;
+        if !KeyType::ALL.iter().any(|k| k.algorithm() == pair.algorithm()) {
+            return Err(Error::Certificate("unsupported private key algorithm".into()));
         }
         Ok(Self(pair))
     }
@@ -169,9 +153,7 @@ fn pem_encode(tag: &str, der: &[u8]) -> String {
 
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the operating system's random source failed");
+    SystemRandom::new().fill(&mut bytes).expect("the operating system's random source failed");
     bytes
 }
 
@@ -185,13 +167,7 @@ mod tests {
             let key = PrivateKey::generate(key_type).unwrap();
             let plain = key.to_pem(None).unwrap();
             assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----"));
-            assert_eq!(
-                PrivateKey::from_pem(&plain, None)
-                    .unwrap()
-                    .to_pem(None)
-                    .unwrap(),
-                plain
-            );
+            assert_eq!(PrivateKey::from_pem(&plain, None).unwrap().to_pem(None).unwrap(), plain);
 
             let encrypted = key.to_pem(Some("correct horse")).unwrap();
             assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
@@ -208,14 +184,8 @@ mod tests {
         let err = PrivateKey::from_pem(&encrypted, Some("guess")).unwrap_err();
         assert!(matches!(err, Error::WrongPassphrase));
         assert!(!err.to_string().contains("guess"));
-        assert!(matches!(
-            PrivateKey::from_pem(&encrypted, None).unwrap_err(),
-            Error::PassphraseRequired
-        ));
-        assert!(matches!(
-            PrivateKey::from_pem(&encrypted, Some("")).unwrap_err(),
-            Error::Invalid(_)
-        ));
+        assert!(matches!(PrivateKey::from_pem(&encrypted, None).unwrap_err(), Error::PassphraseRequired));
+        assert!(matches!(PrivateKey::from_pem(&encrypted, Some("")).unwrap_err(), Error::Invalid(_)));
     }
 
     #[test]
@@ -223,10 +193,6 @@ mod tests {
         for key_type in KeyType::ALL {
             assert_eq!(key_type.as_str().parse::<KeyType>().unwrap(), key_type);
         }
-        assert!("rsa-1024"
-            .parse::<KeyType>()
-            .unwrap_err()
-            .to_string()
-            .contains("ecdsa-p256"));
+        assert!("rsa-1024".parse::<KeyType>().unwrap_err().to_string().contains("ecdsa-p256"));
     }
 }

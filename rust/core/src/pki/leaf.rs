@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose,
-    SanType, SerialNumber,
+    CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, SanType, SerialNumber,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -54,9 +53,7 @@ impl LeafRequest {
     /// into certificate parameters with a fresh random serial.
     pub(crate) fn to_params(&self) -> Result<CertificateParams, ValidationError> {
         if self.names.is_empty() {
-            return Err(ValidationError::new(
-                "a certificate needs at least one name",
-            ));
+            return Err(ValidationError::new("a certificate needs at least one name"));
         }
         if self.names.len() > MAX_NAMES {
             return Err(ValidationError::new(format!(
@@ -71,9 +68,7 @@ impl LeafRequest {
             )));
         }
         if !self.server_auth && !self.client_auth {
-            return Err(ValidationError::new(
-                "a certificate needs server or client usage, or both",
-            ));
+            return Err(ValidationError::new("a certificate needs server or client usage, or both"));
         }
         let mut subjects: Vec<SubjectName> = Vec::with_capacity(self.names.len());
         for name in &self.names {
@@ -110,14 +105,10 @@ impl LeafRequest {
         params.use_authority_key_identifier_extension = true;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         if self.server_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ServerAuth);
+            params.extended_key_usages.push(ExtendedKeyUsagePurpose::ServerAuth);
         }
         if self.client_auth {
-            params
-                .extended_key_usages
-                .push(ExtendedKeyUsagePurpose::ClientAuth);
+            params.extended_key_usages.push(ExtendedKeyUsagePurpose::ClientAuth);
         }
         Ok(params)
     }
@@ -125,10 +116,7 @@ impl LeafRequest {
 
 /// `(not_before, not_after)`: an explicit start is taken as given; the default start is now,
 /// backdated by the clock-skew allowance, with the validity counted from now.
-pub(crate) fn validity_window(
-    start: Option<OffsetDateTime>,
-    days: u32,
-) -> (OffsetDateTime, OffsetDateTime) {
+pub(crate) fn validity_window(start: Option<OffsetDateTime>, days: u32) -> (OffsetDateTime, OffsetDateTime) {
     let length = Duration::days(days.into());
     match start {
         Some(start) => (start, start + length),
@@ -172,12 +160,7 @@ impl IssuedCertificate {
 
     /// Writes `<stem>.crt`, `<stem>.chain.crt`, `<stem>.fullchain.crt` (0644) and `<stem>.key`
     /// (0600, encrypted when a passphrase is given) into `dir`, each atomically.
-    pub fn write_files(
-        &self,
-        dir: &Path,
-        stem: &str,
-        passphrase: Option<&str>,
-    ) -> Result<CertificateFiles, Error> {
+    pub fn write_files(&self, dir: &Path, stem: &str, passphrase: Option<&str>) -> Result<CertificateFiles, Error> {
         let stem = names::file_stem(stem)?;
         let key_pem = self.key.to_pem(passphrase)?;
         files::ensure_dir(dir, 0o700).map_err(|e| io_error(dir, e))?;
@@ -190,11 +173,7 @@ impl IssuedCertificate {
         let full_chain = self.full_chain_pem();
         let writes = [
             (&paths.private_key, key_pem.as_bytes(), files::PRIVATE),
-            (
-                &paths.certificate,
-                self.certificate_pem.as_bytes(),
-                files::PUBLIC,
-            ),
+            (&paths.certificate, self.certificate_pem.as_bytes(), files::PUBLIC),
             (&paths.chain, self.chain_pem.as_bytes(), files::PUBLIC),
             (&paths.full_chain, full_chain.as_bytes(), files::PUBLIC),
         ];
@@ -209,14 +188,9 @@ impl IssuedCertificate {
 pub fn self_signed(request: &LeafRequest) -> Result<IssuedCertificate, Error> {
     let params = request.to_params()?;
     let key = PrivateKey::generate(request.key_type)?;
-    let certificate = params
-        .self_signed(key.key_pair())
-        .map_err(|e| Error::Certificate(format!("signing failed: {e}")))?;
-    Ok(IssuedCertificate {
-        certificate_pem: certificate.pem(),
-        chain_pem: String::new(),
-        key,
-    })
+    let certificate =
+        params.self_signed(key.key_pair()).map_err(|e| Error::Certificate(format!("signing failed: {e}")))?;
+    Ok(IssuedCertificate { certificate_pem: certificate.pem(), chain_pem: String::new(), key })
 }
 
 #[cfg(test)]
@@ -226,37 +200,13 @@ mod tests {
     #[test]
     fn bad_requests_are_refused_with_the_reason() {
         let cases: Vec<(LeafRequest, &str)> = vec![
-            (
-                LeafRequest::server(Vec::<String>::new()),
-                "at least one name",
-            ),
+            (LeafRequest::server(Vec::<String>::new()), "at least one name"),
             (LeafRequest::server(["bad_name.test"]), "letters, digits"),
             (LeafRequest::server(["a.*.test"]), "left-most"),
-            (
-                LeafRequest {
-                    validity_days: 0,
-                    ..LeafRequest::server(["a.test"])
-                },
-                "between 1 and 397",
-            ),
-            (
-                LeafRequest {
-                    validity_days: 398,
-                    ..LeafRequest::server(["a.test"])
-                },
-                "between 1 and 397",
-            ),
-            (
-                LeafRequest {
-                    server_auth: false,
-                    ..LeafRequest::server(["a.test"])
-                },
-                "usage",
-            ),
-            (
-                LeafRequest::server((0..101).map(|i| format!("s{i}.test"))),
-                "at most 100",
-            ),
+            (LeafRequest { validity_days: 0, ..LeafRequest::server(["a.test"]) }, "between 1 and 397"),
+            (LeafRequest { validity_days: 398, ..LeafRequest::server(["a.test"]) }, "between 1 and 397"),
+            (LeafRequest { server_auth: false, ..LeafRequest::server(["a.test"]) }, "usage"),
+            (LeafRequest::server((0..101).map(|i| format!("s{i}.test"))), "at most 100"),
         ];
         for (request, reason) in cases {
             let err = request.to_params().unwrap_err().to_string();
@@ -276,18 +226,14 @@ mod tests {
     #[test]
     fn long_first_names_leave_the_common_name_out_but_stay_in_the_sans() {
         let long = format!("{}.test", "a".repeat(60));
-        let params = LeafRequest::server([long.as_str(), "short.test"])
-            .to_params()
-            .unwrap();
+        let params = LeafRequest::server([long.as_str(), "short.test"]).to_params().unwrap();
         assert!(params.distinguished_name.get(&DnType::CommonName).is_none());
         assert_eq!(params.subject_alt_names.len(), 2);
     }
 
     #[test]
     fn duplicate_names_collapse_after_canonicalisation() {
-        let params = LeafRequest::server(["A.test", "a.test.", "127.0.0.1"])
-            .to_params()
-            .unwrap();
+        let params = LeafRequest::server(["A.test", "a.test.", "127.0.0.1"]).to_params().unwrap();
         assert_eq!(params.subject_alt_names.len(), 2);
     }
 }

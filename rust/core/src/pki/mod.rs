@@ -9,14 +9,11 @@ mod leaf;
 
 use std::path::Path;
 
-pub use authority::{
-    CaOptions, CertificateAuthority, INTERMEDIATE_CERT, INTERMEDIATE_KEY, ROOT_CERT, ROOT_KEY,
-};
+pub use authority::{CaOptions, CertificateAuthority, INTERMEDIATE_CERT, INTERMEDIATE_KEY, ROOT_CERT, ROOT_KEY};
 pub use inspect::{inspect, CertificateInfo, DEFAULT_RENEWAL_DAYS};
 pub use keys::{KeyType, PrivateKey};
 pub use leaf::{
-    self_signed, CertificateFiles, IssuedCertificate, LeafRequest, DEFAULT_VALIDITY_DAYS,
-    MAX_VALIDITY_DAYS,
+    self_signed, CertificateFiles, IssuedCertificate, LeafRequest, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS,
 };
 
 use crate::names::ValidationError;
@@ -30,17 +27,11 @@ pub enum Error {
     #[error("could not decrypt the private key: wrong passphrase or corrupted key")]
     WrongPassphrase,
     #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
     #[error("{0}")]
     Certificate(String),
 }
 
 pub(crate) fn io_error(path: &Path, source: std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        source,
-    }
+    Error::Io { path: path.display().to_string(), source }
 }
