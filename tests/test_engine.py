@@ -216,3 +216,19 @@ def test_healthchecks_report_healthy(engine):
 		assert health == "healthy"
 	finally:
 		engine.remove(name, force=True)
+
+
+def test_mounts_and_memory_limit(engine, tmp_path):
+	(tmp_path / "site_config.json").write_text('{"db_name": "x"}')
+	slug = f"mounts-{engine.kind}-{os.getpid()}"
+	name = object_name("bench", slug)
+	volume = object_name("volume", slug)
+	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, memory_bytes=64 * 1024 * 1024,
+		mounts=[(str(tmp_path), "/config", True), (volume, "/data", False)])
+	try:
+		assert engine.exec(name, ["cat", "/config/site_config.json"]).stdout == '{"db_name": "x"}'
+		assert engine.exec(name, ["touch", "/config/new"]).exit_code != 0, "a read-only bind mount refuses writes"
+		assert engine.exec(name, ["touch", "/data/written"]).exit_code == 0
+		assert engine.stats(name)["memory_limit_bytes"] == 64 * 1024 * 1024
+	finally:
+		engine.remove(name, force=True)

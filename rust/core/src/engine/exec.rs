@@ -42,20 +42,22 @@ pub struct ExecResult {
     pub stderr: String,
 }
 
-/// Splits chunks into lines per stream, keeping a partial line until its newline arrives.
+/// Splits chunks into lines per stream for the callback, keeping a partial line until its
+/// newline arrives, and keeps the output exactly as it came.
 #[derive(Default)]
 struct Lines {
     pending: [Vec<u8>; 2],
-    collected: [String; 2],
+    raw: [Vec<u8>; 2],
 }
 
 impl Lines {
     fn push(&mut self, stream: Stream, bytes: &[u8], on_line: &mut impl FnMut(Stream, &str)) {
         let i = stream as usize;
+        self.raw[i].extend_from_slice(bytes);
         self.pending[i].extend_from_slice(bytes);
         while let Some(pos) = self.pending[i].iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.pending[i].drain(..=pos).collect();
-            self.emit(stream, &line[..line.len() - 1], on_line);
+            emit(stream, &line[..line.len() - 1], on_line);
         }
     }
 
@@ -63,20 +65,16 @@ impl Lines {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.pending[stream as usize]);
             if !rest.is_empty() {
-                self.emit(stream, &rest, on_line);
+                emit(stream, &rest, on_line);
             }
         }
-        self.collected
+        self.raw.map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
     }
+}
 
-    fn emit(&mut self, stream: Stream, line: &[u8], on_line: &mut impl FnMut(Stream, &str)) {
-        let text = String::from_utf8_lossy(line);
-        let text = text.strip_suffix('\r').unwrap_or(&text);
-        on_line(stream, text);
-        let out = &mut self.collected[stream as usize];
-        out.push_str(text);
-        out.push('\n');
-    }
+fn emit(stream: Stream, line: &[u8], on_line: &mut impl FnMut(Stream, &str)) {
+    let text = String::from_utf8_lossy(line);
+    on_line(stream, text.strip_suffix('\r').unwrap_or(&text));
 }
 
 impl Engine {
@@ -169,7 +167,7 @@ mod tests {
             seen,
             [(Stream::Stderr, "warn".into()), (Stream::Stdout, "hello".into()), (Stream::Stdout, "world".into())]
         );
-        assert_eq!(out, "hello\nworld\n");
-        assert_eq!(err, "warn\n");
+        assert_eq!(out, "hello\nworld", "the output as it came, with no newline added");
+        assert_eq!(err, "warn\r\n");
     }
 }
