@@ -169,7 +169,15 @@ class Engine:
 	def import_rootfs(self, tarball: str | os.PathLike[str], reference: str) -> str:
 		"""Imports a rootfs tarball (streamed) as image `name:tag`; returns the image id."""
 
-	def pull(self, reference: str, *, username: str | None = None, password: str | None = None) -> str: ...
+	def pull(self, reference: str, *, username: str | None = None, password: str | None = None) -> str:
+		"""Pulls from the reference's registry; returns the image id. Refused or unknown:
+		ImageMissing (with the registry's message)."""
+
+	def tag(self, source: str, target: str) -> None:
+		"""Gives image `source` the further name `target` (`registry:port/path:tag`)."""
+
+	def push(self, reference: str, *, username: str | None = None, password: str | None = None) -> None:
+		"""Pushes to the reference's registry; a refusal raises EngineError."""
 	def image_id(self, reference: str) -> str: ...
 	def list_images(self) -> list[tuple[str, list[str], int]]:
 		"""`[(id, tags, size)]`"""

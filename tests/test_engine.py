@@ -232,3 +232,27 @@ def test_mounts_and_memory_limit(engine, tmp_path):
 		assert engine.stats(name)["memory_limit_bytes"] == 64 * 1024 * 1024
 	finally:
 		engine.remove(name, force=True)
+
+
+def test_push_and_pull_through_a_registry_with_credentials(engine):
+	"""A real registry (distribution) with htpasswd auth on loopback."""
+	registry, user = os.environ["PRESS_SELFHOSTED_TEST_REGISTRY"], os.environ["PRESS_SELFHOSTED_TEST_REGISTRY_USER"]
+	with open(os.environ["PRESS_SELFHOSTED_TEST_REGISTRY_PASSWORD_FILE"]) as f:
+		password = f.read()
+	remote = f"{registry}/bench/busybox-{engine.kind}:v1"
+	engine.tag(IMAGE, remote)
+	with pytest.raises(exc.EngineError) as refused:
+		engine.push(remote, username=user, password="wrong-password")
+	assert "wrong-password" not in str(refused.value)
+	engine.push(remote, username=user, password=password)
+	pushed = engine.image_id(remote)
+	engine.remove_image(remote)
+
+	with pytest.raises(exc.ImageMissing):
+		engine.pull(remote)  # the registry wants credentials
+	assert engine.pull(remote, username=user, password=password) == pushed
+	with pytest.raises(exc.ImageMissing):
+		engine.pull(f"{registry}/bench/never-pushed:v1", username=user, password=password)
+	with pytest.raises(exc.ValidationError):
+		engine.pull(remote, username=user)
+	engine.remove_image(remote)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shlex
 import signal
 import socket
@@ -71,6 +72,32 @@ def _remove_all_containers(sock: Path) -> None:
 			unix_http(sock, "DELETE", f"/containers/{container['Id']}?force=1&v=1")
 
 
+# Fixed, so Podman's registries.conf (written when Podman starts) can name it as insecure.
+REGISTRY_PORT = 38500
+
+
+def _registry_command(workdir: Path, ports: Ports) -> list[str]:
+	password = secrets.token_urlsafe(18)
+	(workdir / "password").write_text(password)
+	(workdir / "password").chmod(0o600)
+	htpasswd = subprocess.run(["htpasswd", "-Bbn", "press", password], check=True, capture_output=True, text=True)
+	(workdir / "htpasswd").write_text(htpasswd.stdout)
+	(workdir / "config.yml").write_text(
+		f"""version: 0.1
+storage:
+  filesystem:
+    rootdirectory: {workdir / "data"}
+http:
+  addr: 127.0.0.1:{REGISTRY_PORT}
+auth:
+  htpasswd:
+    realm: press-selfhosted-test
+    path: {workdir / "htpasswd"}
+"""
+	)
+	return ["docker-registry", "serve", str(workdir / "config.yml")]
+
+
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
@@ -82,6 +109,10 @@ events_logger = "file"
 
 def _podman_command(workdir: Path, ports: Ports) -> list[str]:
 	(workdir / "containers.conf").write_text(PODMAN_CONF)
+	# The test registry speaks plain HTTP on loopback (Docker allows 127.0.0.0/8 by itself).
+	(workdir / "registries.conf").write_text(
+		f'unqualified-search-registries = ["docker.io"]\n\n[[registry]]\nlocation = "127.0.0.1:{REGISTRY_PORT}"\ninsecure = true\n'
+	)
 	return [
 		"podman", "--root", str(workdir / "storage"), "--runroot", str(workdir / "run"),
 		"--network-config-dir", str(workdir / "networks"), "--tmpdir", str(workdir / "tmp"),
@@ -116,12 +147,22 @@ def _dockerd_command(workdir: Path, ports: Ports) -> list[str]:
 
 # The real services `make test` can start.
 RECIPES: dict[str, Recipe] = {
+	"registry": Recipe(
+		name="registry",
+		command=_registry_command,
+		ready=lambda workdir, ports: tcp_ready(REGISTRY_PORT),
+		env=lambda workdir, ports: {
+			"PRESS_SELFHOSTED_TEST_REGISTRY": f"127.0.0.1:{REGISTRY_PORT}",
+			"PRESS_SELFHOSTED_TEST_REGISTRY_USER": "press",
+			"PRESS_SELFHOSTED_TEST_REGISTRY_PASSWORD_FILE": str(workdir / "password"),
+		},
+	),
 	"podman": Recipe(
 		name="podman",
 		command=_podman_command,
 		ready=lambda workdir, ports: _engine_ready(workdir / "podman.sock"),
 		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_PODMAN": f"unix://{workdir / 'podman.sock'}"},
-		extra_env={"CONTAINERS_CONF": "{workdir}/containers.conf"},
+		extra_env={"CONTAINERS_CONF": "{workdir}/containers.conf", "CONTAINERS_REGISTRIES_CONF": "{workdir}/registries.conf"},
 		cleanup=lambda workdir: _remove_all_containers(workdir / "podman.sock"),
 	),
 	"docker": Recipe(

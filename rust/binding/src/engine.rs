@@ -125,14 +125,23 @@ impl Engine {
         username: Option<String>,
         password: Option<String>,
     ) -> PyResult<String> {
-        run(py, || {
-            let credentials = match (&username, &password) {
-                (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
-                (None, None) => None,
-                _ => return Err(ValidationError::new("give both username and password, or neither").into()),
-            };
-            block_on(self.0.pull(&reference, credentials))
-        })
+        run(py, || block_on(self.0.pull(&reference, credentials(&username, &password)?)))
+    }
+
+    /// Gives image `source` the further name `target`.
+    fn tag(&self, py: Python<'_>, source: String, target: String) -> PyResult<()> {
+        run(py, || block_on(self.0.tag(&source, &target)))
+    }
+
+    #[pyo3(signature = (reference, *, username = None, password = None))]
+    fn push(
+        &self,
+        py: Python<'_>,
+        reference: String,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> PyResult<()> {
+        run(py, || block_on(self.0.push(&reference, credentials(&username, &password)?)))
     }
 
     fn image_id(&self, py: Python<'_>, reference: String) -> PyResult<String> {
@@ -360,6 +369,17 @@ impl Engine {
                 ("block_write_bytes", s.block_write_bytes as f64),
             ]))
         })
+    }
+}
+
+fn credentials<'a>(
+    username: &'a Option<String>,
+    password: &'a Option<String>,
+) -> Result<Option<(&'a str, &'a str)>, Failure> {
+    match (username, password) {
+        (Some(u), Some(p)) => Ok(Some((u.as_str(), p.as_str()))),
+        (None, None) => Ok(None),
+        _ => Err(ValidationError::new("give both username and password, or neither").into()),
     }
 }
 

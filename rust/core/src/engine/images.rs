@@ -3,8 +3,11 @@
 use std::path::Path;
 
 use bollard::auth::DockerCredentials;
-use bollard::query_parameters::{CreateImageOptionsBuilder, ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
-use futures_util::{StreamExt, TryStreamExt};
+use bollard::query_parameters::{
+    CreateImageOptionsBuilder, ListImagesOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
+    TagImageOptionsBuilder,
+};
+use futures_util::StreamExt;
 
 use super::{Engine, Error};
 use crate::names::ValidationError;
@@ -39,13 +42,7 @@ impl Engine {
         let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(file));
         // Podman takes the tag only inside `repo`; Docker accepts it there too.
         let options = CreateImageOptionsBuilder::default().from_src("-").repo(reference).build();
-        let mut progress = self.client.create_image(Some(options), Some(body), None);
-        while let Some(item) = progress.next().await {
-            let info = item.map_err(|e| Error::from_engine(e, reference))?;
-            if let Some(detail) = info.error_detail {
-                return Err(Error::Engine { status: 0, message: detail.message.unwrap_or_default() });
-            }
-        }
+        drain(self.client.create_image(Some(options), Some(body), None), reference).await?;
         self.image_id(reference).await
     }
 
@@ -53,29 +50,34 @@ impl Engine {
     pub async fn pull(&self, reference: &str, credentials: Option<(&str, &str)>) -> Result<String, Error> {
         check_reference(reference)?;
         let options = CreateImageOptionsBuilder::default().from_image(reference).build();
-        let credentials = credentials.map(|(username, password)| DockerCredentials {
-            username: Some(username.into()),
-            password: Some(password.into()),
-            ..Default::default()
-        });
-        self.client
-            .create_image(Some(options), None, credentials)
-            .try_for_each(|info| async move {
-                match info.error_detail {
-                    Some(detail) => {
-                        Err(bollard::errors::Error::DockerStreamError { error: detail.message.unwrap_or_default() })
-                    }
-                    None => Ok(()),
-                }
-            })
-            .await
-            .map_err(|e| match e {
-                bollard::errors::Error::DockerStreamError { error } => {
-                    Error::ImageMissing(format!("{reference}: {error}"))
-                }
-                other => Error::from_engine(other, reference),
-            })?;
+        let progress = self.client.create_image(Some(options), None, docker_credentials(credentials));
+        // Registries refuse in the stream (Podman) or with a 404 or 500 (Docker); either way
+        // the image is not here and could not be had.
+        drain(progress, reference).await.map_err(|e| match e {
+            Error::Engine { message, .. } | Error::NotFound(message) => {
+                Error::ImageMissing(format!("{reference}: {message}"))
+            }
+            other => other,
+        })?;
         self.image_id(reference).await
+    }
+
+    /// Gives image `source` the further name `target` (`registry/path:tag`).
+    pub async fn tag(&self, source: &str, target: &str) -> Result<(), Error> {
+        check_reference(source)?;
+        let (repo, tag) = split_tag(check_reference(target)?);
+        let options = TagImageOptionsBuilder::default().repo(repo).tag(tag).build();
+        self.client.tag_image(source, Some(options)).await.map_err(|e| match Error::from_engine(e, source) {
+            Error::NotFound(m) => Error::ImageMissing(m),
+            other => other,
+        })
+    }
+
+    /// Pushes `reference` to its registry, with credentials when given.
+    pub async fn push(&self, reference: &str, credentials: Option<(&str, &str)>) -> Result<(), Error> {
+        let (repo, tag) = split_tag(check_reference(reference)?);
+        let options = PushImageOptionsBuilder::default().tag(tag).build();
+        drain(self.client.push_image(repo, Some(options), docker_credentials(credentials)), reference).await
     }
 
     /// The id of image `reference`, or `ImageMissing`.
@@ -105,9 +107,66 @@ impl Engine {
     }
 }
 
+fn docker_credentials(credentials: Option<(&str, &str)>) -> Option<DockerCredentials> {
+    credentials.map(|(username, password)| DockerCredentials {
+        username: Some(username.into()),
+        password: Some(password.into()),
+        ..Default::default()
+    })
+}
+
+/// `registry:5000/path:tag` → (`registry:5000/path`, `tag`); `latest` when untagged.
+fn split_tag(reference: &str) -> (&str, &str) {
+    match reference.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (reference, "latest"),
+    }
+}
+
+/// Reads a pull or push progress stream to its end; the engine reports a refusal (bad
+/// credentials, unknown image) inside the stream, as `error_detail`.
+async fn drain<T: ProgressError>(
+    mut progress: impl futures_util::Stream<Item = Result<T, bollard::errors::Error>> + Unpin,
+    reference: &str,
+) -> Result<(), Error> {
+    while let Some(item) = progress.next().await {
+        let info = item.map_err(|e| match e {
+            bollard::errors::Error::DockerStreamError { error } => Error::Engine { status: 0, message: error },
+            other => Error::from_engine(other, reference),
+        })?;
+        if let Some(message) = info.error_message() {
+            return Err(Error::Engine { status: 0, message });
+        }
+    }
+    Ok(())
+}
+
+trait ProgressError {
+    fn error_message(self) -> Option<String>;
+}
+
+impl ProgressError for bollard::models::CreateImageInfo {
+    fn error_message(self) -> Option<String> {
+        self.error_detail.map(|d| d.message.unwrap_or_default())
+    }
+}
+
+impl ProgressError for bollard::models::PushImageInfo {
+    fn error_message(self) -> Option<String> {
+        self.error_detail.map(|d| d.message.unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_split_from_registry_ports() {
+        assert_eq!(split_tag("127.0.0.1:5000/bench/frappe:v15"), ("127.0.0.1:5000/bench/frappe", "v15"));
+        assert_eq!(split_tag("127.0.0.1:5000/bench/frappe"), ("127.0.0.1:5000/bench/frappe", "latest"));
+        assert_eq!(split_tag("busybox"), ("busybox", "latest"));
+    }
 
     #[test]
     fn references_are_checked() {
