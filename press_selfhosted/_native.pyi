@@ -238,8 +238,8 @@ class Engine:
 		check: bool = False,
 	) -> ExecResult:
 		"""Runs argv (no shell) in the container; on_line(stream, line) sees each line as it
-		arrives. check=True raises ExecFailed on a non-zero exit; timeout kills the command
-		and raises EngineTimeout."""
+		arrives. check=True raises ExecFailed on a non-zero exit; timeout raises EngineTimeout
+		and, on a local engine, kills the command (the engine API cannot stop an exec)."""
 
 	def logs(
 		self,
