@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -121,6 +122,8 @@ def test_logs_tail_and_follow(engine):
 				break
 			threading.Event().wait(0.1)
 		assert engine.logs(name, tail=2) == [("stdout", "4"), ("stdout", "5")]
+		assert [line for _, line in engine.logs(name, since=1)] == ["1", "2", "3", "4", "5"]
+		assert engine.logs(name, since=int(time.time()) + 3600) == []
 		followed = []
 		engine.logs(name, follow=True, on_line=lambda s, line: followed.append(line) or len(followed) < 3)
 		assert followed == ["1", "2", "3"]
