@@ -253,6 +253,10 @@ class Engine:
 		"""The last `tail` lines since `since` (Unix seconds). With follow, on_line gets each
 		new line until it returns False or the container stops (and nothing is returned)."""
 
+	def run_healthcheck(self, container: str, *, timeout: float = 30.0) -> bool:
+		"""Runs the container's healthcheck (exec form) once, now, and says whether it passed;
+		works where the engine does not schedule checks itself (Podman without systemd)."""
+
 	def stats(self, container: str) -> dict[str, float]:
 		"""One sample: cpu_percent, memory_bytes, memory_limit_bytes, network_rx_bytes,
 		network_tx_bytes, block_read_bytes, block_write_bytes."""

@@ -259,3 +259,23 @@ def test_push_and_pull_through_a_registry_with_credentials(engine):
 	with pytest.raises(exc.ValidationError):
 		engine.pull(remote, username=user)
 	engine.remove_image(remote)
+
+
+def test_the_platform_runs_healthchecks_itself_on_every_engine(engine, container):
+	def with_check(check, slug):
+		name = object_name("bench", f"{slug}-{engine.kind}-{os.getpid()}")
+		engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=check)
+		return name
+
+	passing, failing, slow = with_check(["true"], "hc-pass"), with_check(["false"], "hc-fail"), with_check(["sleep", "30"], "hc-slow")
+	try:
+		assert engine.run_healthcheck(passing) is True
+		assert engine.run_healthcheck(failing) is False
+		assert engine.run_healthcheck(slow, timeout=0.5) is False
+		with pytest.raises(exc.ValidationError, match="no healthcheck"):
+			engine.run_healthcheck(container)
+		with pytest.raises(exc.ValidationError, match="positive"):
+			engine.run_healthcheck(passing, timeout=0)
+	finally:
+		for name in (passing, failing, slow):
+			engine.remove(name, force=True)

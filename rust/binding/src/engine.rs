@@ -297,13 +297,7 @@ impl Engine {
         on_line: Option<Py<PyAny>>,
         check: bool,
     ) -> PyResult<ExecResult> {
-        let timeout = timeout
-            .map(|t| {
-                Duration::try_from_secs_f64(t)
-                    .map_err(|_| ValidationError::new("timeout must be a positive number of seconds"))
-            })
-            .transpose()
-            .map_err(Failure::from)?;
+        let timeout = timeout.map(seconds).transpose()?;
         let spec = ExecSpec { argv, env: env.unwrap_or_default(), user, workdir, timeout };
         let mut sink = LineSink { callback: on_line.as_ref(), error: None };
         let result = run(py, || {
@@ -354,6 +348,14 @@ impl Engine {
         result.map(|()| lines)
     }
 
+    /// Runs the container's healthcheck once (through exec) and says whether it passed; a
+    /// check that runs past `timeout` seconds fails.
+    #[pyo3(signature = (container, *, timeout = 30.0))]
+    fn run_healthcheck(&self, py: Python<'_>, container: String, timeout: f64) -> PyResult<bool> {
+        let timeout = seconds(timeout)?;
+        run(py, || block_on(self.0.run_healthcheck(&container, timeout)))
+    }
+
     /// One sample: cpu_percent, memory_bytes, memory_limit_bytes, network_rx_bytes,
     /// network_tx_bytes, block_read_bytes, block_write_bytes.
     fn stats(&self, py: Python<'_>, container: String) -> PyResult<HashMap<&'static str, f64>> {
@@ -370,6 +372,13 @@ impl Engine {
             ]))
         })
     }
+}
+
+fn seconds(value: f64) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(value)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| ValidationError::new("timeout must be a positive number of seconds").into())
 }
 
 fn credentials<'a>(

@@ -206,6 +206,8 @@ pub struct ContainerState {
     pub networks: BTreeMap<String, String>,
     /// Process id on the engine's host (0 when not running).
     pub pid: i64,
+    /// The healthcheck command (argv), when one is configured in exec form.
+    pub healthcheck: Option<Vec<String>>,
 }
 
 impl Engine {
@@ -256,6 +258,11 @@ impl Engine {
         let c = self.inspect_raw(container).await?;
         let state = c.state.unwrap_or_default();
         let config = c.config.unwrap_or_default();
+        let healthcheck =
+            config.healthcheck.as_ref().and_then(|h| h.test.as_ref()).and_then(|test| match test.split_first() {
+                Some((form, argv)) if form == "CMD" && !argv.is_empty() => Some(argv.to_vec()),
+                _ => None,
+            });
         let mut ports = Vec::new();
         for (key, bindings) in c.host_config.and_then(|h| h.port_bindings).unwrap_or_default() {
             let Some(container_port) = key.split('/').next().and_then(|p| p.parse().ok()) else {
@@ -291,7 +298,25 @@ impl Engine {
             ports,
             networks,
             pid: state.pid.unwrap_or(0),
+            healthcheck,
         })
+    }
+
+    /// Runs the container's configured healthcheck once, through exec, and says whether it
+    /// passed. Podman runs healthchecks from systemd timers, which not every host has; the
+    /// platform's monitor calls this instead of waiting for the engine's own schedule.
+    pub async fn run_healthcheck(&self, container: &str, timeout: std::time::Duration) -> Result<bool, Error> {
+        let argv = self
+            .inspect(container)
+            .await?
+            .healthcheck
+            .ok_or_else(|| ValidationError::new(format!("{container} has no healthcheck in exec form (CMD)")))?;
+        let spec = super::ExecSpec { argv, timeout: Some(timeout), ..Default::default() };
+        match self.exec(container, &spec, |_, _| {}).await {
+            Ok(result) => Ok(result.exit_code == 0),
+            Err(Error::Timeout { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Podman 4 briefly reports a container that has exited but is not yet cleaned up as
