@@ -6,3 +6,4 @@ pub mod files;
 pub mod guard;
 pub mod names;
 pub mod pki;
+pub mod storage;
