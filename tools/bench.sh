@@ -4,7 +4,7 @@
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-bash tools/setup.sh || exit 1
+bash tools/setup.sh --with-garage || exit 1
 state=$(mktemp -d "${TMPDIR:-/tmp}/press-selfhosted-bench.XXXXXX")
 trap '"$PY" tools/services.py stop --state "$state"; rm -rf "$state"' EXIT
 "$PY" tools/services.py start --state "$state" podman docker || exit 1

@@ -7,5 +7,8 @@ if ! mkdir -p "$CACHE" 2>/dev/null || [ ! -w "$CACHE" ]; then
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/cargo-target}"
 VENV="$ROOT/.venv"
+# Garage (S3) is built from crates.io once per machine, keyed by version.
+GARAGE_VERSION=2.5.0
+export PRESS_SELFHOSTED_GARAGE="$CACHE/garage-$GARAGE_VERSION/bin/garage"
 PY="$VENV/bin/python"
 export PATH="$HOME/.cargo/bin:$PATH"

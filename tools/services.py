@@ -41,6 +41,8 @@ class Recipe:
 	ports: tuple[str, ...] = ()
 	ready_timeout: float = 60.0
 	extra_env: dict[str, str] = field(default_factory=dict)
+	# Runs once the service is ready, e.g. to configure it through its own CLI.
+	after_start: Callable[[Path, Ports], None] | None = None
 	# Runs before the service is signalled, e.g. to remove containers that outlive an engine.
 	cleanup: Callable[[Path], None] | None = None
 
@@ -98,6 +100,47 @@ auth:
 	return ["docker-registry", "serve", str(workdir / "config.yml")]
 
 
+GARAGE = os.environ.get("PRESS_SELFHOSTED_GARAGE", "garage")
+
+
+def _garage_command(workdir: Path, ports: Ports) -> list[str]:
+	(workdir / "garage.toml").write_text(
+		f"""metadata_dir = "{workdir / 'meta'}"
+data_dir = "{workdir / 'data'}"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:{ports['rpc']}"
+rpc_public_addr = "127.0.0.1:{ports['rpc']}"
+rpc_secret = "{secrets.token_hex(32)}"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:{ports['s3']}"
+root_domain = ".s3.garage.localhost"
+
+[admin]
+api_bind_addr = "127.0.0.1:{ports['admin']}"
+"""
+	)
+	(workdir / "garage.toml").chmod(0o600)
+	return [GARAGE, "-c", str(workdir / "garage.toml"), "server"]
+
+
+def _garage_setup(workdir: Path, ports: Ports) -> None:
+	"""A one-node layout and an access key that may create buckets."""
+	garage = [GARAGE, "-c", str(workdir / "garage.toml")]
+	run = lambda *args: subprocess.run([*garage, *args], check=True, capture_output=True, text=True).stdout  # noqa: E731
+	node = next(line.split()[0] for line in run("status").splitlines() if "127.0.0.1" in line)
+	run("layout", "assign", "-z", "dc1", "-c", "1G", node)
+	run("layout", "apply", "--version", "1")
+	key_id, secret = "GK" + secrets.token_hex(12), secrets.token_hex(32)
+	run("key", "import", "--yes", "-n", "press-selfhosted-test", key_id, secret)
+	run("key", "allow", "--create-bucket", key_id)
+	(workdir / "secret_key").write_text(secret)
+	(workdir / "secret_key").chmod(0o600)
+	(workdir / "access_key").write_text(key_id)
+
+
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
@@ -147,6 +190,18 @@ def _dockerd_command(workdir: Path, ports: Ports) -> list[str]:
 
 # The real services `make test` can start.
 RECIPES: dict[str, Recipe] = {
+	"garage": Recipe(
+		name="garage",
+		ports=("rpc", "s3", "admin"),
+		command=_garage_command,
+		ready=lambda workdir, ports: tcp_ready(ports["s3"]) and tcp_ready(ports["rpc"]),
+		after_start=_garage_setup,
+		env=lambda workdir, ports: {
+			"PRESS_SELFHOSTED_TEST_S3_ENDPOINT": f"http://127.0.0.1:{ports['s3']}",
+			"PRESS_SELFHOSTED_TEST_S3_REGION": "garage",
+			"PRESS_SELFHOSTED_TEST_S3_DIR": str(workdir),
+		},
+	),
 	"registry": Recipe(
 		name="registry",
 		command=_registry_command,
@@ -273,6 +328,8 @@ class Launcher:
 				why = f"exited with code {code}" if code is not None else f"not ready after {recipe.ready_timeout:.0f} s"
 				raise ServiceFailed(f"{recipe.name} {why}; last log lines:\n{_tail(log_path)}")
 			time.sleep(0.1)
+		if recipe.after_start:
+			recipe.after_start(workdir, ports)
 		print(f"services: {recipe.name} ready (pid {proc.pid})", file=sys.stderr)
 
 	def env(self) -> dict[str, str]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need on a fresh Debian machine (as root),
 # then builds the release wheel and installs it into the project's virtualenv.
+# --with-garage also builds the Garage S3 server the storage tests run against.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -30,6 +31,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 	echo "setup: installing Python tools into .venv"
 	"$PY" -m pip install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt"
 	echo "$want" >"$stamp"
+fi
+
+if [ "${1:-}" = "--with-garage" ] && [ ! -x "$PRESS_SELFHOSTED_GARAGE" ]; then
+	echo "setup: building Garage $GARAGE_VERSION (once per machine, about 12 minutes on 2 cores)"
+	CARGO_TARGET_DIR="$CACHE/garage-build" cargo install "garage@$GARAGE_VERSION" --locked --quiet \
+		--root "$CACHE/garage-$GARAGE_VERSION" || exit 1
+	rm -rf "$CACHE/garage-build"
 fi
 
 echo "setup: building the release wheel (cargo target: $CARGO_TARGET_DIR)"

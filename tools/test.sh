@@ -5,10 +5,10 @@ set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
-bash tools/setup.sh || exit 1
+bash tools/setup.sh --with-garage || exit 1
 
 # Services from tools/services.py's RECIPES that the suites talk to.
-SERVICES=(registry podman docker)
+SERVICES=(garage registry podman docker)
 state=$(mktemp -d "${TMPDIR:-/tmp}/press-selfhosted-test.XXXXXX")
 cleanup() { "$PY" tools/services.py stop --state "$state"; rm -rf "$state"; }
 trap cleanup EXIT

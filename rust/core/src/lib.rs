@@ -7,3 +7,4 @@ pub mod guard;
 pub mod names;
 pub mod pki;
 pub mod storage;
+mod tls;

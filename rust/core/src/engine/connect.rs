@@ -113,6 +113,7 @@ pub struct Engine {
 impl Engine {
     /// Connects, negotiates the API version and asks the engine what it is.
     pub async fn connect(endpoint: &Endpoint) -> Result<Self, Error> {
+        crate::tls::use_ring();
         let shown = endpoint.display();
         let unreachable =
             |e: bollard::errors::Error| Error::Unreachable { endpoint: shown.clone(), message: e.to_string() };

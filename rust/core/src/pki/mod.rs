@@ -16,6 +16,7 @@ pub use leaf::{
     self_signed, CertificateFiles, IssuedCertificate, LeafRequest, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS,
 };
 
+pub(crate) use keys::random_bytes;
 use crate::names::ValidationError;
 
 #[derive(Debug, thiserror::Error)]

@@ -6,9 +6,9 @@ pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 pub const MAX_PARTS: u64 = 10_000;
 /// Preferred part size: large enough for throughput, small enough that a retried part
 /// costs little and that parts in flight bound the memory used.
-const PREFERRED: u64 = 16 * 1024 * 1024;
+const PREFERRED: u64 = 8 * 1024 * 1024;
 
-/// The part size for an object of `size` bytes: 16 MiB, or larger (in whole MiB) when the
+/// The part size for an object of `size` bytes: 8 MiB, or larger (in whole MiB) when the
 /// object would otherwise need more than 10,000 parts. `None` past S3's 5 TiB object limit.
 pub fn part_size(size: u64) -> Option<u64> {
     const MIB: u64 = 1024 * 1024;
