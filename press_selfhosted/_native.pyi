@@ -7,7 +7,7 @@ CertificateError for everything else the CA refuses, InternalError for a bug in 
 
 import os
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -302,3 +302,98 @@ class ExecResult:
 	def stdout(self) -> str: ...
 	@property
 	def stderr(self) -> str: ...
+
+class CancelToken:
+	"""Stops an upload between parts when cancel() is called (from any thread)."""
+
+	def __init__(self) -> None: ...
+	def cancel(self) -> None: ...
+	@property
+	def cancelled(self) -> bool: ...
+
+class TenantPrefix:
+	"""A tenant's part of a bucket. key() confines a relative key to it: an empty key, a
+	leading '/', '.' or '..' segments, control characters or backslashes raise
+	ValidationError, never a silent fix."""
+
+	def __init__(self, prefix: str) -> None: ...
+	@property
+	def prefix(self) -> str:
+		"""With its trailing '/'."""
+
+	def key(self, relative: str) -> str: ...
+
+ObjectInfo = dict[Literal["key", "size", "sha256"], str | int | None]
+
+class Store:
+	"""A bucket on an S3-compatible store (Garage, MinIO, SeaweedFS, RustFS). The secret never
+	appears in reprs or errors. Errors: StorageUnreachable, AccessDenied, ObjectNotFound,
+	ChecksumMismatch, QuotaExceeded, UploadCancelled, StorageError; ValidationError for bad
+	names."""
+
+	def __init__(
+		self,
+		endpoint: str,
+		bucket: str,
+		*,
+		access_key: str,
+		secret_key: str,
+		region: str = "us-east-1",
+		path_style: bool = True,
+	) -> None: ...
+	@property
+	def bucket(self) -> str: ...
+	def ensure_bucket(self) -> None: ...
+	def put_bytes(self, key: str, data: bytes) -> None: ...
+	def get_bytes(self, key: str) -> bytes: ...
+	def head(self, key: str) -> ObjectInfo:
+		"""sha256 is the checksum recorded at upload, or None."""
+
+	def delete(self, key: str) -> None: ...
+	def list(self, prefix: str = "") -> list[tuple[str, int]]:
+		"""[(key, size)] under prefix, every page."""
+
+	def delete_prefix(self, prefix: str) -> int: ...
+	def usage(self, prefix: str) -> tuple[int, int]:
+		"""(bytes, objects) under prefix."""
+
+	def check_quota(self, prefix: str, quota: int, adding: int) -> int:
+		"""Raises QuotaExceeded when adding more bytes under prefix would pass quota; returns
+		the bytes used now."""
+
+	def presign_get(self, key: str, *, expires: int = 3600) -> str: ...
+	def presign_put(self, key: str, *, expires: int = 3600) -> str: ...
+	def pending_uploads(self, prefix: str = "") -> list[tuple[str, str, str]]:
+		"""[(key, upload_id, initiated)] of multipart uploads neither completed nor aborted."""
+
+	def abort_upload(self, key: str, upload_id: str) -> None: ...
+	def upload_file(
+		self,
+		path: str | os.PathLike[str],
+		key: str,
+		*,
+		concurrency: int = 4,
+		attempts: int = 5,
+		progress: Callable[[int, int], object] | None = None,
+		cancel: CancelToken | None = None,
+		quota: tuple[str, int] | None = None,
+	) -> ObjectInfo:
+		"""Streams the file up in parts (8 MiB or larger, `concurrency` in flight), each retried
+		with backoff; records its SHA-256. progress(done, total) follows completed parts; an
+		exception in it cancels the upload and is raised. On failure or cancel the multipart
+		upload is aborted. quota=(prefix, bytes) refuses up front."""
+
+	def download_file(self, key: str, path: str | os.PathLike[str], *, verify: bool = True) -> ObjectInfo:
+		"""Streams the object to path (written beside it, then renamed); with verify, a
+		content not matching the recorded SHA-256 raises ChecksumMismatch and leaves no file."""
+
+def expired_backups(
+	backups: Sequence[tuple[str, str, datetime]],
+	*,
+	scheme: Literal["fifo", "gfs"] = "gfs",
+	keep: int = 30,
+	today: date | None = None,
+) -> list[str]:
+	"""Keys that Press's rotation expires on `today` from (site, key, taken_at) tuples: "fifo"
+	keeps the newest `keep` per site; "gfs" keeps a week of dailies, 4 weeks of Sundays, a year
+	of firsts of the month and a decade of firsts of the year (press/press/doctype/site/backups.py)."""

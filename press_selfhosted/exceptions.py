@@ -56,3 +56,31 @@ class ExecFailed(EngineError):
 
 class EngineTimeout(EngineError):
 	"""An engine operation (such as an exec) ran past its timeout; it was stopped."""
+
+
+class StorageError(SelfHostedError):
+	"""The object store refused or failed a request; the message carries the store's."""
+
+
+class StorageUnreachable(StorageError):
+	"""No store answers at the endpoint."""
+
+
+class AccessDenied(StorageError):
+	"""The store refused the credentials or the signature."""
+
+
+class ObjectNotFound(StorageError):
+	"""No object (or bucket, or upload) of that key."""
+
+
+class ChecksumMismatch(StorageError):
+	"""Downloaded content does not match the SHA-256 recorded at upload."""
+
+
+class QuotaExceeded(StorageError):
+	"""The tenant's quota would be exceeded; nothing was uploaded."""
+
+
+class UploadCancelled(StorageError):
+	"""The upload was cancelled; its multipart upload was aborted."""

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use press_selfhosted_core::engine::{
@@ -12,9 +11,9 @@ use press_selfhosted_core::engine::{
 };
 use press_selfhosted_core::names::ValidationError;
 use pyo3::prelude::*;
-use tokio::runtime::Runtime;
 
 use crate::errors::{run, Failure};
+use crate::runtime::block_on;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Engine>()?;
@@ -22,22 +21,6 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<ExecResult>()?;
     module.add_function(wrap_pyfunction!(object_name, module)?)?;
     Ok(())
-}
-
-fn runtime() -> &'static Runtime {
-    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("press-selfhosted-io")
-            .enable_all()
-            .build()
-            .expect("the I/O runtime starts")
-    })
-}
-
-fn block_on<T>(future: impl std::future::Future<Output = Result<T, engine::Error>>) -> Result<T, Failure> {
-    runtime().block_on(future).map_err(Failure::from)
 }
 
 /// `erp-saas-cloud-c16-<kind>-<slug>`, validated.

@@ -6,14 +6,24 @@ use std::panic::AssertUnwindSafe;
 
 use press_selfhosted_core::guard::{catch_panic, Panicked};
 use press_selfhosted_core::names::ValidationError;
-use press_selfhosted_core::{engine, pki};
+use press_selfhosted_core::{engine, pki, storage};
 use pyo3::prelude::*;
 
 pub enum Failure {
     Invalid(ValidationError),
     Certificate(String),
     Engine(engine::Error),
+    Storage(storage::Error),
     Internal(Panicked),
+}
+
+impl From<storage::Error> for Failure {
+    fn from(e: storage::Error) -> Self {
+        match e {
+            storage::Error::Invalid(e) => Failure::Invalid(e),
+            other => Failure::Storage(other),
+        }
+    }
 }
 
 impl From<engine::Error> for Failure {
@@ -47,6 +57,20 @@ impl From<Failure> for PyErr {
                 Failure::Invalid(e) => ("ValidationError", (e.to_string(),).into_pyobject(py)),
                 Failure::Certificate(message) => ("CertificateError", (message,).into_pyobject(py)),
                 Failure::Internal(e) => ("InternalError", (e.to_string(),).into_pyobject(py)),
+                Failure::Storage(e) => {
+                    let class = match &e {
+                        storage::Error::Unreachable(_) => "StorageUnreachable",
+                        storage::Error::Denied(_) => "AccessDenied",
+                        storage::Error::NotFound(_) => "ObjectNotFound",
+                        storage::Error::ChecksumMismatch { .. } => "ChecksumMismatch",
+                        storage::Error::QuotaExceeded { .. } => "QuotaExceeded",
+                        storage::Error::Cancelled => "UploadCancelled",
+                        storage::Error::Invalid(_) | storage::Error::Io(_) | storage::Error::S3 { .. } => {
+                            "StorageError"
+                        }
+                    };
+                    (class, (e.to_string(),).into_pyobject(py))
+                }
                 Failure::Engine(e) => {
                     let message = e.to_string();
                     let class = match &e {

@@ -4,11 +4,14 @@
 mod engine;
 mod errors;
 mod pki;
+mod runtime;
+mod storage;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     pki::register(module)?;
-    engine::register(module)
+    engine::register(module)?;
+    storage::register(module)
 }

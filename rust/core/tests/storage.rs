@@ -48,7 +48,12 @@ fn http(method: &str, url: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let rest = url.strip_prefix("http://").unwrap();
     let (host, path) = rest.split_once('/').unwrap();
     let mut s = TcpStream::connect(host).unwrap();
-    write!(s, "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()).unwrap();
+    write!(
+        s,
+        "{method} /{path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
     s.write_all(body).unwrap();
     let mut reply = Vec::new();
     s.read_to_end(&mut reply).unwrap();
@@ -66,7 +71,10 @@ async fn a_200_mib_file_round_trips_in_parts_bit_identical() {
     let key = tenant.key("backups/db.sql.gz").unwrap();
 
     let mut seen = Vec::new();
-    let info = store.upload_file(&path, &key, &UploadOptions::default(), |done, total| seen.push((done, total))).await.unwrap();
+    let info = store
+        .upload_file(&path, &key, &UploadOptions::default(), |done, total| seen.push((done, total)))
+        .await
+        .unwrap();
     assert_eq!((info.size, info.sha256.as_deref()), (200 * 1024 * 1024, Some(sha.as_str())));
     assert_eq!(seen.first(), Some(&(0, 200 * 1024 * 1024)));
     assert_eq!(seen.last(), Some(&(200 * 1024 * 1024, 200 * 1024 * 1024)));
@@ -138,4 +146,20 @@ async fn wrong_credentials_are_denied() {
     let err = store.put_bytes("t/x", b"x").await.unwrap_err();
     assert!(matches!(err, Error::Denied(_)), "{err:?}");
     assert!(!err.to_string().contains(&"0".repeat(64)));
+}
+
+#[tokio::test]
+async fn a_quota_refuses_an_upload_before_it_starts() {
+    let store = store("quota").await;
+    store.put_bytes("tenant-q/existing", &[7u8; 1000]).await.unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (path, _) = file_of(tmp.path(), 6);
+    let options = UploadOptions { quota: Some(("tenant-q/".into(), 6 * 1024 * 1024)), ..Default::default() };
+    let err = store.upload_file(&path, "tenant-q/big.bin", &options, |_, _| {}).await.unwrap_err();
+    assert!(matches!(err, Error::QuotaExceeded { used: 1000, .. }), "{err:?}");
+    assert!(store.pending_uploads("").await.unwrap().is_empty());
+    assert!(matches!(store.head("tenant-q/big.bin").await, Err(Error::NotFound(_))));
+    assert_eq!(store.check_quota("tenant-q/", 10 * 1024 * 1024, 6 * 1024 * 1024).await.unwrap(), 1000);
+    let roomy = UploadOptions { quota: Some(("tenant-q/".into(), 7 * 1024 * 1024)), ..Default::default() };
+    store.upload_file(&path, "tenant-q/big.bin", &roomy, |_, _| {}).await.unwrap();
 }

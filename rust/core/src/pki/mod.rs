@@ -16,8 +16,8 @@ pub use leaf::{
     self_signed, CertificateFiles, IssuedCertificate, LeafRequest, DEFAULT_VALIDITY_DAYS, MAX_VALIDITY_DAYS,
 };
 
-pub(crate) use keys::random_bytes;
 use crate::names::ValidationError;
+pub(crate) use keys::random_bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

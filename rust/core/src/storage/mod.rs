@@ -26,6 +26,8 @@ pub enum Error {
     NotFound(String),
     #[error("checksum mismatch for {key}: expected {expected}, got {actual}")]
     ChecksumMismatch { key: String, expected: String, actual: String },
+    #[error("quota exceeded under {prefix}: {used} bytes used + {adding} would pass the quota of {quota}")]
+    QuotaExceeded { prefix: String, used: u64, adding: u64, quota: u64 },
     #[error("cancelled")]
     Cancelled,
     #[error("{0}")]

@@ -69,11 +69,14 @@ pub struct UploadOptions {
     /// Attempts per part before the upload fails (and is aborted).
     pub attempts: u32,
     pub cancel: Arc<AtomicBool>,
+    /// A tenant's (prefix, quota in bytes): the upload is refused before it starts when the
+    /// prefix's usage plus the file would pass the quota.
+    pub quota: Option<(String, u64)>,
 }
 
 impl Default for UploadOptions {
     fn default() -> Self {
-        Self { concurrency: 4, attempts: 5, cancel: Arc::new(AtomicBool::new(false)) }
+        Self { concurrency: 4, attempts: 5, cancel: Arc::new(AtomicBool::new(false)), quota: None }
     }
 }
 
@@ -95,9 +98,12 @@ impl Store {
         crate::tls::use_ring();
         check_bucket_name(name)?;
         if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
-            return Err(ValidationError::new(format!("endpoint must be an http(s) URL, got {:?}", config.endpoint)).into());
+            return Err(
+                ValidationError::new(format!("endpoint must be an http(s) URL, got {:?}", config.endpoint)).into()
+            );
         }
-        let region = Region::Custom { region: config.region.clone(), endpoint: config.endpoint.trim_end_matches('/').into() };
+        let region =
+            Region::Custom { region: config.region.clone(), endpoint: config.endpoint.trim_end_matches('/').into() };
         let credentials = Credentials::new(Some(&config.access_key), Some(&config.secret_key), None, None, None)
             .map_err(|e| Error::Invalid(ValidationError::new(format!("credentials: {e}"))))?;
         let bucket = Bucket::new(name, region, credentials).map_err(|e| Error::from_s3(e, name))?;
@@ -174,6 +180,16 @@ impl Store {
         Ok((objects.iter().map(|o| o.size).sum(), objects.len() as u64))
     }
 
+    /// Refuses with `QuotaExceeded` when `adding` more bytes under `prefix` would pass
+    /// `quota`; returns the bytes used now. For uploads and for admitting a new site.
+    pub async fn check_quota(&self, prefix: &str, quota: u64, adding: u64) -> Result<u64, Error> {
+        let (used, _) = self.usage(prefix).await?;
+        if used.saturating_add(adding) > quota {
+            return Err(Error::QuotaExceeded { prefix: prefix.to_string(), used, adding, quota });
+        }
+        Ok(used)
+    }
+
     pub async fn presign_get(&self, key: &str, expiry_seconds: u32) -> Result<String, Error> {
         self.bucket.presign_get(key, expiry_seconds, None).await.map_err(|e| Error::from_s3(e, key))
     }
@@ -184,7 +200,8 @@ impl Store {
 
     /// Multipart uploads begun under `prefix` and neither completed nor aborted.
     pub async fn pending_uploads(&self, prefix: &str) -> Result<Vec<PendingUpload>, Error> {
-        let pages = self.bucket.list_multiparts_uploads(Some(prefix), None).await.map_err(|e| Error::from_s3(e, prefix))?;
+        let pages =
+            self.bucket.list_multiparts_uploads(Some(prefix), None).await.map_err(|e| Error::from_s3(e, prefix))?;
         Ok(pages
             .into_iter()
             .flat_map(|page| page.uploads)
@@ -211,7 +228,11 @@ impl Store {
             return Err(ValidationError::new("concurrency and attempts must be at least 1").into());
         }
         let total = tokio::fs::metadata(path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?.len();
-        let part = part_size(total).ok_or_else(|| ValidationError::new("file is larger than S3's 5 TiB object limit"))?;
+        let part =
+            part_size(total).ok_or_else(|| ValidationError::new("file is larger than S3's 5 TiB object limit"))?;
+        if let Some((prefix, quota)) = &options.quota {
+            self.check_quota(prefix, *quota, total).await?;
+        }
         // The digest goes into the object's metadata, which is set when the upload begins.
         let sha = file_sha256(path).await?;
         let started = self.with_metadata(&sha).initiate_multipart_upload(key, CONTENT_TYPE).await;
@@ -263,7 +284,8 @@ impl Store {
             }
             let mut chunk = vec![0u8; part.min(total - (u64::from(number) - 1) * part) as usize];
             file.read_exact(&mut chunk).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
-            let (bucket, key, upload_id, attempts) = (self.bucket.clone(), key.to_string(), upload_id.to_string(), options.attempts);
+            let (bucket, key, upload_id, attempts) =
+                (self.bucket.clone(), key.to_string(), upload_id.to_string(), options.attempts);
             in_flight.spawn(async move {
                 let size = chunk.len() as u64;
                 send_part(&bucket, chunk, &key, number, &upload_id, attempts).await.map(|p| (p, size))
@@ -288,7 +310,8 @@ impl Store {
         let info = self.head(key).await?;
         let tmp = path.with_extension("part");
         let result = async {
-            let mut out = tokio::fs::File::create(&tmp).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
+            let mut out =
+                tokio::fs::File::create(&tmp).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
             let mut stream = self.bucket.get_object_stream(key).await.map_err(|e| Error::from_s3(e, key))?;
             let mut hasher = Sha256::new();
             use futures_util::StreamExt;
@@ -323,7 +346,14 @@ impl Store {
     }
 }
 
-async fn send_part(bucket: &Bucket, chunk: Vec<u8>, key: &str, number: u32, upload_id: &str, attempts: u32) -> Result<Part, Error> {
+async fn send_part(
+    bucket: &Bucket,
+    chunk: Vec<u8>,
+    key: &str,
+    number: u32,
+    upload_id: &str,
+    attempts: u32,
+) -> Result<Part, Error> {
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -1,0 +1,250 @@
+//! Python classes of object storage: `Store`, `CancelToken`, `TenantPrefix`, and
+//! `expired_backups` (Press's rotation schemes on plain data).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use press_selfhosted_core::names::ValidationError;
+use press_selfhosted_core::storage::{self, Backup, ObjectInfo, Scheme, StoreConfig, UploadOptions};
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+use time::{Date, OffsetDateTime};
+
+use crate::errors::{run, Failure};
+use crate::runtime::block_on;
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Store>()?;
+    module.add_class::<CancelToken>()?;
+    module.add_class::<TenantPrefix>()?;
+    module.add_function(wrap_pyfunction!(expired_backups, module)?)?;
+    Ok(())
+}
+
+/// Set from any thread to stop an upload between parts; the upload is then aborted.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct CancelToken(Arc<AtomicBool>);
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> Self {
+        Self(Arc::new(AtomicBool::new(false)))
+    }
+
+    fn cancel(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// A tenant's part of a bucket; `key()` confines a relative key to it.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct TenantPrefix(storage::TenantPrefix);
+
+#[pymethods]
+impl TenantPrefix {
+    #[new]
+    fn new(prefix: &str) -> PyResult<Self> {
+        Ok(Self(storage::TenantPrefix::new(prefix).map_err(Failure::from)?))
+    }
+
+    #[getter]
+    fn prefix(&self) -> String {
+        format!("{}/", self.0.as_str())
+    }
+
+    fn key(&self, relative: &str) -> PyResult<String> {
+        Ok(self.0.key(relative).map_err(Failure::from)?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<TenantPrefix {}/>", self.0.as_str())
+    }
+}
+
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct Store(storage::Store);
+
+fn info(py: Python<'_>, o: ObjectInfo) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
+    let dict = pyo3::types::PyDict::new(py);
+    dict.set_item("key", o.key)?;
+    dict.set_item("size", o.size)?;
+    dict.set_item("sha256", o.sha256)?;
+    Ok(dict)
+}
+
+#[pymethods]
+impl Store {
+    /// A bucket on an S3-compatible store. No request is made until the first call.
+    #[new]
+    #[pyo3(signature = (endpoint, bucket, *, access_key, secret_key, region = String::from("us-east-1"), path_style = true))]
+    fn new(
+        endpoint: String,
+        bucket: &str,
+        access_key: String,
+        secret_key: String,
+        region: String,
+        path_style: bool,
+    ) -> PyResult<Self> {
+        let config = StoreConfig { endpoint, region, access_key, secret_key, path_style };
+        Ok(Self(storage::Store::new(&config, bucket).map_err(Failure::from)?))
+    }
+
+    #[getter]
+    fn bucket(&self) -> &str {
+        self.0.name()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<Store bucket={}>", self.0.name())
+    }
+
+    fn ensure_bucket(&self, py: Python<'_>) -> PyResult<()> {
+        run(py, || block_on(self.0.ensure_bucket()))
+    }
+
+    fn put_bytes(&self, py: Python<'_>, key: String, data: Vec<u8>) -> PyResult<()> {
+        run(py, || block_on(self.0.put_bytes(&key, &data)))
+    }
+
+    fn get_bytes<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, PyBytes>> {
+        let data = run(py, || block_on(self.0.get_bytes(&key)))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    /// `{"key", "size", "sha256"}`; sha256 is the checksum recorded at upload, or None.
+    fn head<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let object = run(py, || block_on(self.0.head(&key)))?;
+        info(py, object)
+    }
+
+    fn delete(&self, py: Python<'_>, key: String) -> PyResult<()> {
+        run(py, || block_on(self.0.delete(&key)))
+    }
+
+    /// `[(key, size)]` under `prefix`, every page.
+    #[pyo3(signature = (prefix = String::new()))]
+    fn list(&self, py: Python<'_>, prefix: String) -> PyResult<Vec<(String, u64)>> {
+        run(py, || Ok(block_on(self.0.list(&prefix))?.into_iter().map(|o| (o.key, o.size)).collect()))
+    }
+
+    fn delete_prefix(&self, py: Python<'_>, prefix: String) -> PyResult<usize> {
+        run(py, || block_on(self.0.delete_prefix(&prefix)))
+    }
+
+    /// `(bytes, objects)` under `prefix`.
+    fn usage(&self, py: Python<'_>, prefix: String) -> PyResult<(u64, u64)> {
+        run(py, || block_on(self.0.usage(&prefix)))
+    }
+
+    /// Raises QuotaExceeded when `adding` bytes more under `prefix` would pass `quota`;
+    /// returns the bytes used now.
+    fn check_quota(&self, py: Python<'_>, prefix: String, quota: u64, adding: u64) -> PyResult<u64> {
+        run(py, || block_on(self.0.check_quota(&prefix, quota, adding)))
+    }
+
+    #[pyo3(signature = (key, *, expires = 3600))]
+    fn presign_get(&self, py: Python<'_>, key: String, expires: u32) -> PyResult<String> {
+        run(py, || block_on(self.0.presign_get(&key, expires)))
+    }
+
+    #[pyo3(signature = (key, *, expires = 3600))]
+    fn presign_put(&self, py: Python<'_>, key: String, expires: u32) -> PyResult<String> {
+        run(py, || block_on(self.0.presign_put(&key, expires)))
+    }
+
+    /// `[(key, upload_id, initiated)]` of multipart uploads neither completed nor aborted.
+    #[pyo3(signature = (prefix = String::new()))]
+    fn pending_uploads(&self, py: Python<'_>, prefix: String) -> PyResult<Vec<(String, String, String)>> {
+        run(py, || {
+            Ok(block_on(self.0.pending_uploads(&prefix))?
+                .into_iter()
+                .map(|u| (u.key, u.upload_id, u.initiated))
+                .collect())
+        })
+    }
+
+    fn abort_upload(&self, py: Python<'_>, key: String, upload_id: String) -> PyResult<()> {
+        run(py, || block_on(self.0.abort_upload(&key, &upload_id)))
+    }
+
+    /// Uploads a file in parts (bounded memory, retried parts, aborted on failure) and
+    /// records its SHA-256. `progress(done, total)` follows completed parts; `cancel` stops
+    /// it; `quota=(prefix, bytes)` refuses it up front when the tenant would pass its quota.
+    #[pyo3(signature = (path, key, *, concurrency = 4, attempts = 5, progress = None, cancel = None, quota = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_file<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        key: String,
+        concurrency: usize,
+        attempts: u32,
+        progress: Option<Py<PyAny>>,
+        cancel: Option<Py<CancelToken>>,
+        quota: Option<(String, u64)>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let token = cancel.map(|c| c.get().0.clone()).unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+        let options = UploadOptions { concurrency, attempts, cancel: token.clone(), quota };
+        let mut callback_error: Option<PyErr> = None;
+        let result = run(py, || {
+            block_on(self.0.upload_file(&path, &key, &options, |done, total| {
+                let (Some(callback), None) = (&progress, &callback_error) else { return };
+                if let Err(e) = Python::attach(|py| callback.call1(py, (done, total))) {
+                    // A failing callback cancels the upload; its exception is raised after.
+                    callback_error = Some(e);
+                    token.store(true, Ordering::Relaxed);
+                }
+            }))
+        });
+        if let Some(e) = callback_error {
+            return Err(e);
+        }
+        info(py, result?)
+    }
+
+    /// Streams `key` into the file at `path`; with `verify`, a content that does not match the
+    /// SHA-256 recorded at upload raises ChecksumMismatch and leaves no file.
+    #[pyo3(signature = (key, path, *, verify = true))]
+    fn download_file<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        path: PathBuf,
+        verify: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        let object = run(py, || block_on(self.0.download_file(&key, &path, verify)))?;
+        info(py, object)
+    }
+}
+
+/// The keys that Press's rotation `scheme` ("fifo" keeping `keep` per site, or "gfs" with
+/// Press's windows) expires on `today`, from `backups` given as `(site, key, taken_at)`.
+#[pyfunction]
+#[pyo3(signature = (backups, *, scheme = "gfs", keep = 30, today = None))]
+fn expired_backups(
+    backups: Vec<(String, String, OffsetDateTime)>,
+    scheme: &str,
+    keep: usize,
+    today: Option<Date>,
+) -> PyResult<Vec<String>> {
+    let scheme = match scheme {
+        "fifo" => Scheme::Fifo { keep },
+        "gfs" => Scheme::PRESS_GFS,
+        other => {
+            return Err(
+                Failure::Invalid(ValidationError::new(format!("scheme must be fifo or gfs, got {other:?}"))).into()
+            )
+        }
+    };
+    let backups: Vec<Backup> =
+        backups.into_iter().map(|(site, key, taken_at)| Backup { site, key, taken_at }).collect();
+    let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
+    Ok(storage::expired(&backups, scheme, today).map_err(Failure::from)?)
+}

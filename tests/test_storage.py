@@ -1,0 +1,150 @@
+"""Object storage's Python API against the real Garage that `make test` starts."""
+
+import hashlib
+import os
+import threading
+import urllib.error
+import urllib.request
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from press_selfhosted import exceptions as exc
+from press_selfhosted.storage import CancelToken, Store, TenantPrefix, expired_backups
+
+SECRET_FILE = "secret_key"
+
+
+def _env(name):
+	value = os.environ.get(name)
+	if not value:
+		pytest.fail(f"{name} is not set: run the storage tests through `make test`")
+	return value
+
+
+@pytest.fixture(scope="module")
+def credentials():
+	folder = _env("PRESS_SELFHOSTED_TEST_S3_DIR")
+	with open(os.path.join(folder, "access_key")) as a, open(os.path.join(folder, SECRET_FILE)) as s:
+		return {"access_key": a.read(), "secret_key": s.read(), "region": _env("PRESS_SELFHOSTED_TEST_S3_REGION")}
+
+
+@pytest.fixture
+def store(credentials, request):
+	name = f"py-{request.node.name[5:30].replace('_', '-').strip('-')}-{os.getpid()}"
+	store = Store(_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), name, **credentials)
+	store.ensure_bucket()
+	return store
+
+
+def _file(path, mib):
+	data = os.urandom(mib * 1024 * 1024)
+	path.write_bytes(data)
+	return hashlib.sha256(data).hexdigest()
+
+
+def test_upload_download_round_trip_with_progress(store, tmp_path):
+	sha = _file(tmp_path / "db.sql.gz", 20)
+	seen = []
+	info = store.upload_file(tmp_path / "db.sql.gz", "acme/db.sql.gz", progress=lambda d, t: seen.append((d, t)))
+	assert info == {"key": "acme/db.sql.gz", "size": 20 << 20, "sha256": sha}
+	assert seen[0] == (0, 20 << 20) and seen[-1] == (20 << 20, 20 << 20) and len(seen) >= 4
+	assert store.head("acme/db.sql.gz")["sha256"] == sha
+	store.download_file("acme/db.sql.gz", tmp_path / "back")
+	assert hashlib.sha256((tmp_path / "back").read_bytes()).hexdigest() == sha
+	assert store.pending_uploads() == []
+
+
+def test_a_raising_progress_callback_cancels_and_leaves_nothing(store, tmp_path):
+	_file(tmp_path / "f", 24)
+
+	def progress(done, total):
+		if done:
+			raise KeyboardInterrupt("operator pressed ^C")
+
+	with pytest.raises(KeyboardInterrupt):
+		store.upload_file(tmp_path / "f", "acme/f", concurrency=1, progress=progress)
+	assert store.pending_uploads() == []
+	with pytest.raises(exc.ObjectNotFound):
+		store.head("acme/f")
+
+
+def test_cancel_from_another_thread(store, tmp_path):
+	_file(tmp_path / "f", 32)
+	token = CancelToken()
+	started = threading.Event()
+	errors = []
+
+	def upload():
+		try:
+			store.upload_file(tmp_path / "f", "acme/f", concurrency=1, cancel=token, progress=lambda d, t: started.set())
+		except exc.UploadCancelled as e:
+			errors.append(e)
+
+	worker = threading.Thread(target=upload)
+	worker.start()
+	started.wait(10)
+	token.cancel()
+	worker.join(60)
+	assert token.cancelled and len(errors) == 1
+	assert store.pending_uploads() == []
+
+
+def test_presigned_urls_through_plain_http(store):
+	store.put_bytes("acme/invoice.pdf", b"%PDF-1.7 ...")
+	url = store.presign_get("acme/invoice.pdf", expires=60)
+	assert urllib.request.urlopen(url, timeout=5).read() == b"%PDF-1.7 ..."
+	with pytest.raises(urllib.error.HTTPError) as refused:
+		urllib.request.urlopen(url.replace("invoice.pdf", "payroll.pdf"), timeout=5)
+	assert refused.value.code == 403
+	put = store.presign_put("acme/upload.bin", expires=60)
+	urllib.request.urlopen(urllib.request.Request(put, data=b"browser bytes", method="PUT"), timeout=5)
+	assert store.get_bytes("acme/upload.bin") == b"browser bytes"
+
+
+def test_tenant_keys_cannot_escape(store):
+	tenant = TenantPrefix("tenants/acme")
+	assert tenant.key("backups/x") == "tenants/acme/backups/x" and tenant.prefix == "tenants/acme/"
+	for bad in ["../globex/x", "/etc/passwd", "a/../../b", "a\x00b", ""]:
+		with pytest.raises(exc.ValidationError):
+			tenant.key(bad)
+	with pytest.raises(exc.ValidationError):
+		TenantPrefix("Tenants")
+
+
+def test_quota_and_usage(store, tmp_path):
+	store.put_bytes("q/a", b"x" * 1000)
+	assert store.usage("q/") == (1000, 1)
+	_file(tmp_path / "f", 6)
+	with pytest.raises(exc.QuotaExceeded, match="1000 bytes used"):
+		store.upload_file(tmp_path / "f", "q/big", quota=("q/", 6 << 20))
+	assert store.list("q/") == [("q/a", 1000)]
+	assert store.check_quota("q/", 1 << 30, 6 << 20) == 1000
+
+
+def test_errors_are_typed_and_keep_the_secret_out(credentials, store):
+	with pytest.raises(exc.ObjectNotFound):
+		store.get_bytes("missing/key")
+	wrong = Store(os.environ["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], store.bucket,
+		access_key=credentials["access_key"], secret_key="f" * 64, region=credentials["region"])
+	with pytest.raises(exc.AccessDenied) as denied:
+		wrong.put_bytes("x", b"x")
+	assert credentials["secret_key"] not in repr(store) and "f" * 64 not in str(denied.value)
+	with pytest.raises(exc.StorageUnreachable):
+		Store("http://127.0.0.1:9", "unreachable", **credentials).put_bytes("x", b"x")
+	with pytest.raises(exc.ValidationError):
+		Store("http://127.0.0.1:9", "Bad_Bucket", **credentials)
+
+
+def test_rotation_decides_like_press():
+	today = date(2026, 11, 25)
+	backups = [("a.test", f"a/{i}", datetime(2026, 11, 25, 3, tzinfo=timezone.utc) - timedelta(days=i)) for i in range(40)]
+	fifo = expired_backups(backups, scheme="fifo", keep=30, today=today)
+	assert fifo == [f"a/{i}" for i in range(30, 40)]
+	gfs = set(expired_backups(backups, today=today))
+	kept = {key for _, key, _ in backups} - gfs
+	# Dailies 11-18..11-25 (days 0-7); Sundays within 4 weeks: 11-15, 11-08, and 11-01, also a
+	# first of the month (days 10, 17, 24); the Sunday 10-25 (day 31) is past the 4 weeks.
+	assert kept == {f"a/{i}" for i in (*range(8), 10, 17, 24)}
+	with pytest.raises(exc.ValidationError):
+		expired_backups(backups, scheme="lifo")
