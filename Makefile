@@ -2,7 +2,7 @@
 # Python runs isolated (-I) so it imports the installed wheel, not the source tree.
 PY := .venv/bin/python
 
-.PHONY: demo test bench wheel
+.PHONY: demo test bench stress wheel
 
 demo:
 	@bash tools/demo.sh $(ARGS)
@@ -12,6 +12,11 @@ test:
 
 bench:
 	@bash tools/bench.sh $(ARGS)
+
+# Fault tests repeated: Garage killed mid-upload, ROUNDS times (every fourth a long outage).
+stress:
+	@bash tools/setup.sh --with-garage
+	@. tools/env.sh && PRESS_SELFHOSTED_STRESS_ROUNDS=$${ROUNDS:-20} .venv/bin/pytest -p no:cacheprovider -s tests/test_storage_faults.py
 
 wheel:
 	@bash tools/setup.sh

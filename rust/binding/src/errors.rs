@@ -65,9 +65,10 @@ impl From<Failure> for PyErr {
                         storage::Error::ChecksumMismatch { .. } => "ChecksumMismatch",
                         storage::Error::QuotaExceeded { .. } => "QuotaExceeded",
                         storage::Error::Cancelled => "UploadCancelled",
-                        storage::Error::Invalid(_) | storage::Error::Io(_) | storage::Error::S3 { .. } => {
-                            "StorageError"
-                        }
+                        storage::Error::Invalid(_)
+                        | storage::Error::Io(_)
+                        | storage::Error::S3 { .. }
+                        | storage::Error::AbortFailed { .. } => "StorageError",
                     };
                     (class, (e.to_string(),).into_pyobject(py))
                 }

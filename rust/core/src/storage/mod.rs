@@ -30,6 +30,8 @@ pub enum Error {
     QuotaExceeded { prefix: String, used: u64, adding: u64, quota: u64 },
     #[error("cancelled")]
     Cancelled,
+    #[error("{cause}; and multipart upload {upload_id} of {key} could not be aborted ({abort}): abort it once the store answers")]
+    AbortFailed { cause: Box<Error>, key: String, upload_id: String, abort: Box<Error> },
     #[error("{0}")]
     Io(String),
     #[error("storage error ({status}): {message}")]

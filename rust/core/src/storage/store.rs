@@ -238,19 +238,36 @@ impl Store {
         let started = self.with_metadata(&sha).initiate_multipart_upload(key, CONTENT_TYPE).await;
         let upload_id = started.map_err(|e| Error::from_s3(e, key))?.upload_id;
 
-        let result = self.send_parts(path, key, &upload_id, total, part, options, &mut progress).await;
-        match result {
+        let sent = self.send_parts(path, key, &upload_id, total, part, options, &mut progress).await;
+        let completed = match sent {
             Ok(parts) => {
-                let completed = self.bucket.complete_multipart_upload(key, &upload_id, parts).await;
-                if let Err(e) = completed {
-                    let _ = self.abort_upload(key, &upload_id).await;
-                    return Err(Error::from_s3(e, key));
-                }
-                Ok(ObjectInfo { key: key.to_string(), size: total, sha256: Some(sha) })
+                self.bucket.complete_multipart_upload(key, &upload_id, parts).await.map_err(|e| Error::from_s3(e, key))
             }
-            Err(e) => {
-                let _ = self.abort_upload(key, &upload_id).await;
-                Err(e)
+            Err(e) => Err(e),
+        };
+        match completed {
+            Ok(_) => Ok(ObjectInfo { key: key.to_string(), size: total, sha256: Some(sha) }),
+            Err(cause) => Err(self.abort_after(cause, key, &upload_id, options.attempts).await),
+        }
+    }
+
+    /// Aborts a failed upload, retrying while the store does not answer (it may be what
+    /// failed), so no upload stays open; returns the error to report.
+    async fn abort_after(&self, cause: Error, key: &str, upload_id: &str, attempts: u32) -> Error {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.bucket.abort_upload(key, upload_id).await {
+                Ok(()) => return cause,
+                Err(e) if attempt < attempts * 2 && retryable(&e) => tokio::time::sleep(backoff(attempt.min(5))).await,
+                Err(e) => {
+                    return Error::AbortFailed {
+                        cause: Box::new(cause),
+                        key: key.to_string(),
+                        upload_id: upload_id.to_string(),
+                        abort: Box::new(Error::from_s3(e, key)),
+                    }
+                }
             }
         }
     }
