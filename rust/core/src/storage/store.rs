@@ -283,7 +283,6 @@ impl Store {
         options: &UploadOptions,
         progress: &mut impl FnMut(u64, u64),
     ) -> Result<Vec<Part>, Error> {
-        let mut file = tokio::fs::File::open(path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
         let count = total.div_ceil(part).max(1) as u32;
         let mut in_flight = JoinSet::new();
         let mut done: Vec<Part> = Vec::with_capacity(count as usize);
@@ -299,13 +298,15 @@ impl Store {
                 done.push(part);
                 progress(sent, total);
             }
-            let mut chunk = vec![0u8; part.min(total - (u64::from(number) - 1) * part) as usize];
-            file.read_exact(&mut chunk).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
-            let (bucket, key, upload_id, attempts) =
-                (self.bucket.clone(), key.to_string(), upload_id.to_string(), options.attempts);
+            let offset = (u64::from(number) - 1) * part;
+            let length = part.min(total - offset) as usize;
+            let (bucket, key, upload_id, path) =
+                (self.bucket.clone(), key.to_string(), upload_id.to_string(), path.to_path_buf());
+            let attempts = options.attempts;
             in_flight.spawn(async move {
-                let size = chunk.len() as u64;
-                send_part(&bucket, chunk, &key, number, &upload_id, attempts).await.map(|p| (p, size))
+                send_part(&bucket, &path, offset, length, &key, number, &upload_id, attempts)
+                    .await
+                    .map(|p| (p, length as u64))
             });
         }
         while let Some(next) = in_flight.join_next().await {
@@ -363,9 +364,14 @@ impl Store {
     }
 }
 
+/// Sends one part, reading it from the file for each attempt rather than keeping a copy for
+/// retries: a part in flight is held once, by the request.
+#[allow(clippy::too_many_arguments)]
 async fn send_part(
     bucket: &Bucket,
-    chunk: Vec<u8>,
+    path: &Path,
+    offset: u64,
+    length: usize,
     key: &str,
     number: u32,
     upload_id: &str,
@@ -374,12 +380,23 @@ async fn send_part(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match bucket.put_multipart_chunk(chunk.clone(), key, number, upload_id, CONTENT_TYPE).await {
+        let chunk = read_at(path, offset, length).await?;
+        match bucket.put_multipart_chunk(chunk, key, number, upload_id, CONTENT_TYPE).await {
             Ok(part) => return Ok(part),
             Err(e) if attempt < attempts && retryable(&e) => tokio::time::sleep(backoff(attempt)).await,
             Err(e) => return Err(Error::from_s3(e, key)),
         }
     }
+}
+
+async fn read_at(path: &Path, offset: u64, length: usize) -> Result<Vec<u8>, Error> {
+    use tokio::io::AsyncSeekExt;
+    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+    let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(io)?;
+    let mut chunk = vec![0u8; length];
+    file.read_exact(&mut chunk).await.map_err(io)?;
+    Ok(chunk)
 }
 
 /// 200 ms doubled per attempt (at most 10 s), plus up to as much again at random, so that

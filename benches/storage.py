@@ -1,0 +1,139 @@
+"""Upload and download one large file (1 GiB by default) to the same Garage, three ways, in
+one run:
+
+- press_selfhosted: `Store.upload_file` (8 MiB parts, 4 in flight; its SHA-256 is computed
+  first and stored as metadata) and `Store.download_file` (streamed, checksum verified);
+- boto3: `upload_file` / `download_file` with its default TransferConfig (8 MiB parts, 10
+  threads): what Press uses;
+- aws CLI: `aws s3 cp` up and down.
+
+Each contender runs in its own process; peak RSS is that process's (with its children's).
+The downloaded file is compared with the original (SHA-256) for every contender. Needs the
+Garage that tools/bench.sh starts:
+
+	make bench
+	python benches/storage.py --mib 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CONTENDERS = ("press_selfhosted", "boto3", "aws-cli")
+BUCKET = "bench"
+
+
+def credentials() -> dict:
+	folder = Path(os.environ["PRESS_SELFHOSTED_TEST_S3_DIR"])
+	return {
+		"endpoint": os.environ["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"],
+		"region": os.environ["PRESS_SELFHOSTED_TEST_S3_REGION"],
+		"access_key": (folder / "access_key").read_text(),
+		"secret_key": (folder / "secret_key").read_text(),
+	}
+
+
+def ours(c: dict, source: Path, key: str, target: Path) -> tuple[float, float]:
+	from press_selfhosted.storage import Store
+
+	store = Store(c["endpoint"], BUCKET, access_key=c["access_key"], secret_key=c["secret_key"], region=c["region"])
+	started = time.perf_counter()
+	store.upload_file(source, key)
+	uploaded = time.perf_counter()
+	store.download_file(key, target)
+	return uploaded - started, time.perf_counter() - uploaded
+
+
+def boto3_(c: dict, source: Path, key: str, target: Path) -> tuple[float, float]:
+	import boto3
+
+	client = boto3.client("s3", endpoint_url=c["endpoint"], region_name=c["region"],
+		aws_access_key_id=c["access_key"], aws_secret_access_key=c["secret_key"])
+	started = time.perf_counter()
+	client.upload_file(str(source), BUCKET, key)
+	uploaded = time.perf_counter()
+	client.download_file(BUCKET, key, str(target))
+	return uploaded - started, time.perf_counter() - uploaded
+
+
+def aws_cli(c: dict, source: Path, key: str, target: Path) -> tuple[float, float]:
+	env = {**os.environ, "AWS_ACCESS_KEY_ID": c["access_key"], "AWS_SECRET_ACCESS_KEY": c["secret_key"],
+		"AWS_DEFAULT_REGION": c["region"]}
+	aws = [str(Path(sys.executable).parent / "aws"), "--endpoint-url", c["endpoint"], "s3", "cp", "--only-show-errors"]
+	started = time.perf_counter()
+	subprocess.run([*aws, str(source), f"s3://{BUCKET}/{key}"], check=True, env=env)
+	uploaded = time.perf_counter()
+	subprocess.run([*aws, f"s3://{BUCKET}/{key}", str(target)], check=True, env=env)
+	return uploaded - started, time.perf_counter() - uploaded
+
+
+def worker(name: str, source: Path, target: Path) -> None:
+	run = {"press_selfhosted": ours, "boto3": boto3_, "aws-cli": aws_cli}[name]
+	up, down = run(credentials(), source, f"{name}/{source.name}", target)
+	peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+	print(json.dumps({"up": up, "down": down, "peak_kib": peak}))
+
+
+def sha256(path: Path) -> str:
+	digest = hashlib.sha256()
+	with open(path, "rb") as f:
+		while block := f.read(1 << 20):
+			digest.update(block)
+	return digest.hexdigest()
+
+
+def main() -> int:
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("--mib", type=int, default=1024)
+	parser.add_argument("--worker", choices=CONTENDERS)
+	parser.add_argument("--source", type=Path)
+	parser.add_argument("--target", type=Path)
+	args = parser.parse_args()
+	if args.worker:
+		worker(args.worker, args.source, args.target)
+		return 0
+
+	from press_selfhosted.storage import Store
+
+	c = credentials()
+	Store(c["endpoint"], BUCKET, access_key=c["access_key"], secret_key=c["secret_key"], region=c["region"]).ensure_bucket()
+	with tempfile.TemporaryDirectory(prefix="press-selfhosted-bench-") as tmp:
+		source = Path(tmp) / "backup.bin"
+		with open(source, "wb") as f:
+			for _ in range(args.mib):
+				f.write(os.urandom(1 << 20))
+		expected = sha256(source)
+		results = {}
+		for name in CONTENDERS:
+			target = Path(tmp) / f"{name}.bin"
+			proc = subprocess.run([sys.executable, "-I", __file__, "--worker", name, "--source", str(source), "--target", str(target)],
+				capture_output=True, text=True)
+			if proc.returncode != 0:
+				print(f"{name} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
+				return 1
+			results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+			results[name]["identical"] = sha256(target) == expected
+			target.unlink()
+
+	ours_up, ours_down = results["press_selfhosted"]["up"], results["press_selfhosted"]["down"]
+	print(f"Upload and download {args.mib} MiB to Garage on loopback, {os.cpu_count()} cores")
+	print()
+	print("| contender | upload MiB/s | download MiB/s | press_selfhosted is × faster (up / down) | peak RSS (MiB) | identical |")
+	print("|---|---:|---:|---:|---:|---|")
+	for name, r in results.items():
+		print(f"| {name} | {args.mib / r['up']:.0f} | {args.mib / r['down']:.0f} | {r['up'] / ours_up:.2f} / {r['down'] / ours_down:.2f} | "
+			f"{r['peak_kib'] / 1024:.1f} | {'yes' if r['identical'] else 'NO'} |")
+	return 0 if all(r["identical"] for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+	sys.exit(main())
