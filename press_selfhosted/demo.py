@@ -7,12 +7,15 @@ expired certificate must fail. Then starts a demo tenant container on the contai
 (detected, or `--engine`), on a host port allocated from the same range, and proves it
 answers. Prints the proof; exits non-zero if any check differs.
 
-	python -m press_selfhosted.demo [--domain demo.test] [--engine URL] [--rootfs TAR] [--keep]
+With `--s3`, the tenant's data is backed up to the object store and read back.
+
+	python -m press_selfhosted.demo [--domain demo.test] [--engine URL] [--rootfs TAR] [--s3 URL] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import secrets
 import shutil
 import socket
@@ -30,6 +33,7 @@ from pathlib import Path
 from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, object_name
 from press_selfhosted.exceptions import ImageMissing
 from press_selfhosted.pki import CertificateAuthority, IssuedCertificate, inspect_certificate
+from press_selfhosted.storage import Store, TenantPrefix
 
 DEMO_IMAGE = "erp-saas-cloud-c16-demo/busybox:1"
 
@@ -175,8 +179,8 @@ def run(domain: str, workdir: Path) -> bool:
 	return all_as_expected
 
 
-def run_tenant(endpoint: str | None, rootfs: Path | None, keep: bool) -> bool:
-	"""Starts the demo tenant's container and proves it serves its page."""
+def run_tenant(endpoint: str | None, rootfs: Path | None, keep: bool, store: Store | None, workdir: Path) -> bool:
+	"""Starts the demo tenant's container, proves it serves its page, and backs its data up."""
 	engine = Engine.connect(endpoint)
 	print(f"\nDemo tenant on {engine.kind} {engine.version} at {engine.endpoint}")
 	try:
@@ -208,12 +212,30 @@ def run_tenant(endpoint: str | None, rootfs: Path | None, keep: bool) -> bool:
 	print(f"  container {state.name} ({state.status}), 127.0.0.1:{port} -> 8080, answered in {answered * 1000:.0f} ms: {body!r}")
 	listing = engine.exec(name, ["ls", "/www"], on_line=lambda stream, line: print(f"  exec ls /www | {line}"))
 	ok = bool(body) and state.running and listing.exit_code == 0
+	if store is not None:
+		ok = backup_tenant(engine, name, store, workdir) and ok
 	if keep:
 		print(f"  kept: http://127.0.0.1:{port}/")
 	else:
 		engine.remove(name, force=True)
-	print("TENANT OK: the demo tenant runs on the engine and answers on its port" if ok else "TENANT FAILED")
+	print("TENANT OK: the demo tenant runs on the engine, answers on its port and is backed up" if ok else "TENANT FAILED")
 	return ok
+
+
+def backup_tenant(engine: Engine, container: str, store: Store, workdir: Path) -> bool:
+	"""Takes the tenant's data out of its container, backs it up under the tenant's prefix in
+	the store (checksum recorded), reads it back verified, and compares."""
+	data = engine.exec(container, ["cat", "/www/index.html"], check=True).stdout.encode()
+	(workdir / "tenant-data").write_bytes(data)
+	store.ensure_bucket()
+	key = TenantPrefix("tenants/demo").key("backups/index.html")
+	uploaded = store.upload_file(workdir / "tenant-data", key)
+	store.download_file(key, workdir / "restored")
+	same = (workdir / "restored").read_bytes() == data
+	print(f"  backup  {store.bucket}/{key}: {uploaded['size']} bytes, sha256 {uploaded['sha256'][:16]}…, "
+		f"read back {'identical' if same else 'DIFFERENT'}")
+	store.delete(key)
+	return same
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -222,11 +244,17 @@ def main(argv: list[str] | None = None) -> int:
 	parser.add_argument("--keep", action="store_true", help="keep the CA, certificates and tenant (their places are printed)")
 	parser.add_argument("--engine", help="engine endpoint (unix://… or tcp://…); found automatically when omitted")
 	parser.add_argument("--rootfs", type=Path, help="rootfs tarball to import as the demo image when the engine lacks it")
+	parser.add_argument("--s3", help="S3 endpoint for the backup (credentials in PRESS_SELFHOSTED_S3_ACCESS_KEY/_SECRET_KEY)")
+	parser.add_argument("--s3-region", default="garage")
 	args = parser.parse_args(argv)
+	store = None
+	if args.s3:
+		store = Store(args.s3, "demo-backups", region=args.s3_region, access_key=os.environ["PRESS_SELFHOSTED_S3_ACCESS_KEY"],
+			secret_key=os.environ["PRESS_SELFHOSTED_S3_SECRET_KEY"])
 	workdir = Path(tempfile.mkdtemp(prefix="press-selfhosted-demo-"))
 	try:
 		ok = run(args.domain, workdir)
-		ok = run_tenant(args.engine, args.rootfs, args.keep) and ok
+		ok = run_tenant(args.engine, args.rootfs, args.keep, store, workdir) and ok
 	finally:
 		if args.keep:
 			print(f"kept {workdir}")

@@ -90,11 +90,18 @@ def test_native_errors_are_raised_as_the_python_classes():
 	assert issubclass(exceptions.InternalError, exceptions.SelfHostedError)
 
 
+def _s3_credentials() -> dict:
+	folder = os.environ["PRESS_SELFHOSTED_TEST_S3_DIR"]
+	with open(f"{folder}/access_key") as a, open(f"{folder}/secret_key") as s:
+		return {"PRESS_SELFHOSTED_S3_ACCESS_KEY": a.read(), "PRESS_SELFHOSTED_S3_SECRET_KEY": s.read()}
+
+
 def test_make_demo_proves_the_handshakes_and_runs_a_tenant():
 	demo = subprocess.run(
 		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "tenants.test",
-			"--engine", os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"]],
-		capture_output=True, text=True, timeout=180,
+			"--engine", os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"],
+			"--s3", os.environ["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"]],
+		capture_output=True, text=True, timeout=180, env={**os.environ, **_s3_credentials()},
 	)
 	assert demo.returncode == 0, demo.stdout + demo.stderr
 	assert "PROOF OK" in demo.stdout
@@ -107,4 +114,5 @@ def test_make_demo_proves_the_handshakes_and_runs_a_tenant():
 	):
 		assert row in rows, demo.stdout
 	assert "TENANT OK" in demo.stdout and "answered in" in demo.stdout
+	assert "read back identical" in demo.stdout and "tenants/demo/backups/index.html" in demo.stdout
 	assert "exec ls /www | index.html" in demo.stdout
