@@ -350,6 +350,22 @@ class Store:
 		"""sha256 is the checksum recorded at upload, or None."""
 
 	def delete(self, key: str) -> None: ...
+	def delete_keys(self, keys: Sequence[str]) -> int:
+		"""Deletes each key (for example what expired_backups returned); returns how many."""
+
+	def get_range(self, key: str, start: int, end: int | None = None) -> bytes:
+		"""Bytes start..=end of the object (to its end when end is None)."""
+
+	def begin_multipart(self, key: str) -> str:
+		"""Begins a multipart upload that a client (a browser) sends itself; returns its id.
+		The shape of Press's get_upload_link / multipart_exit."""
+
+	def presign_part(self, key: str, upload_id: str, number: int, *, expires: int = 3600) -> str:
+		"""A presigned PUT URL for part `number` (1 to 10,000)."""
+
+	def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
+		"""Completes it from [(part_number, etag)] as the part PUTs answered."""
+
 	def list(self, prefix: str = "") -> list[tuple[str, int]]:
 		"""[(key, size)] under prefix, every page."""
 

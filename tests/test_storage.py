@@ -148,3 +148,47 @@ def test_rotation_decides_like_press():
 	assert kept == {f"a/{i}" for i in (*range(8), 10, 17, 24)}
 	with pytest.raises(exc.ValidationError):
 		expired_backups(backups, scheme="lifo")
+
+
+def test_ranged_reads(store):
+	store.put_bytes("r/blob", bytes(range(256)) * 4)
+	assert store.get_range("r/blob", 10, 19) == bytes(range(10, 20))
+	assert store.get_range("r/blob", 1020) == bytes(range(252, 256))
+	with pytest.raises(exc.ValidationError, match="before its start"):
+		store.get_range("r/blob", 5, 4)
+
+
+def test_presigned_multipart_as_a_browser_sends_it(store):
+	"""begin, PUT each part to its presigned URL, complete with the ETags: no credentials
+	ever reach the client."""
+	parts_data = [os.urandom(5 << 20), os.urandom(1 << 20)]
+	upload_id = store.begin_multipart("acme/site-backup.tar.gz")
+	parts = []
+	for number, data in enumerate(parts_data, start=1):
+		url = store.presign_part("acme/site-backup.tar.gz", upload_id, number, expires=300)
+		with urllib.request.urlopen(urllib.request.Request(url, data=data, method="PUT"), timeout=30) as reply:
+			parts.append((number, reply.headers["ETag"]))
+	store.complete_multipart("acme/site-backup.tar.gz", upload_id, parts)
+	assert store.get_bytes("acme/site-backup.tar.gz") == b"".join(parts_data)
+	assert store.pending_uploads() == []
+
+	aborted = store.begin_multipart("acme/abandoned")
+	assert [u[1] for u in store.pending_uploads("acme/")] == [aborted]
+	store.abort_upload("acme/abandoned", aborted)
+	assert store.pending_uploads() == []
+	with pytest.raises(exc.ValidationError):
+		store.presign_part("acme/x", upload_id, 0)
+
+
+def test_rotation_deletes_exactly_the_expired_backups(store):
+	today = date(2026, 11, 25)
+	backups = []
+	for site in ("a.test", "b.test"):
+		for i in range(12):
+			key = f"backups/{site}/{i:02d}.sql.gz"
+			store.put_bytes(key, b"dump")
+			backups.append((site, key, datetime(2026, 11, 25, 2, tzinfo=timezone.utc) - timedelta(days=i)))
+	expired = expired_backups(backups, scheme="fifo", keep=5, today=today)
+	assert store.delete_keys(expired) == 14
+	remaining = {key for key, _ in store.list("backups/")}
+	assert remaining == {f"backups/{site}/{i:02d}.sql.gz" for site in ("a.test", "b.test") for i in range(5)}

@@ -118,6 +118,51 @@ impl Store {
         Ok(PyBytes::new(py, &data))
     }
 
+    /// Bytes `start..=end` of the object (to its end when `end` is None).
+    #[pyo3(signature = (key, start, end = None))]
+    fn get_range<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        start: u64,
+        end: Option<u64>,
+    ) -> PyResult<Bound<'py, PyBytes>> {
+        let data = run(py, || block_on(self.0.get_range(&key, start, end)))?;
+        Ok(PyBytes::new(py, &data))
+    }
+
+    fn delete_keys(&self, py: Python<'_>, keys: Vec<String>) -> PyResult<usize> {
+        run(py, || block_on(self.0.delete_keys(&keys)))
+    }
+
+    /// Begins a multipart upload for a client to send itself; returns the upload id.
+    fn begin_multipart(&self, py: Python<'_>, key: String) -> PyResult<String> {
+        run(py, || block_on(self.0.begin_multipart(&key)))
+    }
+
+    #[pyo3(signature = (key, upload_id, number, *, expires = 3600))]
+    fn presign_part(
+        &self,
+        py: Python<'_>,
+        key: String,
+        upload_id: String,
+        number: u32,
+        expires: u32,
+    ) -> PyResult<String> {
+        run(py, || block_on(self.0.presign_part(&key, &upload_id, number, expires)))
+    }
+
+    /// Completes a client-sent multipart upload from `[(part_number, etag)]`.
+    fn complete_multipart(
+        &self,
+        py: Python<'_>,
+        key: String,
+        upload_id: String,
+        parts: Vec<(u32, String)>,
+    ) -> PyResult<()> {
+        run(py, || block_on(self.0.complete_multipart(&key, &upload_id, parts)))
+    }
+
     /// `{"key", "size", "sha256"}`; sha256 is the checksum recorded at upload, or None.
     fn head<'py>(&self, py: Python<'py>, key: String) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let object = run(py, || block_on(self.0.head(&key)))?;

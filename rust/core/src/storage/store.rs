@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
-use super::parts::part_size;
+use super::parts::{part_size, MAX_PARTS};
 use super::Error;
 use crate::names::ValidationError;
 
@@ -196,6 +196,70 @@ impl Store {
 
     pub async fn presign_put(&self, key: &str, expiry_seconds: u32) -> Result<String, Error> {
         self.bucket.presign_put(key, expiry_seconds, None, None).await.map_err(|e| Error::from_s3(e, key))
+    }
+
+    /// Bytes `start..=end` of `key` (to its end when `end` is None).
+    pub async fn get_range(&self, key: &str, start: u64, end: Option<u64>) -> Result<Vec<u8>, Error> {
+        // rust-s3 asserts this (a panic); it is the caller's input, so it is refused here.
+        if end.is_some_and(|end| end < start) {
+            return Err(ValidationError::new(format!("range end {end:?} is before its start {start}")).into());
+        }
+        let response = self.bucket.get_object_range(key, start, end).await.map_err(|e| Error::from_s3(e, key))?;
+        Ok(response.bytes().to_vec())
+    }
+
+    /// Deletes each of `keys` (for example what a rotation expired); returns how many.
+    pub async fn delete_keys(&self, keys: &[String]) -> Result<usize, Error> {
+        for key in keys {
+            self.delete(key).await?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Begins a multipart upload that a client (a browser) sends itself, part by part, to
+    /// URLs from `presign_part`; returns its upload id. The shape of Press's
+    /// `press/api/site.py` `get_upload_link` / `multipart_exit`.
+    pub async fn begin_multipart(&self, key: &str) -> Result<String, Error> {
+        let started =
+            self.bucket.initiate_multipart_upload(key, CONTENT_TYPE).await.map_err(|e| Error::from_s3(e, key))?;
+        Ok(started.upload_id)
+    }
+
+    /// A presigned PUT URL for part `number` (1–10,000) of a multipart upload.
+    pub async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        expiry_seconds: u32,
+    ) -> Result<String, Error> {
+        if !(1..=MAX_PARTS as u32).contains(&number) {
+            return Err(ValidationError::new(format!("part number must be 1 to {MAX_PARTS}, got {number}")).into());
+        }
+        let queries = std::collections::HashMap::from([
+            ("partNumber".to_string(), number.to_string()),
+            ("uploadId".to_string(), upload_id.to_string()),
+        ]);
+        self.bucket.presign_put(key, expiry_seconds, None, Some(queries)).await.map_err(|e| Error::from_s3(e, key))
+    }
+
+    /// Completes a client-sent multipart upload from its parts' (number, ETag).
+    pub async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        mut parts: Vec<(u32, String)>,
+    ) -> Result<(), Error> {
+        if parts.is_empty() {
+            return Err(ValidationError::new("a multipart upload needs at least one part").into());
+        }
+        parts.sort_by_key(|(number, _)| *number);
+        let parts = parts.into_iter().map(|(part_number, etag)| Part { part_number, etag }).collect();
+        self.bucket
+            .complete_multipart_upload(key, upload_id, parts)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::from_s3(e, key))
     }
 
     /// Multipart uploads begun under `prefix` and neither completed nor aborted.
