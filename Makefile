@@ -16,7 +16,7 @@ bench:
 # Fault tests repeated: Garage killed mid-upload, ROUNDS times (every fourth a long outage).
 stress:
 	@bash tools/setup.sh --with-garage
-	@. tools/env.sh && PRESS_SELFHOSTED_STRESS_ROUNDS=$${ROUNDS:-20} .venv/bin/pytest -p no:cacheprovider -s tests/test_storage_faults.py
+	@bash -c '. tools/env.sh && PRESS_SELFHOSTED_STRESS_ROUNDS=$${ROUNDS:-20} .venv/bin/pytest -p no:cacheprovider -s tests/test_storage_faults.py'
 
 wheel:
 	@bash tools/setup.sh
