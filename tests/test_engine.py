@@ -124,6 +124,8 @@ def test_logs_tail_and_follow(engine):
 		assert engine.logs(name, tail=2) == [("stdout", "4"), ("stdout", "5")]
 		assert [line for _, line in engine.logs(name, since=1)] == ["1", "2", "3", "4", "5"]
 		assert engine.logs(name, since=int(time.time()) + 3600) == []
+		with pytest.raises(exc.ValidationError, match="2038"):
+			engine.logs(name, since=2**31)
 		followed = []
 		engine.logs(name, follow=True, on_line=lambda s, line: followed.append(line) or len(followed) < 3)
 		assert followed == ["1", "2", "3"]

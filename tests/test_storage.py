@@ -72,22 +72,44 @@ def test_a_raising_progress_callback_cancels_and_leaves_nothing(store, tmp_path)
 def test_cancel_from_another_thread(store, tmp_path):
 	_file(tmp_path / "f", 32)
 	token = CancelToken()
-	started = threading.Event()
+	first_part, cancelled = threading.Event(), threading.Event()
 	errors = []
+
+	def progress(done, total):
+		if done:  # a part is up: hold the upload here until the other thread has cancelled
+			first_part.set()
+			cancelled.wait(10)
 
 	def upload():
 		try:
-			store.upload_file(tmp_path / "f", "acme/f", concurrency=1, cancel=token, progress=lambda d, t: started.set())
+			store.upload_file(tmp_path / "f", "acme/f", concurrency=1, cancel=token, progress=progress)
 		except exc.UploadCancelled as e:
 			errors.append(e)
 
 	worker = threading.Thread(target=upload)
 	worker.start()
-	started.wait(10)
+	assert first_part.wait(30)
 	token.cancel()
+	cancelled.set()
 	worker.join(60)
 	assert token.cancelled and len(errors) == 1
 	assert store.pending_uploads() == []
+	with pytest.raises(exc.ObjectNotFound):
+		store.head("acme/f")
+
+
+def test_small_and_empty_files_go_up_in_one_request(store, tmp_path):
+	for size in (0, 1000):
+		data = os.urandom(size)
+		(tmp_path / "f").write_bytes(data)
+		seen = []
+		info = store.upload_file(tmp_path / "f", f"small/{size}", progress=lambda d, t: seen.append((d, t)))
+		assert info["size"] == size and info["sha256"] == hashlib.sha256(data).hexdigest()
+		assert seen == [(0, size), (size, size)]
+		store.download_file(f"small/{size}", tmp_path / "back")
+		assert (tmp_path / "back").read_bytes() == data
+	with pytest.raises(exc.QuotaExceeded):
+		store.upload_file(tmp_path / "f", "small/over", quota=("small/", 1500))
 
 
 def test_presigned_urls_through_plain_http(store):

@@ -6,6 +6,7 @@ use futures_util::StreamExt;
 
 use super::exec::Stream;
 use super::{Engine, Error};
+use crate::names::ValidationError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogLine {
@@ -36,13 +37,11 @@ impl Engine {
         mut on_line: impl FnMut(&LogLine) -> bool,
     ) -> Result<(), Error> {
         let tail = tail.map_or_else(|| "all".to_string(), |n| n.to_string());
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .follow(follow)
-            .tail(&tail)
-            .since(since.unwrap_or(0) as i32)
-            .build();
+        // The engine API takes an i32; a later time must be refused, not wrapped.
+        let since = i32::try_from(since.unwrap_or(0))
+            .map_err(|_| ValidationError::new(format!("since must be Unix seconds before 2038, got {since:?}")))?;
+        let options =
+            LogsOptionsBuilder::default().stdout(true).stderr(true).follow(follow).tail(&tail).since(since).build();
         let mut stream = self.client.logs(container, Some(options));
         let mut pending: [Vec<u8>; 2] = Default::default();
         while let Some(chunk) = stream.next().await {

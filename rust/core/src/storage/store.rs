@@ -299,6 +299,18 @@ impl Store {
         }
         // The digest goes into the object's metadata, which is set when the upload begins.
         let sha = file_sha256(path).await?;
+        if total < part {
+            // One request: a multipart upload cannot carry an empty part, and a small file
+            // gains nothing from parts.
+            if options.cancel.load(Ordering::Relaxed) {
+                return Err(Error::Cancelled);
+            }
+            progress(0, total);
+            let data = read_at(path, 0, total as usize).await?;
+            self.with_metadata(&sha).put_object(key, &data).await.map_err(|e| Error::from_s3(e, key))?;
+            progress(total, total);
+            return Ok(ObjectInfo { key: key.to_string(), size: total, sha256: Some(sha) });
+        }
         let started = self.with_metadata(&sha).initiate_multipart_upload(key, CONTENT_TYPE).await;
         let upload_id = started.map_err(|e| Error::from_s3(e, key))?.upload_id;
 
