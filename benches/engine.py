@@ -20,14 +20,16 @@ Needs the engines' sockets and the busybox rootfs (see tools/bench.sh):
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
+from common import WorkerFailed, report, run_worker  # noqa: E402
 
 IMAGE = "erp-saas-cloud-c16-test/busybox:1"
 LABEL = "io.press-selfhosted.kind"
@@ -97,8 +99,7 @@ def worker(contender: str, kind: str, url: str, count: int) -> None:
 	else:
 		cli(url, kind, containers)
 	elapsed = time.perf_counter() - started
-	peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-	print(json.dumps({"seconds": elapsed, "peak_kib": peak}))
+	report(seconds=elapsed)
 
 
 def main() -> int:
@@ -131,14 +132,7 @@ def main() -> int:
 		for contender in CONTENDERS:
 			runs = []
 			for _ in range(args.repeat):
-				proc = subprocess.run(
-					[sys.executable, "-I", __file__, "--worker", contender, "--kind", kind, "--url", url, "--count", str(args.count)],
-					capture_output=True, text=True,
-				)
-				if proc.returncode != 0:
-					print(f"{kind} {contender} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-					return 1
-				runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+				runs.append(run_worker(__file__, contender, "--kind", kind, "--url", url, "--count", str(args.count)))
 				leftovers = engine.list([f"{LABEL}=benchmark"])
 				assert not leftovers, f"{contender} left containers behind: {[c.name for c in leftovers]}"
 			results[contender] = {"seconds": statistics.median(r["seconds"] for r in runs), "peak_kib": max(r["peak_kib"] for r in runs)}
@@ -150,4 +144,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-	sys.exit(main())
+	try:
+		sys.exit(main())
+	except WorkerFailed as failed:
+		sys.exit(str(failed))

@@ -16,16 +16,17 @@ its own. The last certificate of each is checked with `openssl verify`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
+from common import WorkerFailed, report, run_worker  # noqa: E402
 
 CONTENDERS = ("press_selfhosted", "cryptography", "openssl-cli")
 
@@ -108,18 +109,13 @@ def worker(name: str, count: int, ca_dir: Path, out: Path) -> None:
 	started = time.perf_counter()
 	issue(count, ca_dir, out)
 	elapsed = time.perf_counter() - started
-	peak_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-	print(json.dumps({"seconds": elapsed, "peak_kib": peak_kib}))
+	report(seconds=elapsed)
 
 
 def measure(name: str, count: int, ca_dir: Path, work: Path) -> dict:
 	out = work / name
 	out.mkdir()
-	proc = subprocess.run(
-		[sys.executable, "-I", __file__, "--worker", name, "--count", str(count), "--ca", str(ca_dir), "--out", str(out)],
-		capture_output=True, text=True, check=True,
-	)
-	result = json.loads(proc.stdout.strip().splitlines()[-1])
+	result = run_worker(__file__, name, "--count", str(count), "--ca", str(ca_dir), "--out", str(out))
 	verify = subprocess.run(
 		["openssl", "verify", "-CAfile", str(ca_dir / "root.crt"), "-untrusted", str(ca_dir / "intermediate.crt"), str(out / "last.pem")],
 		capture_output=True, text=True,
@@ -139,7 +135,6 @@ def main() -> int:
 		worker(args.worker, args.count, args.ca, args.out)
 		return 0
 
-	from press_selfhosted import __version__
 	from press_selfhosted.pki import CertificateAuthority
 
 	with tempfile.TemporaryDirectory(prefix="press-selfhosted-bench-") as tmp:
@@ -160,4 +155,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-	sys.exit(main())
+	try:
+		sys.exit(main())
+	except WorkerFailed as failed:
+		sys.exit(str(failed))

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
+from common import WorkerFailed, report, run_worker  # noqa: E402
 
 CONTENDERS = ("press_selfhosted", "boto3", "aws-cli")
 BUCKET = "bench"
@@ -79,8 +80,7 @@ def aws_cli(c: dict, source: Path, key: str, target: Path) -> tuple[float, float
 def worker(name: str, source: Path, target: Path) -> None:
 	run = {"press_selfhosted": ours, "boto3": boto3_, "aws-cli": aws_cli}[name]
 	up, down = run(credentials(), source, f"{name}/{source.name}", target)
-	peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-	print(json.dumps({"up": up, "down": down, "peak_kib": peak}))
+	report(up=up, down=down)
 
 
 def sha256(path: Path) -> str:
@@ -115,12 +115,7 @@ def main() -> int:
 		results = {}
 		for name in CONTENDERS:
 			target = Path(tmp) / f"{name}.bin"
-			proc = subprocess.run([sys.executable, "-I", __file__, "--worker", name, "--source", str(source), "--target", str(target)],
-				capture_output=True, text=True)
-			if proc.returncode != 0:
-				print(f"{name} failed:\n{proc.stderr[-2000:]}", file=sys.stderr)
-				return 1
-			results[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+			results[name] = run_worker(__file__, name, "--source", str(source), "--target", str(target))
 			results[name]["identical"] = sha256(target) == expected
 			target.unlink()
 
@@ -136,4 +131,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-	sys.exit(main())
+	try:
+		sys.exit(main())
+	except WorkerFailed as failed:
+		sys.exit(str(failed))
