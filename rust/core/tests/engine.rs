@@ -250,7 +250,6 @@ async fn logs_and_stats() {
         let web = engine.run(&httpd("site", &unique("stats", &engine))).await.unwrap();
         let stats = engine.stats(&web).await.unwrap();
         assert!(stats.memory_bytes > 0, "{stats:?}");
-        assert!(stats.cpu_percent >= 0.0);
         engine.remove(&web, true).await.unwrap();
     }
 }

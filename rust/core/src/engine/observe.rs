@@ -64,18 +64,18 @@ impl Engine {
     }
 
     /// One sample of resource use. CPU is measured over the engine's own sampling interval
-    /// (about a second), as `docker stats --no-stream` does.
+    /// (about a second), as `docker stats --no-stream` does; Podman sends no previous sample
+    /// with a one-shot reading, so then a second reading a second later serves as the pair.
     pub async fn stats(&self, container: &str) -> Result<Stats, Error> {
-        let options = StatsOptionsBuilder::default().stream(false).build();
-        let sample = self
-            .client
-            .stats(container, Some(options))
-            .next()
-            .await
-            .ok_or_else(|| Error::NotFound(format!("{container}: no statistics")))?
-            .map_err(|e| Error::from_engine(e, container))?;
+        let first = self.stats_sample(container).await?;
+        let mut pre = first.precpu_stats.clone().unwrap_or_default();
+        let mut sample = first;
+        if pre.system_cpu_usage.unwrap_or(0) == 0 {
+            pre = sample.cpu_stats.clone().unwrap_or_default();
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            sample = self.stats_sample(container).await?;
+        }
         let cpu = sample.cpu_stats.unwrap_or_default();
-        let pre = sample.precpu_stats.unwrap_or_default();
         let total =
             |c: &bollard::models::ContainerCpuStats| c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
         let cpu_delta = total(&cpu).saturating_sub(total(&pre)) as f64;
@@ -100,5 +100,15 @@ impl Engine {
             block_read_bytes: block("read"),
             block_write_bytes: block("write"),
         })
+    }
+
+    async fn stats_sample(&self, container: &str) -> Result<bollard::models::ContainerStatsResponse, Error> {
+        let options = StatsOptionsBuilder::default().stream(false).build();
+        self.client
+            .stats(container, Some(options))
+            .next()
+            .await
+            .ok_or_else(|| Error::NotFound(format!("{container}: no statistics")))?
+            .map_err(|e| Error::from_engine(e, container))
     }
 }
