@@ -340,7 +340,12 @@ class Store:
 		secret_key: str,
 		region: str = "us-east-1",
 		path_style: bool = True,
-	) -> None: ...
+		ca_bundle: str | os.PathLike[str] | None = None,
+		connect_address: str | None = None,
+	) -> None:
+		"""ca_bundle: a PEM file of the certificates to trust instead of the public roots (the
+		platform CA's root). connect_address: "ip:port" to connect to whatever DNS says of the
+		endpoint's host (and of bucket.host when path_style is off); TLS still checks the name."""
 	@property
 	def bucket(self) -> str: ...
 	def ensure_bucket(self) -> None: ...

@@ -58,6 +58,7 @@ impl CertificateAuthority {
 
     #[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = pki::DEFAULT_VALIDITY_DAYS,
                         not_before = None, server = true, client = false))]
+    #[allow(clippy::too_many_arguments)]
     fn issue(
         &self,
         py: Python<'_>,

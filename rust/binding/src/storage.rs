@@ -83,7 +83,11 @@ fn info(py: Python<'_>, o: ObjectInfo) -> PyResult<Bound<'_, pyo3::types::PyDict
 impl Store {
     /// A bucket on an S3-compatible store. No request is made until the first call.
     #[new]
-    #[pyo3(signature = (endpoint, bucket, *, access_key, secret_key, region = String::from("us-east-1"), path_style = true))]
+    #[pyo3(signature = (
+        endpoint, bucket, *, access_key, secret_key, region = String::from("us-east-1"), path_style = true,
+        ca_bundle = None, connect_address = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         endpoint: String,
         bucket: &str,
@@ -91,8 +95,25 @@ impl Store {
         secret_key: String,
         region: String,
         path_style: bool,
+        ca_bundle: Option<PathBuf>,
+        connect_address: Option<&str>,
     ) -> PyResult<Self> {
-        let config = StoreConfig { endpoint, region, access_key, secret_key, path_style };
+        let ca_bundle = ca_bundle
+            .map(|path| {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| ValidationError::new(format!("CA bundle {}: {e}", path.display())))
+            })
+            .transpose()
+            .map_err(Failure::from)?;
+        let connect_address = connect_address
+            .map(|address| {
+                address
+                    .parse()
+                    .map_err(|_| ValidationError::new(format!("connect_address must be ip:port, got {address:?}")))
+            })
+            .transpose()
+            .map_err(Failure::from)?;
+        let config = StoreConfig { endpoint, region, access_key, secret_key, path_style, ca_bundle, connect_address };
         Ok(Self(storage::Store::new(&config, bucket).map_err(Failure::from)?))
     }
 

@@ -46,7 +46,7 @@ pub fn domain(name: &str, allow_wildcard: bool) -> Result<String, ValidationErro
     for label in ascii.split('.') {
         check_label(name, label)?;
     }
-    if ascii.split('.').last().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
+    if ascii.split('.').next_back().is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit())) {
         return Err(ValidationError::new(format!("top-level label is numeric: {name:?}")));
     }
     if wildcard {
@@ -171,7 +171,7 @@ mod tests {
         let err = domain(&format!("{}a.test", label63), false).unwrap_err().to_string();
         assert!(err.contains("longer than 63"), "{err}");
         // 4 labels of 63 + 3 dots = 255 > 253
-        let long = vec![label63.as_str(); 4].join(".");
+        let long = [label63.as_str(); 4].join(".");
         assert!(domain(&long, false).unwrap_err().to_string().contains("longer than 253"));
         let exactly_253 = format!("{}.{}.{}.{}", label63, label63, label63, "a".repeat(61));
         assert_eq!(exactly_253.len(), 253);

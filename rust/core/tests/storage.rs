@@ -18,6 +18,7 @@ fn config() -> StoreConfig {
         access_key: std::fs::read_to_string(dir.join("access_key")).unwrap(),
         secret_key: std::fs::read_to_string(dir.join("secret_key")).unwrap(),
         path_style: true,
+        ..StoreConfig::default()
     }
 }
 
@@ -78,7 +79,7 @@ async fn a_200_mib_file_round_trips_in_parts_bit_identical() {
     assert_eq!((info.size, info.sha256.as_deref()), (200 * 1024 * 1024, Some(sha.as_str())));
     assert_eq!(seen.first(), Some(&(0, 200 * 1024 * 1024)));
     assert_eq!(seen.last(), Some(&(200 * 1024 * 1024, 200 * 1024 * 1024)));
-    assert!(seen.len() >= 25 + 1, "progress after every part: {}", seen.len());
+    assert!(seen.len() > 25, "progress after every part: {}", seen.len());
     assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0));
 
     let head = store.head(&key).await.unwrap();

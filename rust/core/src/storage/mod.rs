@@ -6,6 +6,7 @@ mod keys;
 mod parts;
 mod rotation;
 mod store;
+mod transport;
 
 pub use keys::TenantPrefix;
 pub use parts::{part_size, MAX_PARTS, MIN_PART_SIZE};
@@ -42,13 +43,47 @@ impl Error {
     pub(crate) fn from_s3(e: s3::error::S3Error, subject: &str) -> Self {
         use s3::error::S3Error as S;
         match e {
-            S::HttpFailWithBody(404, body) => Error::NotFound(format!("{subject}: {}", brief(&body))),
-            S::HttpFailWithBody(403, body) => Error::Denied(format!("{subject}: {}", brief(&body))),
-            S::HttpFailWithBody(status, body) => Error::S3 { status, message: format!("{subject}: {}", brief(&body)) },
-            S::Reqwest(e) if e.is_connect() || e.is_timeout() => Error::Unreachable(format!("{subject}: {e}")),
+            S::HttpFailWithBody(status, body) => Error::from_status(status, &body, subject),
+            S::Reqwest(e) => Error::transport(e, subject),
             other => Error::S3 { status: 0, message: format!("{subject}: {other}") },
         }
     }
+
+    pub(crate) fn from_status(status: u16, body: &str, subject: &str) -> Self {
+        match status {
+            404 => Error::NotFound(format!("{subject}: {}", brief(body))),
+            403 => Error::Denied(format!("{subject}: {}", brief(body))),
+            _ => Error::S3 { status, message: format!("{subject}: {}", brief(body)) },
+        }
+    }
+
+    /// A request that got no complete answer: the store is down, restarting, or cut off.
+    pub(crate) fn transport(e: reqwest::Error, subject: &str) -> Self {
+        // Without its URL: a presigned one carries a signature that is as good as a key.
+        Error::Unreachable(format!("{subject}: {}", chain(&e.without_url())))
+    }
+
+    /// Whether trying again may succeed: no answer, or the store says it is busy or failing.
+    pub(crate) fn retryable(&self) -> bool {
+        match self {
+            Error::Unreachable(_) => true,
+            Error::S3 { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+            _ => false,
+        }
+    }
+}
+
+/// An error with its causes, which reqwest keeps apart ("error sending request" alone says
+/// nothing of a refused connection or an unknown certificate).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The `<Message>` of an S3 XML error body, or its start.

@@ -27,7 +27,7 @@ mod tests {
         assert_eq!(part_size(200 * 1024 * 1024), Some(PREFERRED));
         let huge = 1024 * 1024 * 1024 * 1024; // 1 TiB
         let part = part_size(huge).unwrap();
-        assert!(huge.div_ceil(part) <= MAX_PARTS && part % (1024 * 1024) == 0);
+        assert!(huge.div_ceil(part) <= MAX_PARTS && part.is_multiple_of(1024 * 1024));
         assert!(part_size(MAX_PART_SIZE * MAX_PARTS).is_some());
         assert_eq!(part_size(MAX_PART_SIZE * MAX_PARTS + 1), None);
     }

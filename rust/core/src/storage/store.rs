@@ -1,30 +1,40 @@
-//! A bucket on an S3-compatible store (rust-s3): objects, presigned URLs, and streaming
-//! multipart uploads with bounded memory, per-part retries and a clean abort on failure.
+//! A bucket on an S3-compatible store (requests signed by rust-s3): objects, presigned URLs,
+//! and streaming multipart uploads with bounded memory, per-part retries and a clean abort on
+//! failure.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use s3::command::Command;
 use s3::creds::Credentials;
-use s3::error::S3Error;
-use s3::serde_types::Part;
+use s3::serde_types::{
+    CompleteMultipartUploadData, DeleteObjectsRequest, DeleteObjectsResult, InitiateMultipartUploadResponse,
+    ListBucketResult, ListMultipartUploadsResult, ObjectIdentifier, Part,
+};
 use s3::{Bucket, BucketConfiguration, Region};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::task::JoinSet;
 
 use super::parts::{part_size, MAX_PARTS};
+use super::transport::Transport;
 use super::Error;
 use crate::names::ValidationError;
 
 /// Metadata key under which the SHA-256 of an object's content is kept.
 pub const SHA256_META: &str = "sha256";
 const CONTENT_TYPE: &str = "application/octet-stream";
+/// How long the URL a part is sent to stays valid: far longer than a part takes.
+const PART_URL_SECONDS: u32 = 3600;
+/// Bytes read from the file per chunk of a part's body.
+const READ_BUFFER: usize = 256 * 1024;
 
 /// Where the store is and who we are to it. The secret never appears in `Debug` output.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct StoreConfig {
     pub endpoint: String,
     pub region: String,
@@ -32,6 +42,12 @@ pub struct StoreConfig {
     pub secret_key: String,
     /// `https://host/bucket/key` rather than `https://bucket.host/key`.
     pub path_style: bool,
+    /// PEM certificates trusted instead of the public roots: the platform CA, for a store
+    /// that serves a certificate from it.
+    pub ca_bundle: Option<String>,
+    /// Where to connect whatever DNS says of the endpoint's host (and, addressed by virtual
+    /// host, of the bucket's), like curl's `--connect-to`; TLS still checks the host's name.
+    pub connect_address: Option<SocketAddr>,
 }
 
 impl fmt::Debug for StoreConfig {
@@ -42,6 +58,8 @@ impl fmt::Debug for StoreConfig {
             .field("access_key", &self.access_key)
             .field("secret_key", &"***")
             .field("path_style", &self.path_style)
+            .field("ca_bundle", &self.ca_bundle.as_ref().map(|_| "(PEM)"))
+            .field("connect_address", &self.connect_address)
             .finish()
     }
 }
@@ -84,6 +102,7 @@ impl Default for UploadOptions {
 pub struct Store {
     bucket: Box<Bucket>,
     config: StoreConfig,
+    http: Transport,
 }
 
 impl fmt::Debug for Store {
@@ -97,18 +116,22 @@ impl Store {
     pub fn new(config: &StoreConfig, name: &str) -> Result<Self, Error> {
         crate::tls::use_ring();
         check_bucket_name(name)?;
-        if !(config.endpoint.starts_with("http://") || config.endpoint.starts_with("https://")) {
-            return Err(
-                ValidationError::new(format!("endpoint must be an http(s) URL, got {:?}", config.endpoint)).into()
-            );
-        }
+        let host = reqwest::Url::parse(&config.endpoint)
+            .ok()
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .and_then(|url| url.host_str().map(str::to_string))
+            .ok_or_else(|| {
+                ValidationError::new(format!("endpoint must be an http(s) URL, got {:?}", config.endpoint))
+            })?;
+        let hosts = if config.path_style { vec![host.clone()] } else { vec![host.clone(), format!("{name}.{host}")] };
+        let http = Transport::new(config.ca_bundle.as_deref(), config.connect_address.map(|address| (address, hosts)))?;
         let region =
             Region::Custom { region: config.region.clone(), endpoint: config.endpoint.trim_end_matches('/').into() };
         let credentials = Credentials::new(Some(&config.access_key), Some(&config.secret_key), None, None, None)
             .map_err(|e| Error::Invalid(ValidationError::new(format!("credentials: {e}"))))?;
         let bucket = Bucket::new(name, region, credentials).map_err(|e| Error::from_s3(e, name))?;
         let bucket = if config.path_style { bucket.with_path_style() } else { bucket };
-        Ok(Self { bucket, config: config.clone() })
+        Ok(Self { bucket, config: config.clone(), http })
     }
 
     pub fn name(&self) -> &str {
@@ -117,61 +140,78 @@ impl Store {
 
     /// Creates the bucket unless it exists already.
     pub async fn ensure_bucket(&self) -> Result<(), Error> {
-        match self.bucket.exists().await {
-            Ok(true) => return Ok(()),
-            Ok(false) => {}
-            Err(e) => return Err(Error::from_s3(e, self.name())),
+        match self.list_page("", None, Some(1)).await {
+            Ok(_) => return Ok(()),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
-        let region = self.bucket.region.clone();
-        let credentials = self.bucket.credentials().await.map_err(|e| Error::from_s3(e, self.name()))?;
-        let created = if self.config.path_style {
-            Bucket::create_with_path_style(self.name(), region, credentials, BucketConfiguration::default()).await
-        } else {
-            Bucket::create(self.name(), region, credentials, BucketConfiguration::default()).await
-        };
-        created.map(|_| ()).map_err(|e| Error::from_s3(e, self.name()))
+        let mut config = BucketConfiguration::default();
+        config.set_region(self.bucket.region.clone());
+        match self.http.send(&self.bucket, "", Command::CreateBucket { config }).await {
+            // Created meanwhile by another caller: it exists, which is what was asked.
+            Ok(_) | Err(Error::S3 { status: 409, .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub async fn put_bytes(&self, key: &str, data: &[u8]) -> Result<(), Error> {
         let sha = hex::encode(Sha256::digest(data));
-        self.with_metadata(&sha).put_object(key, data).await.map(|_| ()).map_err(|e| Error::from_s3(e, key))
+        let put =
+            Command::PutObject { content: data, content_type: CONTENT_TYPE, custom_headers: None, multipart: None };
+        self.http.send(&self.with_metadata(&sha), key, put).await.map(|_| ())
     }
 
     pub async fn get_bytes(&self, key: &str) -> Result<Vec<u8>, Error> {
-        let response = self.bucket.get_object(key).await.map_err(|e| Error::from_s3(e, key))?;
-        Ok(response.bytes().to_vec())
+        Ok(self.http.send(&self.bucket, key, Command::GetObject).await?.bytes(key).await?.to_vec())
     }
 
     pub async fn head(&self, key: &str) -> Result<ObjectInfo, Error> {
-        let (head, _) = self.bucket.head_object(key).await.map_err(|e| Error::from_s3(e, key))?;
+        let reply = self.http.send(&self.bucket, key, Command::HeadObject).await?;
         Ok(ObjectInfo {
             key: key.to_string(),
-            size: head.content_length.unwrap_or(0).max(0) as u64,
-            sha256: head.metadata.and_then(|m| m.get(SHA256_META).cloned()),
+            size: reply.header("content-length").and_then(|n| n.parse().ok()).unwrap_or(0),
+            sha256: reply.header(&format!("x-amz-meta-{SHA256_META}")).map(str::to_string),
         })
     }
 
     pub async fn delete(&self, key: &str) -> Result<(), Error> {
-        self.bucket.delete_object(key).await.map(|_| ()).map_err(|e| Error::from_s3(e, key))
+        self.http.send(&self.bucket, key, Command::DeleteObject).await.map(|_| ())
+    }
+
+    async fn list_page(
+        &self,
+        prefix: &str,
+        token: Option<String>,
+        max: Option<usize>,
+    ) -> Result<ListBucketResult, Error> {
+        let list = Command::ListObjectsV2 {
+            prefix: prefix.to_string(),
+            delimiter: None,
+            continuation_token: token,
+            start_after: None,
+            max_keys: max,
+        };
+        self.http.send(&self.bucket, "/", list).await?.xml(prefix).await
     }
 
     /// Every object under `prefix`, all pages.
     pub async fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>, Error> {
-        let pages = self.bucket.list(prefix.to_string(), None).await.map_err(|e| Error::from_s3(e, prefix))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|page| page.contents)
-            .map(|o| ObjectInfo { key: o.key, size: o.size, sha256: None })
-            .collect())
+        let mut objects = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self.list_page(prefix, token, None).await?;
+            objects.extend(page.contents.into_iter().map(|o| ObjectInfo { key: o.key, size: o.size, sha256: None }));
+            match page.next_continuation_token {
+                Some(next) if page.is_truncated => token = Some(next),
+                _ => return Ok(objects),
+            }
+        }
     }
 
     /// Deletes every object under `prefix`; returns how many.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, Error> {
-        let objects = self.list(prefix).await?;
-        for object in &objects {
-            self.delete(&object.key).await?;
-        }
-        Ok(objects.len())
+        let keys: Vec<String> = self.list(prefix).await?.into_iter().map(|o| o.key).collect();
+        self.delete_keys(&keys).await
     }
 
     /// (bytes, objects) under `prefix`.
@@ -200,18 +240,30 @@ impl Store {
 
     /// Bytes `start..=end` of `key` (to its end when `end` is None).
     pub async fn get_range(&self, key: &str, start: u64, end: Option<u64>) -> Result<Vec<u8>, Error> {
-        // rust-s3 asserts this (a panic); it is the caller's input, so it is refused here.
         if end.is_some_and(|end| end < start) {
             return Err(ValidationError::new(format!("range end {end:?} is before its start {start}")).into());
         }
-        let response = self.bucket.get_object_range(key, start, end).await.map_err(|e| Error::from_s3(e, key))?;
-        Ok(response.bytes().to_vec())
+        let reply = self.http.send(&self.bucket, key, Command::GetObjectRange { start, end }).await?;
+        Ok(reply.bytes(key).await?.to_vec())
     }
 
-    /// Deletes each of `keys` (for example what a rotation expired); returns how many.
+    /// Deletes each of `keys` (for example what a rotation expired), a thousand per request;
+    /// returns how many.
     pub async fn delete_keys(&self, keys: &[String]) -> Result<usize, Error> {
-        for key in keys {
-            self.delete(key).await?;
+        for chunk in keys.chunks(1000) {
+            let objects = chunk.iter().map(ObjectIdentifier::new).collect();
+            let delete = Command::DeleteObjects { data: DeleteObjectsRequest { objects, quiet: true } };
+            let result: DeleteObjectsResult = self.http.send(&self.bucket, "/", delete).await?.xml("delete").await?;
+            if let Some(failed) = result.errors.first() {
+                let message = format!(
+                    "{}: {} {} ({} keys not deleted)",
+                    failed.key,
+                    failed.code,
+                    failed.message,
+                    result.errors.len()
+                );
+                return Err(Error::S3 { status: 200, message });
+            }
         }
         Ok(keys.len())
     }
@@ -220,9 +272,7 @@ impl Store {
     /// URLs from `presign_part`; returns its upload id. The shape of Press's
     /// `press/api/site.py` `get_upload_link` / `multipart_exit`.
     pub async fn begin_multipart(&self, key: &str) -> Result<String, Error> {
-        let started =
-            self.bucket.initiate_multipart_upload(key, CONTENT_TYPE).await.map_err(|e| Error::from_s3(e, key))?;
-        Ok(started.upload_id)
+        self.initiate(&self.bucket, key).await
     }
 
     /// A presigned PUT URL for part `number` (1–10,000) of a multipart upload.
@@ -254,27 +304,55 @@ impl Store {
             return Err(ValidationError::new("a multipart upload needs at least one part").into());
         }
         parts.sort_by_key(|(number, _)| *number);
-        let parts = parts.into_iter().map(|(part_number, etag)| Part { part_number, etag }).collect();
-        self.bucket
-            .complete_multipart_upload(key, upload_id, parts)
+        self.complete(key, upload_id, parts.into_iter().map(|(part_number, etag)| Part { part_number, etag }).collect())
             .await
-            .map(|_| ())
-            .map_err(|e| Error::from_s3(e, key))
+    }
+
+    async fn initiate(&self, bucket: &Bucket, key: &str) -> Result<String, Error> {
+        let initiate = Command::InitiateMultipartUpload { content_type: CONTENT_TYPE };
+        let started: InitiateMultipartUploadResponse = self.http.send(bucket, key, initiate).await?.xml(key).await?;
+        Ok(started.upload_id)
+    }
+
+    async fn complete(&self, key: &str, upload_id: &str, parts: Vec<Part>) -> Result<(), Error> {
+        let complete = Command::CompleteMultipartUpload { upload_id, data: CompleteMultipartUploadData { parts } };
+        let reply = self.http.send(&self.bucket, key, complete).await?;
+        // S3 may answer 200 and still fail: the error then is the body.
+        let body = reply.bytes(key).await?;
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("<Error>") {
+            return Err(Error::from_status(500, &text, key));
+        }
+        Ok(())
     }
 
     /// Multipart uploads begun under `prefix` and neither completed nor aborted.
     pub async fn pending_uploads(&self, prefix: &str) -> Result<Vec<PendingUpload>, Error> {
-        let pages =
-            self.bucket.list_multiparts_uploads(Some(prefix), None).await.map_err(|e| Error::from_s3(e, prefix))?;
-        Ok(pages
-            .into_iter()
-            .flat_map(|page| page.uploads)
-            .map(|u| PendingUpload { key: u.key, upload_id: u.id, initiated: u.initiated })
-            .collect())
+        let mut pending = Vec::new();
+        let (mut key_marker, mut upload_id_marker) = (None, None);
+        loop {
+            let list = Command::ListMultipartUploads {
+                prefix: Some(prefix),
+                delimiter: None,
+                key_marker,
+                upload_id_marker,
+                max_uploads: None,
+            };
+            let page: ListMultipartUploadsResult = self.http.send(&self.bucket, "/", list).await?.xml(prefix).await?;
+            pending.extend(page.uploads.into_iter().map(|u| PendingUpload {
+                key: u.key,
+                upload_id: u.id,
+                initiated: u.initiated,
+            }));
+            if !page.is_truncated || page.next_marker.is_none() {
+                return Ok(pending);
+            }
+            (key_marker, upload_id_marker) = (page.next_marker, page.next_upload_id_marker);
+        }
     }
 
     pub async fn abort_upload(&self, key: &str, upload_id: &str) -> Result<(), Error> {
-        self.bucket.abort_upload(key, upload_id).await.map_err(|e| Error::from_s3(e, key))
+        self.http.send(&self.bucket, key, Command::AbortMultipartUpload { upload_id }).await.map(|_| ())
     }
 
     /// Uploads the file at `path` to `key` in parts, at most `options.concurrency` in flight,
@@ -297,8 +375,6 @@ impl Store {
         if let Some((prefix, quota)) = &options.quota {
             self.check_quota(prefix, *quota, total).await?;
         }
-        // The digest goes into the object's metadata, which is set when the upload begins.
-        let sha = file_sha256(path).await?;
         if total < part {
             // One request: a multipart upload cannot carry an empty part, and a small file
             // gains nothing from parts.
@@ -307,18 +383,21 @@ impl Store {
             }
             progress(0, total);
             let data = read_at(path, 0, total as usize).await?;
-            self.with_metadata(&sha).put_object(key, &data).await.map_err(|e| Error::from_s3(e, key))?;
+            self.put_bytes(key, &data).await?;
             progress(total, total);
-            return Ok(ObjectInfo { key: key.to_string(), size: total, sha256: Some(sha) });
+            return Ok(ObjectInfo {
+                key: key.to_string(),
+                size: total,
+                sha256: Some(hex::encode(Sha256::digest(&data))),
+            });
         }
-        let started = self.with_metadata(&sha).initiate_multipart_upload(key, CONTENT_TYPE).await;
-        let upload_id = started.map_err(|e| Error::from_s3(e, key))?.upload_id;
+        // The digest goes into the object's metadata, which is set when the upload begins.
+        let sha = file_sha256(path).await?;
+        let upload_id = self.initiate(&self.with_metadata(&sha), key).await?;
 
         let sent = self.send_parts(path, key, &upload_id, total, part, options, &mut progress).await;
         let completed = match sent {
-            Ok(parts) => {
-                self.bucket.complete_multipart_upload(key, &upload_id, parts).await.map_err(|e| Error::from_s3(e, key))
-            }
+            Ok(parts) => self.complete(key, &upload_id, parts).await,
             Err(e) => Err(e),
         };
         match completed {
@@ -333,15 +412,15 @@ impl Store {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.bucket.abort_upload(key, upload_id).await {
+            match self.abort_upload(key, upload_id).await {
                 Ok(()) => return cause,
-                Err(e) if attempt < attempts * 2 && retryable(&e) => tokio::time::sleep(backoff(attempt.min(5))).await,
+                Err(e) if attempt < attempts * 2 && e.retryable() => tokio::time::sleep(backoff(attempt.min(5))).await,
                 Err(e) => {
                     return Error::AbortFailed {
                         cause: Box::new(cause),
                         key: key.to_string(),
                         upload_id: upload_id.to_string(),
-                        abort: Box::new(Error::from_s3(e, key)),
+                        abort: Box::new(e),
                     }
                 }
             }
@@ -375,14 +454,12 @@ impl Store {
                 progress(sent, total);
             }
             let offset = (u64::from(number) - 1) * part;
-            let length = part.min(total - offset) as usize;
-            let (bucket, key, upload_id, path) =
-                (self.bucket.clone(), key.to_string(), upload_id.to_string(), path.to_path_buf());
+            let length = part.min(total - offset);
+            let (store, key, upload_id, path) =
+                (self.clone(), key.to_string(), upload_id.to_string(), path.to_path_buf());
             let attempts = options.attempts;
             in_flight.spawn(async move {
-                send_part(&bucket, &path, offset, length, &key, number, &upload_id, attempts)
-                    .await
-                    .map(|p| (p, length as u64))
+                store.send_part(&path, offset, length, &key, number, &upload_id, attempts).await.map(|p| (p, length))
             });
         }
         while let Some(next) = in_flight.join_next().await {
@@ -406,11 +483,11 @@ impl Store {
         let result = async {
             let mut out =
                 tokio::fs::File::create(&tmp).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-            let mut stream = self.bucket.get_object_stream(key).await.map_err(|e| Error::from_s3(e, key))?;
+            let mut stream = self.http.send(&self.bucket, key, Command::GetObject).await?.response.bytes_stream();
             let mut hasher = Sha256::new();
             use futures_util::StreamExt;
-            while let Some(chunk) = stream.bytes().next().await {
-                let chunk = chunk.map_err(|e| Error::from_s3(e, key))?;
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| Error::transport(e, key))?;
                 hasher.update(&chunk);
                 out.write_all(&chunk).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
             }
@@ -431,6 +508,38 @@ impl Store {
         result.map(|()| info)
     }
 
+    /// Sends one part to a presigned URL, its body streamed from the file (read anew for each
+    /// attempt), so a part in flight holds a read buffer rather than the part.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_part(
+        &self,
+        path: &Path,
+        offset: u64,
+        length: u64,
+        key: &str,
+        number: u32,
+        upload_id: &str,
+        attempts: u32,
+    ) -> Result<Part, Error> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let url = self.presign_part(key, upload_id, number, PART_URL_SECONDS).await?;
+            let body = part_body(path, offset, length).await?;
+            match self.http.put_presigned(&url, body, length, key).await {
+                Ok(reply) => {
+                    let etag = reply.header("etag").ok_or_else(|| Error::S3 {
+                        status: 200,
+                        message: format!("{key}: part {number} was stored without an ETag"),
+                    })?;
+                    return Ok(Part { part_number: number, etag: etag.to_string() });
+                }
+                Err(e) if attempt < attempts && e.retryable() => tokio::time::sleep(backoff(attempt)).await,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The bucket with the SHA-256 metadata header that uploads carry (a constant header
     /// name and a hex value, both valid).
     fn with_metadata(&self, sha: &str) -> Bucket {
@@ -440,29 +549,12 @@ impl Store {
     }
 }
 
-/// Sends one part, reading it from the file for each attempt rather than keeping a copy for
-/// retries: a part in flight is held once, by the request.
-#[allow(clippy::too_many_arguments)]
-async fn send_part(
-    bucket: &Bucket,
-    path: &Path,
-    offset: u64,
-    length: usize,
-    key: &str,
-    number: u32,
-    upload_id: &str,
-    attempts: u32,
-) -> Result<Part, Error> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let chunk = read_at(path, offset, length).await?;
-        match bucket.put_multipart_chunk(chunk, key, number, upload_id, CONTENT_TYPE).await {
-            Ok(part) => return Ok(part),
-            Err(e) if attempt < attempts && retryable(&e) => tokio::time::sleep(backoff(attempt)).await,
-            Err(e) => return Err(Error::from_s3(e, key)),
-        }
-    }
+async fn part_body(path: &Path, offset: u64, length: u64) -> Result<reqwest::Body, Error> {
+    use tokio::io::AsyncSeekExt;
+    let io = |e: std::io::Error| Error::Io(format!("{}: {e}", path.display()));
+    let mut file = tokio::fs::File::open(path).await.map_err(io)?;
+    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(io)?;
+    Ok(reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file.take(length), READ_BUFFER)))
 }
 
 async fn read_at(path: &Path, offset: u64, length: usize) -> Result<Vec<u8>, Error> {
@@ -483,15 +575,9 @@ fn backoff(attempt: u32) -> Duration {
     base + base.mul_f64(f64::from(u16::from_le_bytes(jitter)) / f64::from(u16::MAX))
 }
 
-fn retryable(e: &S3Error) -> bool {
-    match e {
-        S3Error::HttpFailWithBody(status, _) => *status >= 500 || *status == 408 || *status == 429,
-        S3Error::Reqwest(_) | S3Error::Io(_) => true,
-        _ => false,
-    }
-}
+type PartResult = Result<(Part, u64), Error>;
 
-fn joined(next: Option<Result<Result<(Part, u64), Error>, tokio::task::JoinError>>) -> Result<(Part, u64), Error> {
+fn joined(next: Option<Result<PartResult, tokio::task::JoinError>>) -> PartResult {
     match next {
         Some(Ok(result)) => result,
         Some(Err(e)) => Err(Error::Io(format!("part upload task failed: {e}"))),
@@ -537,6 +623,7 @@ mod tests {
             access_key: "GK0123".into(),
             secret_key: "very-secret-value".into(),
             path_style: true,
+            ..StoreConfig::default()
         };
         let store = Store::new(&config, "backups").unwrap();
         assert!(!format!("{config:?}{store:?}").contains("very-secret-value"));
@@ -550,6 +637,7 @@ mod tests {
             access_key: "a".into(),
             secret_key: "b".into(),
             path_style: true,
+            ..StoreConfig::default()
         };
         assert!(Store::new(&config, "backups").is_err());
         let config = StoreConfig { endpoint: "http://127.0.0.1:1".into(), ..config };
