@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from press_selfhosted import exceptions as exc
-from press_selfhosted.storage import CancelToken, Store, TenantPrefix, expired_backups
+from press_selfhosted.storage import CancelToken, Store, TenantPrefix, expired_backups, tenant_space
 
 SECRET_FILE = "secret_key"
 
@@ -214,3 +214,29 @@ def test_rotation_deletes_exactly_the_expired_backups(store):
 	assert store.delete_keys(expired) == 14
 	remaining = {key for key, _ in store.list("backups/")}
 	assert remaining == {f"backups/{site}/{i:02d}.sql.gz" for site in ("a.test", "b.test") for i in range(5)}
+
+
+@pytest.mark.parametrize("isolation", ["prefix", "bucket"])
+def test_tenants_are_isolated_by_prefix_or_by_bucket(credentials, isolation):
+	endpoint, base = _env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), f"iso-{isolation}-{os.getpid()}"
+	acme, globex = (tenant_space(endpoint, base, t, isolation=isolation, **credentials) for t in ("acme", "globex"))
+	for space in (acme, globex):
+		space.store.ensure_bucket()
+		space.store.put_bytes(space.prefix.key("db.sql.gz"), space.prefix.prefix.encode())
+	assert acme.prefix.prefix == "tenants/acme/"
+	if isolation == "prefix":
+		assert acme.store.bucket == globex.store.bucket == base
+	else:
+		assert (acme.store.bucket, globex.store.bucket) == (f"{base}-acme", f"{base}-globex")
+		assert globex.store.list("tenants/acme/") == []  # not in globex's bucket at all
+	assert [key for key, _ in acme.store.list(acme.prefix.prefix)] == ["tenants/acme/db.sql.gz"]
+	assert globex.store.get_bytes(globex.prefix.key("db.sql.gz")) == b"tenants/globex/"
+	with pytest.raises(exc.ValidationError):
+		acme.prefix.key("../globex/db.sql.gz")
+
+
+def test_a_bad_tenant_or_isolation_is_refused(credentials):
+	endpoint = _env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
+	for tenant, isolation in [("a/b", "prefix"), ("", "prefix"), ("Acme", "prefix"), ("a_b", "bucket"), ("x" * 60, "bucket"), ("acme", "site")]:
+		with pytest.raises(exc.ValidationError):
+			tenant_space(endpoint, "backups", tenant, isolation=isolation, **credentials)
