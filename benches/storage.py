@@ -8,7 +8,9 @@ one run:
 - aws CLI: `aws s3 cp` up and down.
 
 Each contender runs in its own process; peak RSS is that process's (with its children's).
-The downloaded file is compared with the original (SHA-256) for every contender. Needs the
+The downloaded file is compared with the original (SHA-256) for every contender. Rounds
+rotate who goes first and flush dirty pages before each contender; figures are medians.
+CPU seconds are counted for the contender and for Garage, which shares the two cores. Needs the
 Garage that tools/bench.sh starts:
 
 	make bench
@@ -77,10 +79,35 @@ def aws_cli(c: dict, source: Path, key: str, target: Path) -> tuple[float, float
 	return uploaded - started, time.perf_counter() - uploaded
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+	"""CPU time of process `pid` (of this process and its waited-for children when None)."""
+	if pid is None:
+		t = os.times()
+		return t.user + t.system + t.children_user + t.children_system
+	fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+	return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def garage_pid() -> int:
+	"""The Garage serving the benchmark: the process whose command line names its config."""
+	config = str(Path(os.environ["PRESS_SELFHOSTED_TEST_S3_DIR"]) / "garage.toml")
+	for proc in Path("/proc").iterdir():
+		try:
+			if proc.name.isdigit() and config in (proc / "cmdline").read_bytes().decode(errors="replace"):
+				return int(proc.name)
+		except OSError:
+			continue
+	raise RuntimeError(f"no Garage process runs with {config}")
+
+
 def worker(name: str, source: Path, target: Path) -> None:
+	"""Times the upload and the download apart, with the CPU each cost here and in Garage."""
 	run = {"press_selfhosted": ours, "boto3": boto3_, "aws-cli": aws_cli}[name]
+	garage = garage_pid()
+	before = (cpu_seconds(), cpu_seconds(garage))
 	up, down = run(credentials(), source, f"{name}/{source.name}", target)
-	report(up=up, down=down)
+	after = (cpu_seconds(), cpu_seconds(garage))
+	report(up=up, down=down, client_cpu=after[0] - before[0], garage_cpu=after[1] - before[1])
 
 
 def sha256(path: Path) -> str:
@@ -91,9 +118,14 @@ def sha256(path: Path) -> str:
 	return digest.hexdigest()
 
 
+def median(values: list[float]) -> float:
+	return sorted(values)[len(values) // 2]
+
+
 def main() -> int:
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--mib", type=int, default=1024)
+	parser.add_argument("--rounds", type=int, default=3)
 	parser.add_argument("--worker", choices=CONTENDERS)
 	parser.add_argument("--source", type=Path)
 	parser.add_argument("--target", type=Path)
@@ -106,27 +138,45 @@ def main() -> int:
 
 	c = credentials()
 	Store(c["endpoint"], BUCKET, access_key=c["access_key"], secret_key=c["secret_key"], region=c["region"]).ensure_bucket()
+	runs: dict[str, list[dict]] = {name: [] for name in CONTENDERS}
 	with tempfile.TemporaryDirectory(prefix="press-selfhosted-bench-") as tmp:
 		source = Path(tmp) / "backup.bin"
 		with open(source, "wb") as f:
 			for _ in range(args.mib):
 				f.write(os.urandom(1 << 20))
 		expected = sha256(source)
-		results = {}
-		for name in CONTENDERS:
-			target = Path(tmp) / f"{name}.bin"
-			results[name] = run_worker(__file__, name, "--source", str(source), "--target", str(target))
-			results[name]["identical"] = sha256(target) == expected
-			target.unlink()
+		for round_ in range(args.rounds):
+			# Each contender goes first once, and starts with no dirty pages left by another.
+			order = CONTENDERS[round_ % len(CONTENDERS):] + CONTENDERS[:round_ % len(CONTENDERS)]
+			for name in order:
+				target = Path(tmp) / f"{name}.bin"
+				os.sync()
+				result = run_worker(__file__, name, "--source", str(source), "--target", str(target))
+				result["identical"] = sha256(target) == expected
+				runs[name].append(result)
+				target.unlink()
 
+	results = {
+		name: {
+			"up": median([r["up"] for r in rs]),
+			"down": median([r["down"] for r in rs]),
+			"client_cpu": median([r["client_cpu"] for r in rs]),
+			"garage_cpu": median([r["garage_cpu"] for r in rs]),
+			"peak_kib": max(r["peak_kib"] for r in rs),
+			"identical": all(r["identical"] for r in rs),
+		}
+		for name, rs in runs.items()
+	}
 	ours_up, ours_down = results["press_selfhosted"]["up"], results["press_selfhosted"]["down"]
-	print(f"Upload and download {args.mib} MiB to Garage on loopback, {os.cpu_count()} cores")
+	gib = args.mib / 1024
+	print(f"Upload and download {args.mib} MiB to Garage on loopback, {os.cpu_count()} cores, median of {args.rounds} rounds")
 	print()
-	print("| contender | upload MiB/s | download MiB/s | press_selfhosted is × faster (up / down) | peak RSS (MiB) | identical |")
-	print("|---|---:|---:|---:|---:|---|")
+	print("| contender | upload MiB/s | download MiB/s | press_selfhosted is × faster (up / down) "
+		"| CPU s/GiB, client | CPU s/GiB, Garage | peak RSS (MiB) | identical |")
+	print("|---|---:|---:|---:|---:|---:|---:|---|")
 	for name, r in results.items():
 		print(f"| {name} | {args.mib / r['up']:.0f} | {args.mib / r['down']:.0f} | {r['up'] / ours_up:.2f} / {r['down'] / ours_down:.2f} | "
-			f"{r['peak_kib'] / 1024:.1f} | {'yes' if r['identical'] else 'NO'} |")
+			f"{r['client_cpu'] / gib:.2f} | {r['garage_cpu'] / gib:.2f} | {r['peak_kib'] / 1024:.1f} | {'yes' if r['identical'] else 'NO'} |")
 	return 0 if all(r["identical"] for r in results.values()) else 1
 
 

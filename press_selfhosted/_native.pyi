@@ -328,7 +328,7 @@ ObjectInfo = dict[Literal["key", "size", "sha256"], str | int | None]
 class Store:
 	"""A bucket on an S3-compatible store (Garage, MinIO, SeaweedFS, RustFS). The secret never
 	appears in reprs or errors. Errors: StorageUnreachable, AccessDenied, ObjectNotFound,
-	ChecksumMismatch, QuotaExceeded, UploadCancelled, StorageError; ValidationError for bad
+	ChecksumMismatch, QuotaExceeded, TransferCancelled, StorageError; ValidationError for bad
 	names."""
 
 	def __init__(
@@ -404,9 +404,19 @@ class Store:
 		exception in it cancels the upload and is raised. On failure or cancel the multipart
 		upload is aborted. quota=(prefix, bytes) refuses up front."""
 
-	def download_file(self, key: str, path: str | os.PathLike[str], *, verify: bool = True) -> ObjectInfo:
-		"""Streams the object to path (written beside it, then renamed); with verify, a
-		content not matching the recorded SHA-256 raises ChecksumMismatch and leaves no file."""
+	def download_file(
+		self,
+		key: str,
+		path: str | os.PathLike[str],
+		*,
+		verify: bool = True,
+		progress: Callable[[int, int], object] | None = None,
+		cancel: CancelToken | None = None,
+	) -> ObjectInfo:
+		"""Fetches the object as ranges side by side into a file beside path, then renames it;
+		with verify, a content not matching the recorded SHA-256 raises ChecksumMismatch.
+		progress(done, total) follows completed ranges (an exception in it cancels); cancel
+		raises TransferCancelled. A failed or cancelled download leaves no file."""
 
 def expired_backups(
 	backups: Sequence[tuple[str, str, datetime]],

@@ -82,5 +82,6 @@ class QuotaExceeded(StorageError):
 	"""The tenant's quota would be exceeded; nothing was uploaded."""
 
 
-class UploadCancelled(StorageError):
-	"""The upload was cancelled; its multipart upload was aborted."""
+class TransferCancelled(StorageError):
+	"""The transfer was cancelled: an upload's multipart upload was aborted, a download left
+	no file."""

@@ -83,7 +83,7 @@ def test_cancel_from_another_thread(store, tmp_path):
 	def upload():
 		try:
 			store.upload_file(tmp_path / "f", "acme/f", concurrency=1, cancel=token, progress=progress)
-		except exc.UploadCancelled as e:
+		except exc.TransferCancelled as e:
 			errors.append(e)
 
 	worker = threading.Thread(target=upload)
@@ -240,3 +240,48 @@ def test_a_bad_tenant_or_isolation_is_refused(credentials):
 	for tenant, isolation in [("a/b", "prefix"), ("", "prefix"), ("Acme", "prefix"), ("a_b", "bucket"), ("x" * 60, "bucket"), ("acme", "site")]:
 		with pytest.raises(exc.ValidationError):
 			tenant_space(endpoint, "backups", tenant, isolation=isolation, **credentials)
+
+
+def _no_download_left(folder):
+	return [p.name for p in folder.iterdir() if p.name.startswith("back")] == []
+
+
+def test_a_download_not_matching_its_checksum_leaves_no_file(credentials, store, tmp_path):
+	import boto3
+
+	client = boto3.client("s3", endpoint_url=_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), region_name=credentials["region"],
+		aws_access_key_id=credentials["access_key"], aws_secret_access_key=credentials["secret_key"])
+	data = os.urandom(20 << 20)
+	client.put_object(Bucket=store.bucket, Key="t/forged", Body=data, Metadata={"sha256": "0" * 64})
+	(tmp_path / "out").mkdir()
+	with pytest.raises(exc.ChecksumMismatch, match="0{64}"):
+		store.download_file("t/forged", tmp_path / "out" / "back")
+	assert _no_download_left(tmp_path / "out")
+	store.download_file("t/forged", tmp_path / "out" / "back", verify=False)
+	assert (tmp_path / "out" / "back").read_bytes() == data
+
+
+def test_a_download_is_cancelled_by_token_or_by_a_raising_callback(store, tmp_path):
+	_file(tmp_path / "f", 40)
+	store.upload_file(tmp_path / "f", "t/big")
+	(tmp_path / "out").mkdir()
+	token = CancelToken()
+	seen = []
+
+	def cancel_after_first(done, total):
+		seen.append(done)
+		if done:
+			token.cancel()
+
+	with pytest.raises(exc.TransferCancelled):
+		store.download_file("t/big", tmp_path / "out" / "back", progress=cancel_after_first, cancel=token)
+	assert seen[0] == 0 and seen[-1] < 40 << 20
+	assert _no_download_left(tmp_path / "out")
+
+	def boom(done, total):
+		if done:
+			raise RuntimeError("stop here")
+
+	with pytest.raises(RuntimeError, match="stop here"):
+		store.download_file("t/big", tmp_path / "out" / "back", progress=boom)
+	assert _no_download_left(tmp_path / "out")

@@ -1,6 +1,7 @@
 """Garage is killed during a multipart upload and restarted (same ports and data): the upload
 either completes through its retries or fails with a clear error, and either way no multipart
-upload is left open and no corrupt object exists. One round runs in `make test`;
+upload is left open and no corrupt object exists. The same during a ranged download: it
+completes bit-identical through range retries, or leaves no file. One round runs in `make test`;
 `make stress` runs many (PRESS_SELFHOSTED_STRESS_ROUNDS)."""
 
 import hashlib
@@ -87,3 +88,41 @@ def test_killing_garage_mid_upload_leaves_no_open_upload_and_no_corrupt_object(g
 		assert str(outcome[0])
 		with pytest.raises(exc.ObjectNotFound):
 			store.head("site/db.sql.gz")
+
+
+def test_killing_garage_mid_download_is_ridden_out_by_range_retries(garage, tmp_path):
+	env, workdir, kill_and_restart = garage
+	store = Store(env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "faults", region="garage",
+		access_key=(workdir / "access_key").read_text(), secret_key=(workdir / "secret_key").read_text())
+	store.ensure_bucket()
+	data = os.urandom(64 << 20)
+	(tmp_path / "f").write_bytes(data)
+	store.upload_file(tmp_path / "f", "site/files.tar")
+	first_range, killed = threading.Event(), threading.Event()
+	outcome = []
+
+	def hold_until_killed(done, total):
+		# Called between ranges: no further range starts until Garage is down.
+		if done and not first_range.is_set():
+			first_range.set()
+			killed.wait(30)
+
+	def download():
+		try:
+			outcome.append(store.download_file("site/files.tar", tmp_path / "back", progress=hold_until_killed))
+		except exc.StorageError as e:
+			outcome.append(e)
+
+	worker = threading.Thread(target=download)
+	worker.start()
+	assert first_range.wait(60), "no range completed"
+	restart = threading.Thread(target=kill_and_restart, kwargs={"delay": 1.0})
+	restart.start()
+	time.sleep(0.3)  # the kill is the first thing kill_and_restart does
+	killed.set()
+	restart.join(60)
+	worker.join(180)
+	assert not worker.is_alive() and len(outcome) == 1
+	assert isinstance(outcome[0], dict), f"the range retries should ride out a short outage: {outcome[0]}"
+	assert hashlib.sha256((tmp_path / "back").read_bytes()).digest() == hashlib.sha256(data).digest()
+	assert not (tmp_path / "back.part").exists()

@@ -64,7 +64,7 @@ impl From<Failure> for PyErr {
                         storage::Error::NotFound(_) => "ObjectNotFound",
                         storage::Error::ChecksumMismatch { .. } => "ChecksumMismatch",
                         storage::Error::QuotaExceeded { .. } => "QuotaExceeded",
-                        storage::Error::Cancelled => "UploadCancelled",
+                        storage::Error::Cancelled => "TransferCancelled",
                         storage::Error::Invalid(_)
                         | storage::Error::Io(_)
                         | storage::Error::S3 { .. }

@@ -256,37 +256,64 @@ impl Store {
         cancel: Option<Py<CancelToken>>,
         quota: Option<(String, u64)>,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-        let token = cancel.map(|c| c.get().0.clone()).unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+        let token = token_of(cancel);
         let options = UploadOptions { concurrency, attempts, cancel: token.clone(), quota };
-        let mut callback_error: Option<PyErr> = None;
-        let result = run(py, || {
-            block_on(self.0.upload_file(&path, &key, &options, |done, total| {
-                let (Some(callback), None) = (&progress, &callback_error) else { return };
-                if let Err(e) = Python::attach(|py| callback.call1(py, (done, total))) {
-                    // A failing callback cancels the upload; its exception is raised after.
-                    callback_error = Some(e);
-                    token.store(true, Ordering::Relaxed);
-                }
-            }))
-        });
-        if let Some(e) = callback_error {
-            return Err(e);
-        }
+        let mut reporter = Reporter::new(progress, &token);
+        let result = run(py, || block_on(self.0.upload_file(&path, &key, &options, |d, t| reporter.report(d, t))));
+        reporter.raised()?;
         info(py, result?)
     }
 
-    /// Streams `key` into the file at `path`; with `verify`, a content that does not match the
-    /// SHA-256 recorded at upload raises ChecksumMismatch and leaves no file.
-    #[pyo3(signature = (key, path, *, verify = true))]
+    /// Downloads `key` into the file at `path` as ranges fetched side by side; with `verify`,
+    /// a content that does not match the SHA-256 recorded at upload raises ChecksumMismatch.
+    /// `progress(done, total)` follows completed ranges; `cancel` stops it. A failed or
+    /// cancelled download leaves no file.
+    #[pyo3(signature = (key, path, *, verify = true, progress = None, cancel = None))]
     fn download_file<'py>(
         &self,
         py: Python<'py>,
         key: String,
         path: PathBuf,
         verify: bool,
+        progress: Option<Py<PyAny>>,
+        cancel: Option<Py<CancelToken>>,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
-        let object = run(py, || block_on(self.0.download_file(&key, &path, verify)))?;
-        info(py, object)
+        let token = token_of(cancel);
+        let mut reporter = Reporter::new(progress, &token);
+        let result =
+            run(py, || block_on(self.0.download_file(&key, &path, verify, &token, |d, t| reporter.report(d, t))));
+        reporter.raised()?;
+        info(py, result?)
+    }
+}
+
+fn token_of(cancel: Option<Py<CancelToken>>) -> Arc<AtomicBool> {
+    cancel.map(|c| c.get().0.clone()).unwrap_or_else(|| Arc::new(AtomicBool::new(false)))
+}
+
+/// Passes a transfer's progress to a Python callback. A callback that raises cancels the
+/// transfer, and its exception is what the caller gets.
+struct Reporter<'a> {
+    callback: Option<Py<PyAny>>,
+    token: &'a AtomicBool,
+    error: Option<PyErr>,
+}
+
+impl<'a> Reporter<'a> {
+    fn new(callback: Option<Py<PyAny>>, token: &'a AtomicBool) -> Self {
+        Self { callback, token, error: None }
+    }
+
+    fn report(&mut self, done: u64, total: u64) {
+        let (Some(callback), None) = (&self.callback, &self.error) else { return };
+        if let Err(e) = Python::attach(|py| callback.call1(py, (done, total))) {
+            self.error = Some(e);
+            self.token.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn raised(self) -> PyResult<()> {
+        self.error.map_or(Ok(()), Err)
     }
 }
 

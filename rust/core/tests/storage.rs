@@ -85,7 +85,14 @@ async fn a_200_mib_file_round_trips_in_parts_bit_identical() {
     let head = store.head(&key).await.unwrap();
     assert_eq!(head.sha256.as_deref(), Some(sha.as_str()), "the checksum is stored as metadata");
     let back = tmp.path().join("back.bin");
-    store.download_file(&key, &back, true).await.unwrap();
+    let mut seen = Vec::new();
+    store
+        .download_file(&key, &back, true, &AtomicBool::new(false), |done, total| seen.push((done, total)))
+        .await
+        .unwrap();
+    assert_eq!(seen.first(), Some(&(0, 200 << 20)));
+    assert_eq!(seen.last(), Some(&(200 << 20, 200 << 20)));
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "progress only grows");
     assert_eq!(hex::encode(Sha256::digest(std::fs::read(&back).unwrap())), sha);
     assert!(store.pending_uploads("").await.unwrap().is_empty(), "no multipart upload is left open");
     assert_eq!(store.usage("tenants/acme/").await.unwrap(), (200 * 1024 * 1024, 1));

@@ -2,6 +2,7 @@
 //! files: keys confined to a tenant's prefix, streaming multipart uploads, presigned URLs,
 //! and which backups a rotation scheme expires.
 
+mod download;
 mod keys;
 mod parts;
 mod rotation;

@@ -17,7 +17,7 @@ use s3::serde_types::{
 };
 use s3::{Bucket, BucketConfiguration, Region};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
 use super::parts::{part_size, MAX_PARTS};
@@ -27,7 +27,7 @@ use crate::names::ValidationError;
 
 /// Metadata key under which the SHA-256 of an object's content is kept.
 pub const SHA256_META: &str = "sha256";
-const CONTENT_TYPE: &str = "application/octet-stream";
+pub(super) const CONTENT_TYPE: &str = "application/octet-stream";
 /// How long the URL a part is sent to stays valid: far longer than a part takes.
 const PART_URL_SECONDS: u32 = 3600;
 /// Bytes read from the file per chunk of a part's body.
@@ -100,9 +100,9 @@ impl Default for UploadOptions {
 
 #[derive(Clone)]
 pub struct Store {
-    bucket: Box<Bucket>,
+    pub(super) bucket: Box<Bucket>,
     config: StoreConfig,
-    http: Transport,
+    pub(super) http: Transport,
 }
 
 impl fmt::Debug for Store {
@@ -475,39 +475,6 @@ impl Store {
         Ok(done)
     }
 
-    /// Streams `key` into the file at `path` (written beside it, then renamed), checking the
-    /// SHA-256 recorded at upload when `verify` is set; a mismatch leaves no file.
-    pub async fn download_file(&self, key: &str, path: &Path, verify: bool) -> Result<ObjectInfo, Error> {
-        let info = self.head(key).await?;
-        let tmp = path.with_extension("part");
-        let result = async {
-            let mut out =
-                tokio::fs::File::create(&tmp).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-            let mut stream = self.http.send(&self.bucket, key, Command::GetObject).await?.response.bytes_stream();
-            let mut hasher = Sha256::new();
-            use futures_util::StreamExt;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Error::transport(e, key))?;
-                hasher.update(&chunk);
-                out.write_all(&chunk).await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-            }
-            out.sync_all().await.map_err(|e| Error::Io(format!("{}: {e}", tmp.display())))?;
-            let actual = hex::encode(hasher.finalize());
-            if let (true, Some(expected)) = (verify, &info.sha256) {
-                if *expected != actual {
-                    return Err(Error::ChecksumMismatch { key: key.to_string(), expected: expected.clone(), actual });
-                }
-            }
-            tokio::fs::rename(&tmp, path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?;
-            Ok(())
-        }
-        .await;
-        if result.is_err() {
-            let _ = tokio::fs::remove_file(&tmp).await;
-        }
-        result.map(|()| info)
-    }
-
     /// Sends one part to a presigned URL, its body streamed from the file (read anew for each
     /// attempt), so a part in flight holds a read buffer rather than the part.
     #[allow(clippy::too_many_arguments)]
@@ -569,7 +536,7 @@ async fn read_at(path: &Path, offset: u64, length: usize) -> Result<Vec<u8>, Err
 
 /// 200 ms doubled per attempt (at most 10 s), plus up to as much again at random, so that
 /// parts retried together do not hit a recovering server in step.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     let base = Duration::from_millis(200).saturating_mul(1 << attempt.min(6)).min(Duration::from_secs(10));
     let jitter: [u8; 2] = crate::pki::random_bytes();
     base + base.mul_f64(f64::from(u16::from_le_bytes(jitter)) / f64::from(u16::MAX))
