@@ -141,6 +141,38 @@ def _garage_setup(workdir: Path, ports: Ports) -> None:
 	(workdir / "access_key").write_text(key_id)
 
 
+PDNS_SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
+
+
+def _pdns_command(workdir: Path, ports: Ports) -> list[str]:
+	"""An authoritative PowerDNS on a sqlite database, its HTTP API on loopback."""
+	database = workdir / "pdns.sqlite3"
+	subprocess.run(["sqlite3", str(database)], input=PDNS_SCHEMA.read_text(), check=True, text=True)
+	api_key = secrets.token_hex(24)
+	(workdir / "api_key").write_text(api_key)
+	(workdir / "api_key").chmod(0o600)
+	(workdir / "pdns.conf").write_text(
+		f"""launch=gsqlite3
+gsqlite3-database={database}
+local-address=127.0.0.1
+local-port={ports['dns']}
+api=yes
+api-key={api_key}
+webserver=yes
+webserver-address=127.0.0.1
+webserver-port={ports['api']}
+webserver-allow-from=127.0.0.0/8
+socket-dir={workdir}
+daemon=no
+guardian=no
+disable-syslog=yes
+loglevel=4
+"""
+	)
+	(workdir / "pdns.conf").chmod(0o600)
+	return ["pdns_server", f"--config-dir={workdir}", "--config-name="]
+
+
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
@@ -200,6 +232,17 @@ RECIPES: dict[str, Recipe] = {
 			"PRESS_SELFHOSTED_TEST_S3_ENDPOINT": f"http://127.0.0.1:{ports['s3']}",
 			"PRESS_SELFHOSTED_TEST_S3_REGION": "garage",
 			"PRESS_SELFHOSTED_TEST_S3_DIR": str(workdir),
+		},
+	),
+	"pdns": Recipe(
+		name="pdns",
+		ports=("dns", "api"),
+		command=_pdns_command,
+		ready=lambda workdir, ports: tcp_ready(ports["api"]) and tcp_ready(ports["dns"]),
+		env=lambda workdir, ports: {
+			"PRESS_SELFHOSTED_TEST_PDNS_API": f"http://127.0.0.1:{ports['api']}",
+			"PRESS_SELFHOSTED_TEST_PDNS_DNS": f"127.0.0.1:{ports['dns']}",
+			"PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE": str(workdir / "api_key"),
 		},
 	),
 	"registry": Recipe(

@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 # Debian packages; apt runs only when one is missing. The engines are for the engine tests.
-PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io docker-registry apache2-utils socat)
+PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io docker-registry apache2-utils socat pdns-server pdns-backend-sqlite3 sqlite3 dnsutils)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
