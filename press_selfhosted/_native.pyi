@@ -428,3 +428,37 @@ def expired_backups(
 	"""Keys that Press's rotation expires on `today` from (site, key, taken_at) tuples: "fifo"
 	keeps the newest `keep` per site; "gfs" keeps a week of dailies, 4 weeks of Sundays, a year
 	of firsts of the month and a decade of firsts of the year (press/press/doctype/site/backups.py)."""
+
+# (name, type, ttl, contents): type is A, AAAA, CNAME, TXT, CAA or NS; names canonical with
+# the trailing dot; TXT contents quoted, CAA as 0 issue "ca.example".
+RecordSetTuple = tuple[str, str, int, list[str]]
+
+class PowerDns:
+	"""The operator's PowerDNS, through its HTTP API. The API key never appears in reprs.
+	Errors: DnsUnreachable, DnsAccessDenied, ZoneMissing, DnsError (PowerDNS's message);
+	ValidationError for bad names or contents, before any request."""
+
+	def __init__(self, url: str, *, api_key: str, server_id: str = "localhost") -> None: ...
+	def zones(self) -> list[str]: ...
+	def ensure_zone(self, zone: str, *, nameservers: Sequence[str], hostmaster: str | None = None) -> bool:
+		"""Creates the zone (Native, explicit SOA with the first name server as primary) unless
+		it exists; returns whether it was created."""
+
+	def delete_zone(self, zone: str) -> None: ...
+	def upsert(self, zone: str, records: Sequence[RecordSetTuple]) -> None:
+		"""Replaces every record set given, in one request: all change or none. Idempotent."""
+
+	def delete(self, zone: str, records: Sequence[tuple[str, str]]) -> None:
+		"""Deletes every (name, type) given, in one request; absent ones are fine."""
+
+	def records(self, zone: str) -> list[RecordSetTuple]: ...
+
+class DnsChecker:
+	"""Asks only the given authoritative servers ("ip:port"), without cache or recursion."""
+
+	def __init__(self, servers: Sequence[str]) -> None: ...
+	def lookup(self, name: str, kind: str) -> list[str]:
+		"""The answers, sorted, in the form PowerDns.records gives; [] when there are none."""
+
+	def wait_for(self, name: str, kind: str, contents: Sequence[str], *, timeout: float = 30.0) -> float:
+		"""Seconds until the name answered exactly `contents`; DnsNotPropagated after timeout."""

@@ -85,3 +85,24 @@ class QuotaExceeded(StorageError):
 class TransferCancelled(StorageError):
 	"""The transfer was cancelled: an upload's multipart upload was aborted, a download left
 	no file."""
+
+
+class DnsError(SelfHostedError):
+	"""PowerDNS refused a change (its message is kept), or a lookup failed."""
+
+
+class DnsUnreachable(DnsError):
+	"""PowerDNS's API does not answer."""
+
+
+class DnsAccessDenied(DnsError):
+	"""PowerDNS refused the API key."""
+
+
+class ZoneMissing(DnsError):
+	"""The zone does not exist on the PowerDNS server."""
+
+
+class DnsNotPropagated(DnsError):
+	"""The authoritative servers did not answer what was expected in time; the message says
+	what they answered last."""

@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 
 use press_selfhosted_core::guard::{catch_panic, Panicked};
 use press_selfhosted_core::names::ValidationError;
-use press_selfhosted_core::{engine, pki, storage};
+use press_selfhosted_core::{dns, engine, pki, storage};
 use pyo3::prelude::*;
 
 pub enum Failure {
@@ -14,7 +14,17 @@ pub enum Failure {
     Certificate(String),
     Engine(engine::Error),
     Storage(storage::Error),
+    Dns(dns::Error),
     Internal(Panicked),
+}
+
+impl From<dns::Error> for Failure {
+    fn from(e: dns::Error) -> Self {
+        match e {
+            dns::Error::Invalid(e) => Failure::Invalid(e),
+            other => Failure::Dns(other),
+        }
+    }
 }
 
 impl From<storage::Error> for Failure {
@@ -69,6 +79,16 @@ impl From<Failure> for PyErr {
                         | storage::Error::Io(_)
                         | storage::Error::S3 { .. }
                         | storage::Error::AbortFailed { .. } => "StorageError",
+                    };
+                    (class, (e.to_string(),).into_pyobject(py))
+                }
+                Failure::Dns(e) => {
+                    let class = match &e {
+                        dns::Error::Unreachable(_) => "DnsUnreachable",
+                        dns::Error::Denied(_) => "DnsAccessDenied",
+                        dns::Error::ZoneMissing(_) => "ZoneMissing",
+                        dns::Error::NotPropagated { .. } => "DnsNotPropagated",
+                        dns::Error::Invalid(_) | dns::Error::Rejected { .. } | dns::Error::Lookup { .. } => "DnsError",
                     };
                     (class, (e.to_string(),).into_pyobject(py))
                 }

@@ -1,6 +1,7 @@
 //! press_selfhosted._native: a thin PyO3 layer over the core. Plain data in, typed results or
 //! exceptions from `press_selfhosted.exceptions` out; the GIL is released while the core works.
 
+mod dns;
 mod engine;
 mod errors;
 mod pki;
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 #[pymodule]
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     pki::register(module)?;
+    dns::register(module)?;
     engine::register(module)?;
     storage::register(module)
 }

@@ -1,0 +1,125 @@
+//! Python classes of DNS: `PowerDns` (zones and record sets) and `DnsChecker` (answers of the
+//! platform's own authoritative servers). Record sets cross as `(name, type, ttl, contents)`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use press_selfhosted_core::dns::{self, Kind, RecordSet};
+use press_selfhosted_core::names::ValidationError;
+use pyo3::prelude::*;
+
+use crate::errors::{run, Failure};
+use crate::runtime::block_on;
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<PowerDns>()?;
+    module.add_class::<DnsChecker>()?;
+    Ok(())
+}
+
+type RecordTuple = (String, String, u32, Vec<String>);
+
+fn record_set((name, kind, ttl, contents): &RecordTuple) -> Result<RecordSet, Failure> {
+    Ok(RecordSet::new(name, Kind::parse(kind)?, *ttl, contents)?)
+}
+
+fn tuple(set: RecordSet) -> RecordTuple {
+    (set.name, set.kind.to_string(), set.ttl, set.contents)
+}
+
+/// The operator's PowerDNS, through its HTTP API. The API key never appears in reprs.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct PowerDns(dns::PowerDns);
+
+#[pymethods]
+impl PowerDns {
+    #[new]
+    #[pyo3(signature = (url, *, api_key, server_id = "localhost"))]
+    fn new(url: &str, api_key: &str, server_id: &str) -> PyResult<Self> {
+        Ok(Self(dns::PowerDns::new(url, server_id, api_key).map_err(Failure::from)?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("{:?}", self.0)
+    }
+
+    fn zones(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        run(py, || block_on(self.0.zones()))
+    }
+
+    /// Creates the zone with an explicit SOA unless it exists; returns whether it was created.
+    #[pyo3(signature = (zone, *, nameservers, hostmaster = None))]
+    fn ensure_zone(
+        &self,
+        py: Python<'_>,
+        zone: &str,
+        nameservers: Vec<String>,
+        hostmaster: Option<String>,
+    ) -> PyResult<bool> {
+        let primary = nameservers.first().cloned().unwrap_or_default();
+        let hostmaster = hostmaster.unwrap_or_else(|| format!("hostmaster.{}", zone.trim_end_matches('.')));
+        let soa = dns::Soa::new(&primary, &hostmaster);
+        run(py, || block_on(self.0.ensure_zone(zone, &nameservers, &soa)))
+    }
+
+    fn delete_zone(&self, py: Python<'_>, zone: &str) -> PyResult<()> {
+        run(py, || block_on(self.0.delete_zone(zone)))
+    }
+
+    /// Replaces every `(name, type, ttl, contents)` given, in one request: all or none.
+    fn upsert(&self, py: Python<'_>, zone: &str, records: Vec<RecordTuple>) -> PyResult<()> {
+        let sets = records.iter().map(record_set).collect::<Result<Vec<_>, _>>()?;
+        run(py, || block_on(self.0.upsert(zone, &sets)))
+    }
+
+    /// Deletes every `(name, type)` given, in one request.
+    fn delete(&self, py: Python<'_>, zone: &str, records: Vec<(String, String)>) -> PyResult<()> {
+        let sets = records
+            .into_iter()
+            .map(|(name, kind)| Ok((name, Kind::parse(&kind)?)))
+            .collect::<Result<Vec<_>, ValidationError>>()
+            .map_err(Failure::from)?;
+        run(py, || block_on(self.0.delete(zone, &sets)))
+    }
+
+    fn records(&self, py: Python<'_>, zone: &str) -> PyResult<Vec<RecordTuple>> {
+        run(py, || block_on(self.0.records(zone)).map(|sets| sets.into_iter().map(tuple).collect()))
+    }
+}
+
+/// Asks only the given authoritative servers ("ip:port"), without cache.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct DnsChecker(dns::Checker);
+
+#[pymethods]
+impl DnsChecker {
+    #[new]
+    fn new(servers: Vec<String>) -> PyResult<Self> {
+        let servers = servers
+            .iter()
+            .map(|s| {
+                s.parse::<SocketAddr>()
+                    .map_err(|_| ValidationError::new(format!("DNS server must be ip:port, got {s:?}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::from)?;
+        // The resolver is built inside the runtime, which it belongs to.
+        Ok(Self(block_on(async { dns::Checker::new(&servers) })?))
+    }
+
+    fn lookup(&self, py: Python<'_>, name: &str, kind: &str) -> PyResult<Vec<String>> {
+        let kind = Kind::parse(kind).map_err(Failure::from)?;
+        run(py, || block_on(self.0.lookup(name, kind)))
+    }
+
+    /// Waits until the name answers exactly `contents` (in any order); returns the seconds it
+    /// took. Raises DnsNotPropagated after `timeout` seconds.
+    #[pyo3(signature = (name, kind, contents, *, timeout = 30.0))]
+    fn wait_for(&self, py: Python<'_>, name: &str, kind: &str, contents: Vec<String>, timeout: f64) -> PyResult<f64> {
+        let set = record_set(&(name.to_string(), kind.to_string(), 60, contents))?;
+        let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| {
+            Failure::from(ValidationError::new(format!("timeout must be positive seconds, got {timeout}")))
+        })?;
+        run(py, || block_on(self.0.wait_for(&set, timeout)).map(|d| d.as_secs_f64()))
+    }
+}

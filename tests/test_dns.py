@@ -1,0 +1,58 @@
+"""DNS's Python API against the real PowerDNS that `make test` starts."""
+
+import os
+
+import pytest
+
+from press_selfhosted import exceptions as exc
+from press_selfhosted.dns import DnsChecker, PowerDns
+
+
+def _env(name):
+	value = os.environ.get(name)
+	if not value:
+		pytest.fail(f"{name} is not set: run the DNS tests through `make test`")
+	return value
+
+
+@pytest.fixture
+def pdns():
+	with open(_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+		return PowerDns(_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
+
+
+@pytest.fixture
+def zone(pdns, request):
+	name = f"py-{request.node.name[5:25].replace('_', '-').strip('-')}-{os.getpid()}.test"
+	assert pdns.ensure_zone(name, nameservers=[f"ns1.{name}"])
+	yield name
+	pdns.delete_zone(name)
+
+
+def test_records_round_trip_and_answer(pdns, zone):
+	check = DnsChecker([_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+	pdns.upsert(zone, [(f"acme.{zone}", "A", 60, ["10.1.0.1"]), (f"_acme-challenge.acme.{zone}", "TXT", 60, ["t0ken"])])
+	assert check.wait_for(f"acme.{zone}", "A", ["10.1.0.1"], timeout=10) >= 0
+	assert check.lookup(f"_acme-challenge.acme.{zone}", "txt") == ['"t0ken"']
+	assert (f"acme.{zone}.", "A", 60, ["10.1.0.1"]) in pdns.records(zone)
+	pdns.delete(zone, [(f"acme.{zone}", "A")])
+	assert check.lookup(f"acme.{zone}", "A") == []
+	with pytest.raises(exc.DnsNotPropagated, match="10.1.0.9"):
+		check.wait_for(f"acme.{zone}", "A", ["10.1.0.9"], timeout=0.3)
+	assert not pdns.ensure_zone(zone, nameservers=[f"ns1.{zone}"])
+
+
+def test_errors_are_typed_and_the_key_stays_out(pdns, zone):
+	with open(_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+		key = f.read().strip()
+	assert key not in repr(pdns)
+	with pytest.raises(exc.ZoneMissing):
+		pdns.upsert("absent.test", [("a.absent.test", "A", 60, ["10.0.0.1"])])
+	with pytest.raises(exc.DnsAccessDenied):
+		PowerDns(_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key="wrong").zones()
+	for bad in [("a..b", "A", 60, ["10.0.0.1"]), (f"x.{zone}", "MX", 60, ["10 mail"]), (f"x.{zone}", "A", 60, ["nope"]),
+			("x.elsewhere.test", "A", 60, ["10.0.0.1"])]:
+		with pytest.raises(exc.ValidationError):
+			pdns.upsert(zone, [bad])
+	with pytest.raises(exc.ValidationError):
+		DnsChecker(["localhost"])
