@@ -1,3 +1,4 @@
+import os
 import subprocess
 from pathlib import Path
 
@@ -21,3 +22,22 @@ def openssl(*args: str, input: str | None = None) -> subprocess.CompletedProcess
 def write(path: Path, text: str) -> Path:
 	path.write_text(text)
 	return path
+
+
+def service_env(name: str) -> str:
+	"""A variable that `make test` sets for a service it started; fails the test without it."""
+	value = os.environ.get(name)
+	if not value:
+		pytest.fail(f"{name} is not set: run the tests through `make test`")
+	return value
+
+
+@pytest.fixture(scope="module")
+def credentials() -> dict:
+	"""The key and region of the Garage that `make test` starts, as Store takes them."""
+	folder = Path(service_env("PRESS_SELFHOSTED_TEST_S3_DIR"))
+	return {
+		"access_key": (folder / "access_key").read_text(),
+		"secret_key": (folder / "secret_key").read_text(),
+		"region": service_env("PRESS_SELFHOSTED_TEST_S3_REGION"),
+	}

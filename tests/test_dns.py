@@ -3,22 +3,16 @@
 import os
 
 import pytest
+from conftest import service_env
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted.dns import DnsChecker, PowerDns
 
 
-def _env(name):
-	value = os.environ.get(name)
-	if not value:
-		pytest.fail(f"{name} is not set: run the DNS tests through `make test`")
-	return value
-
-
 @pytest.fixture
 def pdns():
-	with open(_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
-		return PowerDns(_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
+	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+		return PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
 
 
 @pytest.fixture
@@ -30,7 +24,7 @@ def zone(pdns, request):
 
 
 def test_records_round_trip_and_answer(pdns, zone):
-	check = DnsChecker([_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+	check = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
 	pdns.upsert(zone, [(f"acme.{zone}", "A", 60, ["10.1.0.1"]), (f"_acme-challenge.acme.{zone}", "TXT", 60, ["t0ken"])])
 	assert check.wait_for(f"acme.{zone}", "A", ["10.1.0.1"], timeout=10) >= 0
 	assert check.lookup(f"_acme-challenge.acme.{zone}", "txt") == ['"t0ken"']
@@ -43,13 +37,13 @@ def test_records_round_trip_and_answer(pdns, zone):
 
 
 def test_errors_are_typed_and_the_key_stays_out(pdns, zone):
-	with open(_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
 		key = f.read().strip()
 	assert key not in repr(pdns)
 	with pytest.raises(exc.ZoneMissing):
 		pdns.upsert("absent.test", [("a.absent.test", "A", 60, ["10.0.0.1"])])
 	with pytest.raises(exc.DnsAccessDenied):
-		PowerDns(_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key="wrong").zones()
+		PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key="wrong").zones()
 	for bad in [("a..b", "A", 60, ["10.0.0.1"]), (f"x.{zone}", "MX", 60, ["10 mail"]), (f"x.{zone}", "A", 60, ["nope"]),
 			("x.elsewhere.test", "A", 60, ["10.0.0.1"])]:
 		with pytest.raises(exc.ValidationError):

@@ -8,31 +8,15 @@ import urllib.request
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from conftest import service_env
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted.storage import CancelToken, Store, TenantPrefix, expired_backups, tenant_space
 
-SECRET_FILE = "secret_key"
-
-
-def _env(name):
-	value = os.environ.get(name)
-	if not value:
-		pytest.fail(f"{name} is not set: run the storage tests through `make test`")
-	return value
-
-
-@pytest.fixture(scope="module")
-def credentials():
-	folder = _env("PRESS_SELFHOSTED_TEST_S3_DIR")
-	with open(os.path.join(folder, "access_key")) as a, open(os.path.join(folder, SECRET_FILE)) as s:
-		return {"access_key": a.read(), "secret_key": s.read(), "region": _env("PRESS_SELFHOSTED_TEST_S3_REGION")}
-
-
 @pytest.fixture
 def store(credentials, request):
 	name = f"py-{request.node.name[5:30].replace('_', '-').strip('-')}-{os.getpid()}"
-	store = Store(_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), name, **credentials)
+	store = Store(service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), name, **credentials)
 	store.ensure_bucket()
 	return store
 
@@ -218,7 +202,7 @@ def test_rotation_deletes_exactly_the_expired_backups(store):
 
 @pytest.mark.parametrize("isolation", ["prefix", "bucket"])
 def test_tenants_are_isolated_by_prefix_or_by_bucket(credentials, isolation):
-	endpoint, base = _env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), f"iso-{isolation}-{os.getpid()}"
+	endpoint, base = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), f"iso-{isolation}-{os.getpid()}"
 	acme, globex = (tenant_space(endpoint, base, t, isolation=isolation, **credentials) for t in ("acme", "globex"))
 	for space in (acme, globex):
 		space.store.ensure_bucket()
@@ -236,7 +220,7 @@ def test_tenants_are_isolated_by_prefix_or_by_bucket(credentials, isolation):
 
 
 def test_a_bad_tenant_or_isolation_is_refused(credentials):
-	endpoint = _env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
+	endpoint = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
 	for tenant, isolation in [("a/b", "prefix"), ("", "prefix"), ("Acme", "prefix"), ("a_b", "bucket"), ("x" * 60, "bucket"), ("acme", "site")]:
 		with pytest.raises(exc.ValidationError):
 			tenant_space(endpoint, "backups", tenant, isolation=isolation, **credentials)
@@ -249,7 +233,7 @@ def _no_download_left(folder):
 def test_a_download_not_matching_its_checksum_leaves_no_file(credentials, store, tmp_path):
 	import boto3
 
-	client = boto3.client("s3", endpoint_url=_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), region_name=credentials["region"],
+	client = boto3.client("s3", endpoint_url=service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), region_name=credentials["region"],
 		aws_access_key_id=credentials["access_key"], aws_secret_access_key=credentials["secret_key"])
 	data = os.urandom(20 << 20)
 	client.put_object(Bucket=store.bucket, Key="t/forged", Body=data, Metadata={"sha256": "0" * 64})

@@ -10,26 +10,13 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import service_env
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted.pki import CertificateAuthority
 from press_selfhosted.storage import Store
 
 STORE_HOST = "s3.store.test"  # in no DNS: reached through connect_address
-
-
-def _env(name):
-	value = os.environ.get(name)
-	if not value:
-		pytest.fail(f"{name} is not set: run the storage tests through `make test`")
-	return value
-
-
-@pytest.fixture(scope="module")
-def credentials():
-	folder = _env("PRESS_SELFHOSTED_TEST_S3_DIR")
-	with open(os.path.join(folder, "access_key")) as a, open(os.path.join(folder, "secret_key")) as s:
-		return {"access_key": a.read(), "secret_key": s.read(), "region": _env("PRESS_SELFHOSTED_TEST_S3_REGION")}
 
 
 def _free_port():
@@ -46,7 +33,7 @@ def tls_front(tmp_path_factory):
 	ca = CertificateAuthority.create(folder / "ca")
 	files = ca.issue([STORE_HOST]).write_files(folder, "store")
 	(folder / "root.crt").write_text(ca.root_pem)
-	garage = urlsplit(_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"))
+	garage = urlsplit(service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"))
 	port = _free_port()
 	front = subprocess.Popen(
 		["socat", f"OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,"
@@ -114,7 +101,7 @@ def test_a_bad_bundle_or_address_is_refused_before_any_request(credentials, tmp_
 
 
 def test_virtual_host_addressing(credentials, tmp_path):
-	port = urlsplit(_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")).port
+	port = urlsplit(service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")).port
 	store = Store(f"http://s3.garage.localhost:{port}", f"vhost-{os.getpid()}", path_style=False,
 		connect_address=f"127.0.0.1:{port}", **credentials)
 	store.ensure_bucket()
@@ -127,6 +114,6 @@ def test_virtual_host_addressing(credentials, tmp_path):
 	url = urlsplit(store.presign_get("t/one", expires=60))
 	assert url.hostname == f"vhost-{os.getpid()}.s3.garage.localhost"
 	# The same bucket, path-style: the two addressings see the same objects.
-	path_style = Store(_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), store.bucket, **credentials)
+	path_style = Store(service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), store.bucket, **credentials)
 	assert sorted(key for key, _ in path_style.list("t/")) == ["t/one", "t/two"]
 	assert store.delete_prefix("t/") == 2

@@ -52,11 +52,15 @@ def garage(tmp_path):
 	launcher.stop()
 
 
+def _store(env, workdir):
+	return Store(env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "faults", region="garage",
+		access_key=(workdir / "access_key").read_text(), secret_key=(workdir / "secret_key").read_text())
+
+
 @pytest.mark.parametrize("round_", range(ROUNDS))
 def test_killing_garage_mid_upload_leaves_no_open_upload_and_no_corrupt_object(garage, tmp_path, round_):
 	env, workdir, kill_and_restart = garage
-	store = Store(env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "faults", region="garage",
-		access_key=(workdir / "access_key").read_text(), secret_key=(workdir / "secret_key").read_text())
+	store = _store(env, workdir)
 	store.ensure_bucket()
 	data = os.urandom(48 << 20)
 	(tmp_path / "f").write_bytes(data)
@@ -92,8 +96,7 @@ def test_killing_garage_mid_upload_leaves_no_open_upload_and_no_corrupt_object(g
 
 def test_killing_garage_mid_download_is_ridden_out_by_range_retries(garage, tmp_path):
 	env, workdir, kill_and_restart = garage
-	store = Store(env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "faults", region="garage",
-		access_key=(workdir / "access_key").read_text(), secret_key=(workdir / "secret_key").read_text())
+	store = _store(env, workdir)
 	store.ensure_bucket()
 	data = os.urandom(64 << 20)
 	(tmp_path / "f").write_bytes(data)
