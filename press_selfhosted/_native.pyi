@@ -461,4 +461,5 @@ class DnsChecker:
 		"""The answers, sorted, in the form PowerDns.records gives; [] when there are none."""
 
 	def wait_for(self, name: str, kind: str, contents: Sequence[str], *, timeout: float = 30.0) -> float:
-		"""Seconds until the name answered exactly `contents`; DnsNotPropagated after timeout."""
+		"""Seconds until the name answered exactly `contents` (empty: nothing, as after a
+		delete); DnsNotPropagated after timeout."""

@@ -29,7 +29,10 @@ def test_records_round_trip_and_answer(pdns, zone):
 	assert check.wait_for(f"acme.{zone}", "A", ["10.1.0.1"], timeout=10) >= 0
 	assert check.lookup(f"_acme-challenge.acme.{zone}", "txt") == ['"t0ken"']
 	assert (f"acme.{zone}.", "A", 60, ["10.1.0.1"]) in pdns.records(zone)
+	with pytest.raises(exc.DnsNotPropagated):
+		check.wait_for(f"acme.{zone}", "A", [], timeout=0.3)  # still answers 10.1.0.1
 	pdns.delete(zone, [(f"acme.{zone}", "A")])
+	assert check.wait_for(f"acme.{zone}", "A", [], timeout=10) >= 0
 	assert check.lookup(f"acme.{zone}", "A") == []
 	with pytest.raises(exc.DnsNotPropagated, match="10.1.0.9"):
 		check.wait_for(f"acme.{zone}", "A", ["10.1.0.9"], timeout=0.3)
@@ -50,3 +53,5 @@ def test_errors_are_typed_and_the_key_stays_out(pdns, zone):
 			pdns.upsert(zone, [bad])
 	with pytest.raises(exc.ValidationError):
 		DnsChecker(["localhost"])
+	with pytest.raises(exc.ValidationError, match="at least one name server"):
+		pdns.ensure_zone("other.test", nameservers=[])

@@ -269,3 +269,25 @@ def test_a_download_is_cancelled_by_token_or_by_a_raising_callback(store, tmp_pa
 	with pytest.raises(RuntimeError, match="stop here"):
 		store.download_file("t/big", tmp_path / "out" / "back", progress=boom)
 	assert _no_download_left(tmp_path / "out")
+
+
+def test_another_key_never_sees_a_bucket_of_the_same_name(credentials, store):
+	"""Garage aliases a bucket made through S3 for its creating key only: another key asking
+	for the same name gets a bucket of its own, which neither shows nor serves ours."""
+	import secrets
+	import subprocess
+	from pathlib import Path
+
+	garage = [os.environ.get("PRESS_SELFHOSTED_GARAGE", "garage"), "-c",
+		str(Path(service_env("PRESS_SELFHOSTED_TEST_S3_DIR")) / "garage.toml")]
+	key_id, secret = "GK" + secrets.token_hex(12), secrets.token_hex(32)
+	for args in (["key", "import", "--yes", "-n", "other-tenant", key_id, secret], ["key", "allow", "--create-bucket", key_id]):
+		subprocess.run([*garage, *args], check=True, capture_output=True)
+	other = Store(service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), store.bucket, access_key=key_id,
+		secret_key=secret, region=credentials["region"])
+	store.put_bytes("mine.txt", b"private")
+	other.ensure_bucket()
+	assert other.list() == []
+	with pytest.raises(exc.ObjectNotFound):
+		other.get_bytes("mine.txt")
+	assert store.get_bytes("mine.txt") == b"private"

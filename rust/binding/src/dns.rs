@@ -112,11 +112,21 @@ impl DnsChecker {
         run(py, || block_on(self.0.lookup(name, kind)))
     }
 
-    /// Waits until the name answers exactly `contents` (in any order); returns the seconds it
-    /// took. Raises DnsNotPropagated after `timeout` seconds.
+    /// Waits until the name answers exactly `contents` (in any order; none: until it answers
+    /// nothing); returns the seconds it took. Raises DnsNotPropagated after `timeout` seconds.
     #[pyo3(signature = (name, kind, contents, *, timeout = 30.0))]
     fn wait_for(&self, py: Python<'_>, name: &str, kind: &str, contents: Vec<String>, timeout: f64) -> PyResult<f64> {
-        let set = record_set(&(name.to_string(), kind.to_string(), 60, contents))?;
+        // No contents: wait until the name answers nothing (a deletion has reached the server).
+        let set = if contents.is_empty() {
+            RecordSet {
+                name: dns::canonical(name).map_err(Failure::from)?,
+                kind: Kind::parse(kind).map_err(Failure::from)?,
+                ttl: 60,
+                contents,
+            }
+        } else {
+            record_set(&(name.to_string(), kind.to_string(), 60, contents))?
+        };
         let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| {
             Failure::from(ValidationError::new(format!("timeout must be positive seconds, got {timeout}")))
         })?;

@@ -85,12 +85,12 @@ impl PowerDns {
     /// returns whether it was created. An existing zone is left as it is.
     pub async fn ensure_zone(&self, zone: &str, nameservers: &[String], soa: &Soa) -> Result<bool, Error> {
         let zone = canonical(zone)?;
-        let primary = canonical(&soa.primary)?;
-        let hostmaster = canonical(&soa.hostmaster)?;
-        let nameservers = nameservers.iter().map(|n| canonical(n)).collect::<Result<Vec<_>, _>>()?;
         if nameservers.is_empty() {
             return Err(ValidationError::new("a zone needs at least one name server").into());
         }
+        let nameservers = nameservers.iter().map(|n| canonical(n)).collect::<Result<Vec<_>, _>>()?;
+        let primary = canonical(&soa.primary)?;
+        let hostmaster = canonical(&soa.hostmaster)?;
         if self.zones().await?.contains(&zone) {
             return Ok(false);
         }

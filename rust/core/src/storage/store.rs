@@ -148,8 +148,12 @@ impl Store {
         let mut config = BucketConfiguration::default();
         config.set_region(self.bucket.region.clone());
         match self.http.send(&self.bucket, "", Command::CreateBucket { config }).await {
-            // Created meanwhile by another caller: it exists, which is what was asked.
-            Ok(_) | Err(Error::S3 { status: 409, .. }) => Ok(()),
+            Ok(_) => Ok(()),
+            // 409: created meanwhile by another caller of ours (then it lists), or the name
+            // belongs to someone else (then the conflict is the answer).
+            Err(conflict @ Error::S3 { status: 409, .. }) => {
+                self.list_page("", None, Some(1)).await.map(|_| ()).map_err(|_| conflict)
+            }
             Err(e) => Err(e),
         }
     }
