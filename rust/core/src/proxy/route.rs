@@ -1,0 +1,285 @@
+//! What a site's route is made of, validated, and the Traefik configuration built from it.
+
+use serde_json::{json, Map, Value};
+
+use crate::names::{self, ValidationError};
+use crate::pki;
+
+/// Traefik names of the platform's own routers, services and middlewares. They start with
+/// `_`, which no validated site name can, so they never collide with a site's.
+pub const MAINTENANCE: &str = "_maintenance";
+pub const DEFAULT: &str = "_default";
+pub const REDIRECT: &str = "_redirect";
+
+/// A certificate with its private key, both PEM. The key is a secret: it is never printed.
+#[derive(Clone)]
+pub struct Certificate {
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Certificate").field("key_pem", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+impl Certificate {
+    /// Refuses a certificate that does not parse, a key that is not one, or a pair whose
+    /// certificate does not cover every host: Traefik would otherwise serve its default
+    /// certificate and browsers would refuse the site.
+    pub fn check(&self, hosts: &[String]) -> Result<(), ValidationError> {
+        let info = pki::inspect(&self.chain_pem)
+            .map_err(|e| ValidationError::new(format!("the certificate does not parse: {e}")))?;
+        let key = pem::parse(&self.key_pem).map_err(|_| ValidationError::new("the private key is not PEM"))?;
+        if !key.tag().ends_with("PRIVATE KEY") {
+            return Err(ValidationError::new(format!("expected a private key, found a PEM {:?} block", key.tag())));
+        }
+        if key.tag() == "PRIVATE KEY" {
+            let pair = rcgen::KeyPair::from_pem(&self.key_pem)
+                .map_err(|_| ValidationError::new("the private key does not parse"))?;
+            if pair.public_key_raw() != leaf_public_key(&self.chain_pem).as_deref().unwrap_or_default() {
+                return Err(ValidationError::new("the private key does not belong to the certificate"));
+            }
+        }
+        for host in hosts {
+            if !info.names.iter().any(|name| covers(name, host)) {
+                return Err(ValidationError::new(format!(
+                    "the certificate (for {}) does not cover {host}",
+                    info.names.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The leaf's subject public key bits (the first certificate of the chain).
+fn leaf_public_key(chain_pem: &str) -> Option<Vec<u8>> {
+    use x509_parser::prelude::FromDer;
+    let block = pem::parse_many(chain_pem).ok()?.into_iter().find(|b| b.tag() == "CERTIFICATE")?;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(block.contents()).ok()?;
+    Some(cert.public_key().subject_public_key.data.to_vec())
+}
+
+fn covers(name: &str, host: &str) -> bool {
+    match name.strip_prefix("*.") {
+        Some(parent) => host.split_once('.').is_some_and(|(_, rest)| rest == parent),
+        None => name == host,
+    }
+}
+
+/// One site's route: its own name and extra domains (Press's Site Domain), the bench
+/// container(s) serving it, and its certificate, or none to use the platform's wildcard.
+#[derive(Debug, Clone)]
+pub struct SiteRoute {
+    pub site: String,
+    pub extra_hosts: Vec<String>,
+    pub upstreams: Vec<String>,
+    pub certificate: Option<Certificate>,
+    /// Deactivated or suspended (Press's "Update Site Status"): served by the maintenance page.
+    pub maintenance: bool,
+}
+
+/// A router as written, which the read-back compares with what Traefik loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Traefik's full name, with the provider: `<name>@file`.
+    pub router: String,
+    pub rule: String,
+    pub service: String,
+    /// False when the file already said exactly this.
+    pub changed: bool,
+}
+
+/// A site's route with every part validated and canonical.
+pub struct Checked {
+    pub site: String,
+    pub hosts: Vec<String>,
+    pub upstreams: Vec<String>,
+}
+
+impl SiteRoute {
+    pub fn check(&self) -> Result<Checked, ValidationError> {
+        let site = names::domain(&self.site, false)?;
+        let mut hosts = vec![site.clone()];
+        for host in &self.extra_hosts {
+            let host = names::domain(host, false)?;
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        if self.upstreams.is_empty() {
+            return Err(ValidationError::new(format!("site {site} needs at least one upstream")));
+        }
+        let upstreams = self.upstreams.iter().map(|u| upstream(u)).collect::<Result<Vec<_>, _>>()?;
+        if let Some(certificate) = &self.certificate {
+            certificate.check(&hosts)?;
+        }
+        Ok(Checked { site, hosts, upstreams })
+    }
+}
+
+/// The platform's own routes: the wildcard certificate (Traefik's default certificate), the
+/// maintenance page, a page for unknown hosts, and the redirect from HTTP to HTTPS.
+#[derive(Debug, Clone, Default)]
+pub struct Platform {
+    pub wildcard: Option<Certificate>,
+    pub maintenance_url: Option<String>,
+    pub default_url: Option<String>,
+}
+
+/// An upstream is `http(s)://host:port` and nothing else: no credentials, path or query.
+pub fn upstream(text: &str) -> Result<String, ValidationError> {
+    let invalid = |why: &str| ValidationError::new(format!("upstream {text:?} {why}"));
+    let url = reqwest::Url::parse(text).map_err(|_| invalid("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("must be http:// or https://"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not carry credentials"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must be scheme://host:port only"));
+    }
+    let host = url.host_str().ok_or_else(|| invalid("has no host"))?;
+    let port = url.port_or_known_default().ok_or_else(|| invalid("has no port"))?;
+    Ok(format!("{}://{host}:{port}", url.scheme()))
+}
+
+pub fn host_rule(hosts: &[String]) -> String {
+    hosts.iter().map(|h| format!("Host(`{h}`)")).collect::<Vec<_>>().join(" || ")
+}
+
+fn servers(urls: &[String]) -> Value {
+    json!({"loadBalancer": {"servers": urls.iter().map(|u| json!({"url": u})).collect::<Vec<_>>()}})
+}
+
+fn tls_files(cert_file: &str, key_file: &str) -> Value {
+    json!({"certFile": cert_file, "keyFile": key_file})
+}
+
+/// The site's file: its router and service, and its certificate when it has its own.
+pub fn site_config(
+    checked: &Checked,
+    entry_point: &str,
+    maintenance: bool,
+    cert_files: Option<(&str, &str)>,
+) -> (Value, Route) {
+    let rule = host_rule(&checked.hosts);
+    let service = if maintenance { MAINTENANCE } else { checked.site.as_str() };
+    let mut http = Map::new();
+    http.insert(
+        "routers".into(),
+        json!({&checked.site: {"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}}),
+    );
+    // The service stays defined in maintenance, so the file still says where the site lives.
+    http.insert("services".into(), json!({&checked.site: servers(&checked.upstreams)}));
+    let mut config = Map::new();
+    config.insert("http".into(), Value::Object(http));
+    if let Some((cert, key)) = cert_files {
+        config.insert("tls".into(), json!({"certificates": [tls_files(cert, key)]}));
+    }
+    let route = Route { router: format!("{}@file", checked.site), rule, service: service.to_string(), changed: false };
+    (Value::Object(config), route)
+}
+
+/// The platform's file. Only the parts asked for are written: Traefik refuses an empty
+/// section, and that refusal would take every site down with it.
+pub fn platform_config(
+    maintenance_url: Option<&str>,
+    default_url: Option<&str>,
+    entry_point: &str,
+    http_entry_point: Option<&str>,
+    wildcard_files: Option<(&str, &str)>,
+) -> (Value, Vec<Route>) {
+    let (mut routers, mut services, mut middlewares, mut routes) = (Map::new(), Map::new(), Map::new(), Vec::new());
+    if let Some(url) = maintenance_url {
+        services.insert(MAINTENANCE.into(), servers(&[url.to_string()]));
+    }
+    if let Some(url) = default_url {
+        let rule = "PathPrefix(`/`)".to_string();
+        // Priority 1: any site's Host rule wins over the catch-all.
+        routers.insert(
+            DEFAULT.into(),
+            json!({"rule": rule, "priority": 1, "entryPoints": [entry_point], "service": DEFAULT, "tls": {}}),
+        );
+        services.insert(DEFAULT.into(), servers(&[url.to_string()]));
+        routes.push(Route { router: format!("{DEFAULT}@file"), rule, service: DEFAULT.into(), changed: false });
+    }
+    if let Some(http_entry_point) = http_entry_point {
+        let rule = "PathPrefix(`/`)".to_string();
+        routers.insert(
+            REDIRECT.into(),
+            json!({"rule": rule, "priority": 1, "entryPoints": [http_entry_point], "middlewares": [REDIRECT],
+                   "service": "noop@internal"}),
+        );
+        middlewares.insert(REDIRECT.into(), json!({"redirectScheme": {"scheme": "https", "permanent": true}}));
+        routes.push(Route {
+            router: format!("{REDIRECT}@file"),
+            rule,
+            service: "noop@internal".into(),
+            changed: false,
+        });
+    }
+    let mut http = Map::new();
+    for (section, map) in [("routers", routers), ("services", services), ("middlewares", middlewares)] {
+        if !map.is_empty() {
+            http.insert(section.into(), Value::Object(map));
+        }
+    }
+    let mut config = Map::new();
+    if !http.is_empty() {
+        config.insert("http".into(), Value::Object(http));
+    }
+    if let Some((cert, key)) = wildcard_files {
+        config.insert(
+            "tls".into(),
+            json!({"certificates": [tls_files(cert, key)],
+                   "stores": {"default": {"defaultCertificate": tls_files(cert, key)}}}),
+        );
+    }
+    (Value::Object(config), routes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_are_host_and_port_only() {
+        assert_eq!(upstream("http://127.0.0.1:8000").unwrap(), "http://127.0.0.1:8000");
+        assert_eq!(upstream("http://bench-1").unwrap(), "http://bench-1:80");
+        for bad in ["ftp://x:1", "http://u:p@x:1", "http://x:1/path", "http://x:1/?q", "x:1", ""] {
+            assert!(upstream(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn wildcard_covers_one_label_only() {
+        assert!(covers("*.example.com", "a.example.com"));
+        assert!(!covers("*.example.com", "a.b.example.com"));
+        assert!(!covers("*.example.com", "example.com"));
+        assert!(covers("a.example.com", "a.example.com"));
+    }
+
+    #[test]
+    fn site_names_and_hosts_are_validated_and_canonical() {
+        let route = SiteRoute {
+            site: "Shop.Example.COM.".into(),
+            extra_hosts: vec!["shop.example.com".into(), "www.shop.test".into()],
+            upstreams: vec!["http://127.0.0.1:9000".into()],
+            certificate: None,
+            maintenance: false,
+        };
+        let checked = route.check().unwrap();
+        assert_eq!(checked.hosts, ["shop.example.com", "www.shop.test"]);
+        assert_eq!(host_rule(&checked.hosts), "Host(`shop.example.com`) || Host(`www.shop.test`)");
+        for site in ["../x", "a`b.test", "*.example.com", "a b.test", ""] {
+            let bad = SiteRoute { site: site.into(), ..route.clone() };
+            assert!(bad.check().is_err(), "{site:?} accepted");
+        }
+        let no_upstream = SiteRoute { upstreams: vec![], ..route };
+        assert!(no_upstream.check().is_err());
+    }
+}
