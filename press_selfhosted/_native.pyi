@@ -463,3 +463,77 @@ class DnsChecker:
 	def wait_for(self, name: str, kind: str, contents: Sequence[str], *, timeout: float = 30.0) -> float:
 		"""Seconds until the name answered exactly `contents` (empty: nothing, as after a
 		delete); DnsNotPropagated after timeout."""
+
+CertificatePair = tuple[str, str]
+"""(full_chain_pem, private_key_pem): `(cert.full_chain_pem, cert.private_key_pem())`."""
+
+class Route:
+	"""A router as written, which `Proxy.wait_loaded` expects Traefik to serve."""
+
+	router: str
+	"""Traefik's full name, `<site>@file`."""
+	rule: str
+	service: str
+	changed: bool
+	"""False when the file already said exactly this (nothing was written)."""
+
+class RouterStatus:
+	"""A router as Traefik serves it (`GET /api/http/routers`)."""
+
+	name: str
+	rule: str
+	service: str
+	status: str
+	"""`enabled`, `warning` or `disabled`."""
+	errors: list[str]
+
+class Proxy:
+	"""Traefik's file-provider directory (`<site>.yaml` per site, `_platform.yaml`,
+	certificates under `certs/`, keys 0600) and its API for the read-back. Files are written
+	atomically from validated input: one broken file would make Traefik drop them all.
+	Errors: ValidationError before anything is written; ProxyUnreachable, RouteDisabled
+	(Traefik's error text), RouteNotLoaded, ProxyError."""
+
+	def __init__(
+		self,
+		config_dir: str | os.PathLike[str],
+		api_url: str,
+		*,
+		entry_point: str = "websecure",
+		http_entry_point: str | None = "web",
+	) -> None: ...
+	@property
+	def config_dir(self) -> Path: ...
+	def write_site(
+		self,
+		site: str,
+		upstreams: Sequence[str],
+		*,
+		hosts: Sequence[str] = (),
+		certificate: CertificatePair | None = None,
+		maintenance: bool = False,
+	) -> Route:
+		"""Routes the site and its extra `hosts` to `upstreams` ("http://host:port") over
+		HTTPS, with its own certificate or (None) the platform's wildcard. `maintenance`
+		(deactivated or suspended) sends it to the platform's maintenance page instead."""
+
+	def write_platform(
+		self,
+		*,
+		wildcard: CertificatePair | None = None,
+		maintenance_url: str | None = None,
+		default_url: str | None = None,
+	) -> list[Route]:
+		"""The platform's routes: the wildcard (Traefik's default certificate), the
+		maintenance service, a catch-all for unknown hosts, and HTTP→HTTPS redirects."""
+
+	def remove_site(self, site: str) -> bool:
+		"""Removes the site's file, then its certificate; False if it had none."""
+
+	def sites(self) -> list[str]: ...
+	def routers(self) -> list[RouterStatus]: ...
+	def wait_loaded(self, routes: Sequence[Route], *, timeout: float = 15.0) -> list[RouterStatus]:
+		"""Waits until Traefik serves every route as written and enabled."""
+
+	def wait_gone(self, routers: Sequence[str], *, timeout: float = 15.0) -> None:
+		"""Waits until Traefik no longer serves these routers (`<site>@file`)."""

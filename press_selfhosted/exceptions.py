@@ -106,3 +106,20 @@ class ZoneMissing(DnsError):
 class DnsNotPropagated(DnsError):
 	"""The authoritative servers did not answer what was expected in time; the message says
 	what they answered last."""
+
+
+class ProxyError(SelfHostedError):
+	"""Traefik's configuration could not be written, or Traefik does not serve it as written."""
+
+
+class ProxyUnreachable(ProxyError):
+	"""Traefik's API does not answer."""
+
+
+class RouteDisabled(ProxyError):
+	"""Traefik loaded the router but does not serve it; the message carries Traefik's error."""
+
+
+class RouteNotLoaded(ProxyError):
+	"""Traefik did not load the router as written in time (is another file in its directory
+	broken? Traefik then ignores the whole directory, and says so only in its log)."""

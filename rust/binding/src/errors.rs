@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 
 use press_selfhosted_core::guard::{catch_panic, Panicked};
 use press_selfhosted_core::names::ValidationError;
-use press_selfhosted_core::{dns, engine, pki, storage};
+use press_selfhosted_core::{dns, engine, pki, proxy, storage};
 use pyo3::prelude::*;
 
 pub enum Failure {
@@ -15,6 +15,7 @@ pub enum Failure {
     Engine(engine::Error),
     Storage(storage::Error),
     Dns(dns::Error),
+    Proxy(proxy::Error),
     Internal(Panicked),
 }
 
@@ -23,6 +24,15 @@ impl From<dns::Error> for Failure {
         match e {
             dns::Error::Invalid(e) => Failure::Invalid(e),
             other => Failure::Dns(other),
+        }
+    }
+}
+
+impl From<proxy::Error> for Failure {
+    fn from(e: proxy::Error) -> Self {
+        match e {
+            proxy::Error::Invalid(e) => Failure::Invalid(e),
+            other => Failure::Proxy(other),
         }
     }
 }
@@ -89,6 +99,18 @@ impl From<Failure> for PyErr {
                         dns::Error::ZoneMissing(_) => "ZoneMissing",
                         dns::Error::NotPropagated { .. } => "DnsNotPropagated",
                         dns::Error::Invalid(_) | dns::Error::Rejected { .. } | dns::Error::Lookup { .. } => "DnsError",
+                    };
+                    (class, (e.to_string(),).into_pyobject(py))
+                }
+                Failure::Proxy(e) => {
+                    let class = match &e {
+                        proxy::Error::Unreachable(_) => "ProxyUnreachable",
+                        proxy::Error::RouteDisabled { .. } => "RouteDisabled",
+                        proxy::Error::NotLoaded { .. } => "RouteNotLoaded",
+                        proxy::Error::Invalid(_)
+                        | proxy::Error::Io { .. }
+                        | proxy::Error::Api { .. }
+                        | proxy::Error::StillPresent { .. } => "ProxyError",
                     };
                     (class, (e.to_string(),).into_pyobject(py))
                 }

@@ -5,6 +5,7 @@ mod dns;
 mod engine;
 mod errors;
 mod pki;
+mod proxy;
 mod runtime;
 mod storage;
 
@@ -14,6 +15,7 @@ use pyo3::prelude::*;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     pki::register(module)?;
     dns::register(module)?;
+    proxy::register(module)?;
     engine::register(module)?;
     storage::register(module)
 }

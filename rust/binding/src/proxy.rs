@@ -1,0 +1,165 @@
+//! Python classes of routing: `Proxy` writes Traefik's file-provider configuration and reads
+//! it back through Traefik's API. Certificates cross as `(full_chain_pem, private_key_pem)`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use press_selfhosted_core::names::ValidationError;
+use press_selfhosted_core::proxy::{self, Certificate, Platform, ProxyConfig, SiteRoute, TraefikApi};
+use pyo3::prelude::*;
+
+use crate::errors::{run, Failure};
+use crate::runtime::block_on;
+
+pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<Proxy>()?;
+    module.add_class::<Route>()?;
+    module.add_class::<RouterStatus>()?;
+    Ok(())
+}
+
+/// A router as written: what the read-back expects Traefik to load.
+#[pyclass(frozen, get_all, module = "press_selfhosted._native")]
+pub struct Route {
+    router: String,
+    rule: String,
+    service: String,
+    changed: bool,
+}
+
+#[pymethods]
+impl Route {
+    fn __repr__(&self) -> String {
+        format!(
+            "Route(router={:?}, rule={:?}, service={:?}, changed={})",
+            self.router, self.rule, self.service, self.changed
+        )
+    }
+}
+
+impl From<proxy::Route> for Route {
+    fn from(r: proxy::Route) -> Self {
+        Self { router: r.router, rule: r.rule, service: r.service, changed: r.changed }
+    }
+}
+
+impl From<&Route> for proxy::Route {
+    fn from(r: &Route) -> Self {
+        Self { router: r.router.clone(), rule: r.rule.clone(), service: r.service.clone(), changed: r.changed }
+    }
+}
+
+/// A router as Traefik serves it.
+#[pyclass(frozen, get_all, module = "press_selfhosted._native")]
+pub struct RouterStatus {
+    name: String,
+    rule: String,
+    service: String,
+    status: String,
+    errors: Vec<String>,
+}
+
+#[pymethods]
+impl RouterStatus {
+    fn __repr__(&self) -> String {
+        format!("RouterStatus(name={:?}, status={:?}, errors={:?})", self.name, self.status, self.errors)
+    }
+}
+
+impl From<proxy::RouterStatus> for RouterStatus {
+    fn from(r: proxy::RouterStatus) -> Self {
+        Self { name: r.name, rule: r.rule, service: r.service, status: r.status, errors: r.errors }
+    }
+}
+
+fn certificate(pair: Option<(String, String)>) -> Option<Certificate> {
+    pair.map(|(chain_pem, key_pem)| Certificate { chain_pem, key_pem })
+}
+
+fn seconds(timeout: f64) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(timeout)
+        .map_err(|_| ValidationError::new(format!("timeout must be positive seconds, got {timeout}")).into())
+}
+
+/// Traefik's dynamic configuration directory and its API.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct Proxy {
+    config: ProxyConfig,
+    api: TraefikApi,
+    api_url: String,
+}
+
+#[pymethods]
+impl Proxy {
+    #[new]
+    #[pyo3(signature = (config_dir, api_url, *, entry_point = "websecure", http_entry_point = Some("web")))]
+    fn new(config_dir: PathBuf, api_url: &str, entry_point: &str, http_entry_point: Option<&str>) -> PyResult<Self> {
+        let config = ProxyConfig::new(&config_dir, entry_point, http_entry_point).map_err(Failure::from)?;
+        let api = TraefikApi::new(api_url).map_err(Failure::from)?;
+        Ok(Self { config, api, api_url: api_url.to_string() })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Proxy(config_dir={:?}, api_url={:?})", self.config.dir(), self.api_url)
+    }
+
+    #[getter]
+    fn config_dir(&self) -> PathBuf {
+        self.config.dir().to_path_buf()
+    }
+
+    #[pyo3(signature = (site, upstreams, *, hosts = Vec::new(), certificate = None, maintenance = false))]
+    fn write_site(
+        &self,
+        py: Python<'_>,
+        site: String,
+        upstreams: Vec<String>,
+        hosts: Vec<String>,
+        certificate: Option<(String, String)>,
+        maintenance: bool,
+    ) -> PyResult<Route> {
+        let route =
+            SiteRoute { site, extra_hosts: hosts, upstreams, certificate: self::certificate(certificate), maintenance };
+        run(py, || Ok(self.config.write_site(&route)?.into()))
+    }
+
+    #[pyo3(signature = (*, wildcard = None, maintenance_url = None, default_url = None))]
+    fn write_platform(
+        &self,
+        py: Python<'_>,
+        wildcard: Option<(String, String)>,
+        maintenance_url: Option<String>,
+        default_url: Option<String>,
+    ) -> PyResult<Vec<Route>> {
+        let platform = Platform { wildcard: certificate(wildcard), maintenance_url, default_url };
+        run(py, || Ok(self.config.write_platform(&platform)?.into_iter().map(Route::from).collect()))
+    }
+
+    fn remove_site(&self, py: Python<'_>, site: &str) -> PyResult<bool> {
+        run(py, || Ok(self.config.remove_site(site)?))
+    }
+
+    fn sites(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        run(py, || Ok(self.config.sites()?))
+    }
+
+    fn routers(&self, py: Python<'_>) -> PyResult<Vec<RouterStatus>> {
+        run(py, || block_on(self.api.routers()).map(|all| all.into_iter().map(RouterStatus::from).collect()))
+    }
+
+    #[pyo3(signature = (routes, *, timeout = 15.0))]
+    fn wait_loaded(&self, py: Python<'_>, routes: Vec<Bound<'_, Route>>, timeout: f64) -> PyResult<Vec<RouterStatus>> {
+        let routes: Vec<proxy::Route> = routes.iter().map(|r| r.get().into()).collect();
+        let timeout = seconds(timeout)?;
+        run(py, || {
+            block_on(self.api.wait_loaded(&routes, timeout))
+                .map(|all| all.into_iter().map(RouterStatus::from).collect())
+        })
+    }
+
+    #[pyo3(signature = (routers, *, timeout = 15.0))]
+    fn wait_gone(&self, py: Python<'_>, routers: Vec<String>, timeout: f64) -> PyResult<()> {
+        let timeout = seconds(timeout)?;
+        run(py, || block_on(self.api.wait_gone(&routers, timeout)))
+    }
+}
