@@ -1,15 +1,19 @@
-"""`make demo`: the platform's certificate authority and a demo tenant on a real engine.
+"""`make demo`: the self-hosted platform end to end, proven over HTTPS.
 
-Mints a CA (keys encrypted, root key moved offline), issues a wildcard certificate for the
-demo domain, serves HTTPS with it on a port in 32300–32500, and connects with a client that
-trusts only the platform root: names under the wildcard must succeed; a foreign name and an
-expired certificate must fail. Then starts a demo tenant container on the container engine
-(detected, or `--engine`), on a host port allocated from the same range, and proves it
-answers. Prints the proof; exits non-zero if any check differs.
+First the platform CA alone: a wildcard served with a client that trusts only the platform
+root (names under it accepted; a foreign name and an expired certificate refused). Then N
+tenants (`--tenants`, default 3), each with a container serving its page on a port from
+32300–32500, an A record on PowerDNS verified against the server, a certificate from the
+platform CA, a Traefik route verified enabled through Traefik's API, and a storage prefix.
+Each site is then fetched over HTTPS through Traefik, its address resolved through PowerDNS,
+trusting only the platform root. Prints the table, backs one tenant up to the store, and
+tears everything down unless `--keep`. Running it again with the tenants kept changes
+nothing. Exits non-zero if any proof fails.
 
-With `--s3`, the tenant's data is backed up to the object store and read back.
+	python -m press_selfhosted.demo --workdir DIR --s3 URL --pdns-api URL --pdns-key-file F \
+		--pdns-server IP:PORT --traefik-dir DIR --traefik-api URL --https-port N [--tenants 50] [--keep | --down]
 
-	python -m press_selfhosted.demo [--domain demo.test] [--engine URL] [--rootfs TAR] [--s3 URL] [--keep]
+`make demo` starts the services and passes all of these (tools/demo.sh).
 """
 
 from __future__ import annotations
@@ -25,15 +29,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, object_name
-from press_selfhosted.exceptions import ImageMissing
+from press_selfhosted.dns import DnsChecker, PowerDns
+from press_selfhosted.engine import Engine
+from press_selfhosted.exceptions import ImageMissing, ProvisioningFailed
 from press_selfhosted.pki import CertificateAuthority, IssuedCertificate, inspect_certificate
-from press_selfhosted.storage import Store, TenantPrefix
+from press_selfhosted.proxy import Proxy
+from press_selfhosted.storage import Store
+from press_selfhosted.tenants import STEPS, Platform, TenantReport, backup, deprovision, provision
 
 DEMO_IMAGE = "erp-saas-cloud-c16-demo/busybox:1"
 
@@ -179,87 +187,191 @@ def run(domain: str, workdir: Path) -> bool:
 	return all_as_expected
 
 
-def run_tenant(endpoint: str | None, rootfs: Path | None, keep: bool, store: Store | None, workdir: Path) -> bool:
-	"""Starts the demo tenant's container, proves it serves its page, and backs its data up."""
-	engine = Engine.connect(endpoint)
-	print(f"\nDemo tenant on {engine.kind} {engine.version} at {engine.endpoint}")
+def https_get(address: str, port: int, site: str, root_pem: str) -> tuple[int, str, float]:
+	"""GET https://site/ at address:port, trusting only `root_pem`: (status, body, seconds);
+	status 0 with the reason as body when the connection or the handshake fails."""
+	context = ssl.create_default_context(cadata=root_pem)
+	context.verify_flags |= ssl.VERIFY_X509_STRICT
+	started = time.perf_counter()
+	try:
+		with socket.create_connection((address, port), timeout=5) as raw:
+			with context.wrap_socket(raw, server_hostname=site) as tls:
+				tls.sendall(f"GET / HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n".encode())
+				reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
+		head, _, body = reply.partition("\r\n\r\n")
+		return int(head.split(" ", 2)[1]), body.strip(), time.perf_counter() - started
+	except (ssl.SSLError, OSError, ValueError, IndexError) as e:
+		return 0, f"{e.__class__.__name__}: {getattr(e, 'verify_message', None) or e}", time.perf_counter() - started
+
+
+@dataclass
+class Proof:
+	report: TenantReport
+	status: int
+	body: str
+	seconds: float
+	ok: bool
+
+
+def platform_ca(workdir: Path) -> CertificateAuthority:
+	"""The demo platform's CA, created on the first run and loaded afterwards."""
+	passphrase_file = workdir / "ca-passphrase"
+	if not passphrase_file.exists():
+		passphrase_file.touch(0o600)
+		passphrase_file.write_text(secrets.token_urlsafe(24))
+		CertificateAuthority.create(workdir / "ca", passphrase=passphrase_file.read_text())
+	return CertificateAuthority.load(workdir / "ca", passphrase=passphrase_file.read_text())
+
+
+def build_platform(args: argparse.Namespace) -> Platform:
+	workdir = args.workdir
+	workdir.mkdir(parents=True, exist_ok=True)
+	engine = Engine.connect(args.engine)
 	try:
 		engine.image_id(DEMO_IMAGE)
 	except ImageMissing:
-		if rootfs is None:
-			print(f"  image {DEMO_IMAGE} missing: pass --rootfs with a rootfs tarball to import")
-			return False
-		engine.import_rootfs(rootfs, DEMO_IMAGE)
-	name = object_name("site", "demo")
-	for old in engine.list([f"{LABEL_SITE}=demo", f"{LABEL_KIND}=site"]):
-		engine.remove(old.id, force=True)  # a kept tenant from an earlier run
-	(port,) = engine.allocate_ports()
+		if args.rootfs is None:
+			raise SystemExit(f"demo: image {DEMO_IMAGE} missing: pass --rootfs with a rootfs tarball to import")
+		engine.import_rootfs(args.rootfs, DEMO_IMAGE)
+	dns = PowerDns(args.pdns_api, api_key=args.pdns_key_file.read_text().strip())
+	dns.ensure_zone(args.domain, nameservers=[f"ns1.{args.domain}"])
+	store = Store(args.s3, "demo-tenants", region=args.s3_region, access_key=os.environ["PRESS_SELFHOSTED_S3_ACCESS_KEY"],
+		secret_key=os.environ["PRESS_SELFHOSTED_S3_SECRET_KEY"])
+	store.ensure_bucket()
+	return Platform(
+		engine=engine,
+		image=DEMO_IMAGE,
+		dns=dns,
+		checker=DnsChecker([args.pdns_server]),
+		zone=args.domain,
+		address="127.0.0.1",
+		ca=platform_ca(workdir),
+		proxy=Proxy(args.traefik_dir, args.traefik_api),
+		store=store,
+		data_dir=workdir,
+	)
+
+
+def provision_all(platform: Platform, tenants: list[str], concurrency: int, *, quiet: bool = False) -> tuple[list[TenantReport], list[ProvisioningFailed]]:
+	"""Provisions every tenant, `concurrency` at a time; a failed one does not stop the others."""
+	reports, failures, done = [], [], 0
+	with ThreadPoolExecutor(max_workers=concurrency) as pool:
+		futures = {pool.submit(provision, platform, tenant): tenant for tenant in tenants}
+		for future in as_completed(futures):
+			done += 1
+			try:
+				report = future.result()
+			except ProvisioningFailed as e:
+				failures.append(e)
+				print(f"  [{done}/{len(tenants)}] {futures[future]}: FAILED at {e.step}: {e}")
+				continue
+			reports.append(report)
+			if not quiet:
+				what = ", ".join(report.changed) or "nothing (already complete)"
+				print(f"  [{done}/{len(tenants)}] {report.tenant}: {sum(report.timings.values()):.2f} s, changed {what}")
+	reports.sort(key=lambda r: r.tenant)
+	return reports, failures
+
+
+def prove(platform: Platform, reports: list[TenantReport], https_port: int) -> list[Proof]:
+	"""Each site over HTTPS through Traefik: its address from PowerDNS, trusting only the
+	platform root; it must answer its own page, never another tenant's."""
+	proofs = []
+	for report in reports:
+		(address,) = platform.checker.lookup(report.site, "A") or ["(no A record)"]
+		status, body, seconds = https_get(address, https_port, report.site, platform.ca.root_pem)
+		ok = status == 200 and body == f"tenant {report.tenant} at {report.site}"
+		proofs.append(Proof(report, status, body, seconds, ok))
+	return proofs
+
+
+def print_table(proofs: list[Proof], https_port: int) -> None:
+	header = ["tenant", "URL", "HTTPS", "cert expires", *STEPS, "https"]
+	rows = [
+		[
+			p.report.tenant,
+			f"https://{p.report.site}:{https_port}/",
+			f"{p.status} OK" if p.ok else f"FAILED {p.status} {p.body[:40]}",
+			f"{p.report.cert_expiry:%Y-%m-%d}" if p.report.cert_expiry else "-",
+			*(f"{p.report.timings.get(step, 0) * 1000:.0f}" for step in STEPS),
+			f"{p.seconds * 1000:.0f}",
+		]
+		for p in proofs
+	]
+	widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
+	print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "   (step times in ms)")
+	for row in rows:
+		print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
+def run_tenants(args: argparse.Namespace) -> bool:
+	platform = build_platform(args)
+	tenants = [f"t{i:02d}" for i in range(1, args.tenants + 1)]
+	print(f"\n{len(tenants)} tenants under {args.domain}: {platform.engine.kind} {platform.engine.version}, "
+		f"PowerDNS {args.pdns_api}, Traefik {args.traefik_api} (HTTPS on 127.0.0.1:{args.https_port}), S3 {args.s3}")
 	started = time.perf_counter()
-	engine.run(name, DEMO_IMAGE, ["httpd", "-f", "-p", "8080", "-h", "/www"], labels={LABEL_KIND: "site", LABEL_SITE: "demo"},
-		ports={8080: port}, restart="unless-stopped", init=True, memory_bytes=64 * 1024 * 1024)
-	body, deadline = "", time.monotonic() + 15
-	while not body and time.monotonic() < deadline:
-		try:
-			with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
-				conn.sendall(b"GET / HTTP/1.0\r\nHost: demo\r\n\r\n")
-				reply = conn.makefile("rb").read().decode(errors="replace")
-			status = reply.split(" ", 2)[1] if reply.startswith("HTTP/") else ""
-			body = reply.split("\r\n\r\n", 1)[1].strip() if status == "200" else ""
-		except OSError:
-			time.sleep(0.2)
-	answered = time.perf_counter() - started
-	state = engine.inspect(name)
-	print(f"  container {state.name} ({state.status}), 127.0.0.1:{port} -> 8080, answered in {answered * 1000:.0f} ms: {body!r}")
-	listing = engine.exec(name, ["ls", "/www"], on_line=lambda stream, line: print(f"  exec ls /www | {line}"))
-	ok = bool(body) and state.running and listing.exit_code == 0
-	if store is not None:
-		ok = backup_tenant(engine, name, store, workdir) and ok
-	if keep:
-		print(f"  kept: http://127.0.0.1:{port}/")
+	reports, failures = provision_all(platform, tenants, args.concurrency)
+	elapsed = time.perf_counter() - started
+	changed = sum(len(r.changed) for r in reports)
+	print(f"provisioned {len(reports)}/{len(tenants)} in {elapsed:.1f} s; "
+		+ ("nothing changed: every tenant was already complete" if reports and not changed else f"{changed} steps changed something"))
+	print()
+	proofs = prove(platform, reports, args.https_port)
+	print_table(proofs, args.https_port)
+	ok = not failures and len(proofs) == len(tenants) and all(p.ok for p in proofs)
+	if reports:
+		with tempfile.TemporaryDirectory() as scratch:
+			key, size, sha256 = backup(platform, reports[0].tenant, Path(scratch))
+			stored = platform.store.head(key)
+			same = stored["sha256"] == sha256 and stored["size"] == size
+			print(f"\nbackup of {reports[0].tenant}: {platform.store.bucket}/{key}, {size} bytes, sha256 {sha256[:16]}…, "
+				f"{'recorded by the store' if same else 'NOT as uploaded'}")
+			ok &= same
+	if args.keep:
+		print(f"\nkept: {len(reports)} tenants; `make demo ARGS=--down` removes them and stops the services")
 	else:
-		engine.remove(name, force=True)
-	print("TENANT OK: the demo tenant runs on the engine, answers on its port and is backed up" if ok else "TENANT FAILED")
+		teardown(platform, tenants)
+	print("\nTENANTS OK: every tenant answers over HTTPS through Traefik, found through PowerDNS, "
+		"with a certificate the platform root alone vouches for" if ok else "\nTENANTS FAILED")
 	return ok
 
 
-def backup_tenant(engine: Engine, container: str, store: Store, workdir: Path) -> bool:
-	"""Takes the tenant's data out of its container, backs it up under the tenant's prefix in
-	the store (checksum recorded), reads it back verified, and compares."""
-	data = engine.exec(container, ["cat", "/www/index.html"], check=True).stdout.encode()
-	(workdir / "tenant-data").write_bytes(data)
-	store.ensure_bucket()
-	key = TenantPrefix("tenants/demo").key("backups/index.html")
-	uploaded = store.upload_file(workdir / "tenant-data", key)
-	store.download_file(key, workdir / "restored")
-	same = (workdir / "restored").read_bytes() == data
-	print(f"  backup  {store.bucket}/{key}: {uploaded['size']} bytes, sha256 {uploaded['sha256'][:16]}…, "
-		f"read back {'identical' if same else 'DIFFERENT'}")
-	store.delete(key)
-	return same
-
+def teardown(platform: Platform, tenants: list[str], concurrency: int = 8) -> None:
+	started = time.perf_counter()
+	with ThreadPoolExecutor(max_workers=concurrency) as pool:
+		undone = list(pool.map(lambda tenant: deprovision(platform, tenant), tenants))
+	left = [site for site in platform.proxy.sites() if site.endswith(f".{platform.zone}")]
+	print(f"\ntorn down {sum(1 for u in undone if u)} tenants in {time.perf_counter() - started:.1f} s "
+		f"(containers, records, routes, certificates, storage); routes left: {len(left)}")
 
 def main(argv: list[str] | None = None) -> int:
-	parser = argparse.ArgumentParser(description="Prove the platform CA with real TLS handshakes.")
+	parser = argparse.ArgumentParser(description="The self-hosted platform, proven end to end over HTTPS.")
+	parser.add_argument("--tenants", type=int, default=3)
 	parser.add_argument("--domain", default="demo.test")
-	parser.add_argument("--keep", action="store_true", help="keep the CA, certificates and tenant (their places are printed)")
+	parser.add_argument("--keep", action="store_true", help="keep the tenants (run again: nothing changes)")
+	parser.add_argument("--down", action="store_true", help="remove the tenants a --keep run left")
+	parser.add_argument("--concurrency", type=int, default=8)
+	parser.add_argument("--workdir", type=Path, required=True, help="the platform's state: CA, tenants' files")
 	parser.add_argument("--engine", help="engine endpoint (unix://… or tcp://…); found automatically when omitted")
 	parser.add_argument("--rootfs", type=Path, help="rootfs tarball to import as the demo image when the engine lacks it")
-	parser.add_argument("--s3", help="S3 endpoint for the backup (credentials in PRESS_SELFHOSTED_S3_ACCESS_KEY/_SECRET_KEY)")
+	parser.add_argument("--s3", required=True, help="S3 endpoint (keys in PRESS_SELFHOSTED_S3_ACCESS_KEY/_SECRET_KEY)")
 	parser.add_argument("--s3-region", default="garage")
+	parser.add_argument("--pdns-api", required=True)
+	parser.add_argument("--pdns-key-file", type=Path, required=True)
+	parser.add_argument("--pdns-server", required=True, help="PowerDNS's DNS address, ip:port")
+	parser.add_argument("--traefik-dir", type=Path, required=True)
+	parser.add_argument("--traefik-api", required=True)
+	parser.add_argument("--https-port", type=int, required=True)
 	args = parser.parse_args(argv)
-	store = None
-	if args.s3:
-		store = Store(args.s3, "demo-backups", region=args.s3_region, access_key=os.environ["PRESS_SELFHOSTED_S3_ACCESS_KEY"],
-			secret_key=os.environ["PRESS_SELFHOSTED_S3_SECRET_KEY"])
-	workdir = Path(tempfile.mkdtemp(prefix="press-selfhosted-demo-"))
-	try:
-		ok = run(args.domain, workdir)
-		ok = run_tenant(args.engine, args.rootfs, args.keep, store, workdir) and ok
-	finally:
-		if args.keep:
-			print(f"kept {workdir}")
-		else:
-			shutil.rmtree(workdir)
+	if not 1 <= args.tenants <= 99:
+		parser.error("--tenants must be 1 to 99")
+	if args.down:
+		platform = build_platform(args)
+		teardown(platform, sorted(p.name for p in (args.workdir / "tenants").glob("*")))
+		return 0
+	with tempfile.TemporaryDirectory(prefix="press-selfhosted-ca-proof-") as scratch:
+		ok = run(args.domain, Path(scratch))
+	ok = run_tenants(args) and ok
 	return 0 if ok else 1
 
 

@@ -123,3 +123,13 @@ class RouteDisabled(ProxyError):
 class RouteNotLoaded(ProxyError):
 	"""Traefik did not load the router as written in time (is another file in its directory
 	broken? Traefik then ignores the whole directory, and says so only in its log)."""
+
+
+class ProvisioningFailed(SelfHostedError):
+	"""A tenant's provisioning step failed; what the tenant had got was rolled back."""
+
+	def __init__(self, tenant: str, step: str, cause: str, rollback: str = "rolled back"):
+		super().__init__(f"tenant {tenant}: step {step} failed ({rollback}): {cause}")
+		self.tenant = tenant
+		self.step = step
+		self.cause = cause

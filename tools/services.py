@@ -394,9 +394,11 @@ class Launcher:
 		if unknown:
 			raise ServiceFailed(f"unknown service(s): {', '.join(unknown)}; known: {', '.join(self.recipes) or 'none'}")
 		before = len(self._records())
+		running = {r["name"] for r in self._records() if _start_time(r["pid"]) == r["start_time"]}
 		try:
 			for name in names:
-				self._start_one(self.recipes[name])
+				if name not in running:  # a state dir kept from an earlier start keeps its services
+					self._start_one(self.recipes[name])
 		except BaseException:
 			self.stop(keep_first=before)
 			raise
