@@ -470,22 +470,33 @@ CertificatePair = tuple[str, str]
 class Route:
 	"""A router as written, which `Proxy.wait_loaded` expects Traefik to serve."""
 
-	router: str
-	"""Traefik's full name, `<site>@file`."""
-	rule: str
-	service: str
-	changed: bool
-	"""False when the file already said exactly this (nothing was written)."""
+	@property
+	def router(self) -> str:
+		"""Traefik's full name, `<site>@file`."""
+
+	@property
+	def rule(self) -> str: ...
+	@property
+	def service(self) -> str: ...
+	@property
+	def changed(self) -> bool:
+		"""False when the file already said exactly this (nothing was written)."""
 
 class RouterStatus:
 	"""A router as Traefik serves it (`GET /api/http/routers`)."""
 
-	name: str
-	rule: str
-	service: str
-	status: str
-	"""`enabled`, `warning` or `disabled`."""
-	errors: list[str]
+	@property
+	def name(self) -> str: ...
+	@property
+	def rule(self) -> str: ...
+	@property
+	def service(self) -> str: ...
+	@property
+	def status(self) -> str:
+		"""`enabled`, `warning` or `disabled`."""
+
+	@property
+	def errors(self) -> list[str]: ...
 
 class Proxy:
 	"""Traefik's file-provider directory (`<site>.yaml` per site, `_platform.yaml`,

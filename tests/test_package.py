@@ -96,23 +96,39 @@ def _s3_credentials() -> dict:
 		return {"PRESS_SELFHOSTED_S3_ACCESS_KEY": a.read(), "PRESS_SELFHOSTED_S3_SECRET_KEY": s.read()}
 
 
-def test_make_demo_proves_the_handshakes_and_runs_a_tenant():
+def _demo(workdir, *args: str) -> str:
+	env = os.environ
 	demo = subprocess.run(
-		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "tenants.test",
-			"--engine", os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"],
-			"--s3", os.environ["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"]],
-		capture_output=True, text=True, timeout=180, env={**os.environ, **_s3_credentials()},
+		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "demo-cli.test", "--workdir", str(workdir),
+			"--engine", env["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", env["PRESS_SELFHOSTED_TEST_ROOTFS"],
+			"--s3", env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "--pdns-api", env["PRESS_SELFHOSTED_TEST_PDNS_API"],
+			"--pdns-key-file", env["PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE"], "--pdns-server", env["PRESS_SELFHOSTED_TEST_PDNS_DNS"],
+			"--traefik-dir", env["PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"], "--traefik-api", env["PRESS_SELFHOSTED_TEST_TRAEFIK_API"],
+			"--https-port", env["PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS"].rsplit(":", 1)[1], *args],
+		capture_output=True, text=True, timeout=300, env={**env, **_s3_credentials()},
 	)
 	assert demo.returncode == 0, demo.stdout + demo.stderr
-	assert "PROOF OK" in demo.stdout
-	rows = [line.split()[:4] for line in demo.stdout.splitlines()]
+	return demo.stdout
+
+
+def test_make_demo_proves_the_ca_and_serves_tenants_over_https_then_changes_nothing(tmp_path):
+	first = _demo(tmp_path, "--tenants", "2", "--keep")
+	assert "PROOF OK" in first
+	rows = [line.split()[:4] for line in first.splitlines()]
 	for row in (
-		["a.tenants.test", "wildcard", "accept", "accepted"],
-		["b.tenants.test", "wildcard", "accept", "accepted"],
+		["a.demo-cli.test", "wildcard", "accept", "accepted"],
 		["evil.test", "wildcard", "refuse", "refused"],
-		["a.tenants.test", "expired", "refuse", "refused"],
+		["a.demo-cli.test", "expired", "refuse", "refused"],
 	):
-		assert row in rows, demo.stdout
-	assert "TENANT OK" in demo.stdout and "answered in" in demo.stdout
-	assert "read back identical" in demo.stdout and "tenants/demo/backups/index.html" in demo.stdout
-	assert "exec ls /www | index.html" in demo.stdout
+		assert row in rows, first
+	for tenant in ("t01", "t02"):
+		assert [tenant, f"https://{tenant}.demo-cli.test:{os.environ['PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS'].rsplit(':', 1)[1]}/",
+			"200", "OK"] in rows, first
+	assert "10 steps changed something" in first and "backup of t01: demo-tenants/tenants/t01/backups/" in first
+	assert "TENANTS OK" in first
+
+	second = _demo(tmp_path, "--tenants", "2", "--keep")
+	assert "nothing changed: every tenant was already complete" in second and "TENANTS OK" in second
+
+	down = _demo(tmp_path, "--down")
+	assert "torn down 2 tenants" in down and "routes left: 0" in down
