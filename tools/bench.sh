@@ -7,8 +7,8 @@ cd "$ROOT"
 bash tools/setup.sh --with-garage || exit 1
 state=$(mktemp -d "${TMPDIR:-/tmp}/press-selfhosted-bench.XXXXXX")
 trap '"$PY" tools/services.py stop --state "$state"; rm -rf "$state"' EXIT
-"$PY" tools/services.py start --state "$state" garage podman docker || exit 1
+"$PY" tools/services.py start --state "$state" garage pdns traefik podman docker || exit 1
 eval "$("$PY" tools/services.py env --state "$state")"
 bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || exit 1
 export PRESS_SELFHOSTED_TEST_ROOTFS="$state/busybox-rootfs.tar"
-"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py
+"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py && echo && "$PY" -I benches/tenants.py
