@@ -209,6 +209,22 @@ def _http_ok(url: str) -> bool:
 		return False
 
 
+def _mariadb_command(workdir: Path, ports: Ports) -> list[str]:
+	"""MariaDB on a fresh data directory, loopback only (root without a password on the socket
+	and on 127.0.0.1, as `mariadb-install-db --auth-root-authentication-method=normal` leaves it)."""
+	data = workdir / "data"
+	if not data.exists():
+		subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
+			"--user=root"], check=True, capture_output=True)
+	return ["mariadbd", "--no-defaults", f"--datadir={data}", f"--port={ports['sql']}", f"--socket={workdir / 'mysqld.sock'}",
+		"--bind-address=127.0.0.1", "--user=root", f"--pid-file={workdir / 'mysqld.pid'}", "--skip-name-resolve"]
+
+
+def _redis_command(workdir: Path, ports: Ports) -> list[str]:
+	return ["redis-server", "--port", str(ports["redis"]), "--bind", "127.0.0.1", "--dir", str(workdir), "--save", "",
+		"--appendonly", "no", "--daemonize", "no"]
+
+
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
@@ -293,6 +309,20 @@ RECIPES: dict[str, Recipe] = {
 			"PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS": f"127.0.0.1:{ports['https']}",
 			"PRESS_SELFHOSTED_TEST_TRAEFIK_HTTP": f"127.0.0.1:{ports['http']}",
 		},
+	),
+	"mariadb": Recipe(
+		name="mariadb",
+		ports=("sql",),
+		command=_mariadb_command,
+		ready=lambda workdir, ports: tcp_ready(ports["sql"]),
+		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_MARIADB": f"127.0.0.1:{ports['sql']}"},
+	),
+	"redis": Recipe(
+		name="redis",
+		ports=("redis",),
+		command=_redis_command,
+		ready=lambda workdir, ports: tcp_ready(ports["redis"]),
+		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_REDIS": f"127.0.0.1:{ports['redis']}"},
 	),
 	"registry": Recipe(
 		name="registry",

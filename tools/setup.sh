@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
 # Debian packages; apt runs only when one is missing. The engines are for the engine tests.
-PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io docker-registry apache2-utils socat pdns-server pdns-backend-sqlite3 sqlite3 dnsutils)
+PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io docker-registry apache2-utils socat pdns-server pdns-backend-sqlite3 sqlite3 dnsutils mariadb-server-core redis-server)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
@@ -14,6 +14,10 @@ done
 if ((${#missing[@]})); then
 	echo "setup: installing ${missing[*]} (apt)"
 	export DEBIAN_FRONTEND=noninteractive
+	# Packages with a system service (Redis, PowerDNS) must not start it: the tests start
+	# their own on loopback ports. policy-rc.d is Debian's switch for that, kept only meanwhile.
+	policy=/usr/sbin/policy-rc.d
+	[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; trap 'rm -f "$policy"' EXIT; }
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

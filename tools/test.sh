@@ -8,7 +8,7 @@ cd "$ROOT"
 bash tools/setup.sh --with-garage || exit 1
 
 # Services from tools/services.py's RECIPES that the suites talk to.
-SERVICES=(garage pdns traefik registry podman docker)
+SERVICES=(garage pdns traefik mariadb redis registry podman docker)
 state=$(mktemp -d "${TMPDIR:-/tmp}/press-selfhosted-test.XXXXXX")
 cleanup() { "$PY" tools/services.py stop --state "$state"; rm -rf "$state"; }
 trap cleanup EXIT

@@ -1,0 +1,85 @@
+"""`selfhosted doctor`'s checks against the real services `make test` starts: each passes
+when its service is there and configured, and fails with the reason otherwise."""
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import service_env
+
+from press_selfhosted.doctor import CheckFailed, check_mariadb, check_redis, checks_from_settings, format_table, run_checks
+from press_selfhosted.pki import CertificateAuthority
+
+
+@pytest.fixture
+def settings(tmp_path, credentials) -> dict:
+	CertificateAuthority.create(tmp_path / "ca", passphrase="doctor-passphrase")
+	return {
+		"engine_endpoints": service_env("PRESS_SELFHOSTED_TEST_PODMAN") + "\n" + service_env("PRESS_SELFHOSTED_TEST_DOCKER"),
+		"s3_endpoint": service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"),
+		"s3_bucket": f"doctor-{os.getpid()}",
+		"s3_region": credentials["region"],
+		"s3_access_key": credentials["access_key"],
+		"s3_secret_key": credentials["secret_key"],
+		"pdns_api_url": service_env("PRESS_SELFHOSTED_TEST_PDNS_API"),
+		"pdns_api_key": Path(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")).read_text().strip(),
+		"traefik_api_url": service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_API"),
+		"traefik_config_dir": service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"),
+		"ca_directory": str(tmp_path / "ca"),
+		"ca_passphrase": "doctor-passphrase",
+	}
+
+
+def by_name(results) -> dict:
+	return {r.name: r for r in results}
+
+
+def test_every_configured_service_passes(settings):
+	results = by_name(run_checks(checks_from_settings(settings)))
+	assert {name: r.ok for name, r in results.items()} == dict.fromkeys(["engine", "storage", "powerdns", "traefik", "ca"], True), results
+	assert "podman" in results["engine"].detail and "docker" in results["engine"].detail
+	assert "write, read and delete work" in results["storage"].detail
+	assert "intermediate valid" in results["ca"].detail
+
+
+def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(settings, tmp_path):
+	settings.update(
+		pdns_api_key="wrong-key",
+		s3_secret_key="0" * 64,
+		traefik_api_url="http://127.0.0.1:9",
+		ca_passphrase="wrong passphrase",
+		engine_endpoints="unix:///nonexistent/engine.sock",
+	)
+	results = by_name(run_checks(checks_from_settings(settings)))
+	assert not any(r.ok for r in results.values()), results
+	assert results["powerdns"].detail.startswith("DnsAccessDenied")
+	assert results["storage"].detail.startswith("AccessDenied")
+	assert results["traefik"].detail.startswith("ProxyUnreachable")
+	assert results["ca"].detail.startswith("CertificateError")
+	assert results["engine"].detail.startswith("EngineUnreachable")
+	table = format_table(list(results.values()))
+	assert table.count("FAIL") == 5 and "wrong-key" not in table and "0" * 64 not in table, table
+
+
+def test_unconfigured_services_say_which_fields_to_fill_in():
+	results = by_name(run_checks(checks_from_settings({})))
+	assert results["storage"].detail == (
+		"CheckFailed: not configured: set s3_endpoint, s3_bucket, s3_access_key, s3_secret_key in Selfhosted Settings")
+	assert not results["powerdns"].ok and not results["traefik"].ok and not results["ca"].ok
+
+
+def test_a_ca_about_to_expire_fails(tmp_path):
+	CertificateAuthority.create(tmp_path / "ca", intermediate_validity_days=30)
+	result = by_name(run_checks(checks_from_settings({"ca_directory": str(tmp_path / "ca")})))["ca"]
+	assert not result.ok and "expires in 29 days" in result.detail
+
+
+def test_mariadb_and_redis_answer_and_refusals_are_explained():
+	host, port = service_env("PRESS_SELFHOSTED_TEST_MARIADB").rsplit(":", 1)
+	assert check_mariadb(host, int(port)).startswith(f"{host}:{port}: server 10.")
+	host, port = service_env("PRESS_SELFHOSTED_TEST_REDIS").rsplit(":", 1)
+	assert check_redis(host, int(port)) == f"{host}:{port}: PONG"
+	with pytest.raises(CheckFailed, match="refused the password"):
+		check_redis(host, int(port), password="not-set-on-this-server")
+	with pytest.raises(OSError):
+		check_mariadb("127.0.0.1", 9)
