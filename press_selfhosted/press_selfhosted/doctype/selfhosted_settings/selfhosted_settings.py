@@ -1,0 +1,21 @@
+"""Where the self-hosted platform's services are, and their secrets (Password fields only)."""
+
+import frappe
+from frappe.model.document import Document
+
+PASSWORDS = ("s3_secret_key", "pdns_api_key", "ca_passphrase", "registry_password", "smtp_password")
+
+
+class SelfhostedSettings(Document):
+	def validate(self):
+		if (self.port_range_start or 0) > (self.port_range_end or 0):
+			frappe.throw("The first host port must not be after the last one")
+
+
+def settings_dict() -> dict:
+	"""The settings as plain data for press_selfhosted's services, passwords decrypted."""
+	doc = frappe.get_single("Selfhosted Settings")
+	data = {field.fieldname: doc.get(field.fieldname) for field in doc.meta.fields if field.fieldtype not in ("Section Break", "Column Break")}
+	for field in PASSWORDS:
+		data[field] = doc.get_password(field, raise_exception=False) if doc.get(field) else None
+	return data
