@@ -118,25 +118,10 @@ class Handshake:
 
 
 def handshake(port: int, server_name: str, root_pem: str, *, client_files: dict | None = None) -> Handshake:
-	"""Connects to 127.0.0.1:`port` asking for `server_name`, trusting only `root_pem`, with
-	the strict X.509 checks of current Python, and makes one HTTP request."""
-	context = ssl.create_default_context(cadata=root_pem)
-	context.verify_flags |= ssl.VERIFY_X509_STRICT
-	if client_files:
-		context.load_cert_chain(client_files["full_chain"], client_files["private_key"])
-	started = time.perf_counter()
-	try:
-		with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-			with context.wrap_socket(raw, server_hostname=server_name) as tls:
-				tls.sendall(f"GET / HTTP/1.1\r\nHost: {server_name}\r\n\r\n".encode())
-				reply = tls.recv(4096).decode(errors="replace")
-		ok = reply.startswith("HTTP/1.1 200")
-		detail = reply.splitlines()[-1] if ok else f"unexpected reply {reply[:40]!r}"
-	except ssl.SSLCertVerificationError as e:
-		ok, detail = False, e.verify_message
-	except (ssl.SSLError, OSError) as e:
-		ok, detail = False, e.__class__.__name__ + ": " + (getattr(e, "reason", None) or str(e))
-	return Handshake(server_name, ok, detail, time.perf_counter() - started)
+	"""One HTTPS request to 127.0.0.1:`port` for `server_name`, trusting only `root_pem`."""
+	status, body, seconds = https_get("127.0.0.1", port, server_name, root_pem, client_files=client_files)
+	detail = body.splitlines()[-1] if status == 200 else body if status == 0 else f"unexpected reply {status}"
+	return Handshake(server_name, status == 200, detail, seconds)
 
 
 def run(domain: str, workdir: Path) -> bool:
@@ -187,11 +172,14 @@ def run(domain: str, workdir: Path) -> bool:
 	return all_as_expected
 
 
-def https_get(address: str, port: int, site: str, root_pem: str) -> tuple[int, str, float]:
-	"""GET https://site/ at address:port, trusting only `root_pem`: (status, body, seconds);
-	status 0 with the reason as body when the connection or the handshake fails."""
+def https_get(address: str, port: int, site: str, root_pem: str, *, client_files: dict | None = None) -> tuple[int, str, float]:
+	"""GET https://site/ at address:port, trusting only `root_pem`, with the strict X.509
+	checks of current Python: (status, body, seconds). Status 0 when the connection or the
+	handshake fails; the body then says why (OpenSSL's verification message, if that failed)."""
 	context = ssl.create_default_context(cadata=root_pem)
 	context.verify_flags |= ssl.VERIFY_X509_STRICT
+	if client_files:
+		context.load_cert_chain(client_files["full_chain"], client_files["private_key"])
 	started = time.perf_counter()
 	try:
 		with socket.create_connection((address, port), timeout=5) as raw:
@@ -200,8 +188,10 @@ def https_get(address: str, port: int, site: str, root_pem: str) -> tuple[int, s
 				reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
 		head, _, body = reply.partition("\r\n\r\n")
 		return int(head.split(" ", 2)[1]), body.strip(), time.perf_counter() - started
+	except ssl.SSLCertVerificationError as e:
+		return 0, e.verify_message, time.perf_counter() - started
 	except (ssl.SSLError, OSError, ValueError, IndexError) as e:
-		return 0, f"{e.__class__.__name__}: {getattr(e, 'verify_message', None) or e}", time.perf_counter() - started
+		return 0, f"{e.__class__.__name__}: {getattr(e, 'reason', None) or e}", time.perf_counter() - started
 
 
 @dataclass

@@ -96,6 +96,8 @@ def check_traefik(api_url: str, config_dir: str) -> str:
 	"""Traefik's API answers and its file-provider directory is writable by us."""
 	from press_selfhosted.proxy import Proxy
 
+	if not Path(config_dir).is_dir():  # checked first: Proxy would create it, hiding a wrong path
+		raise CheckFailed(f"{config_dir} is not a directory: point it at Traefik's file provider directory")
 	routers = Proxy(config_dir, api_url).routers()
 	with tempfile.NamedTemporaryFile(dir=config_dir, prefix=".doctor-", suffix=".tmp"):
 		pass  # not .yaml: Traefik never reads it

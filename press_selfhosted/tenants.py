@@ -113,8 +113,9 @@ def provision(platform: Platform, tenant: str, *, progress: Progress | None = No
 
 
 def deprovision(platform: Platform, tenant: str) -> list[str]:
-	"""Removes whatever the tenant has, in reverse order; returns the steps it undid. Route
-	and record are confirmed gone from Traefik and PowerDNS before it returns."""
+	"""Removes whatever the tenant has, its route first so no request reaches a half-removed
+	tenant; returns the steps it undid. Route and record are confirmed gone from Traefik and
+	PowerDNS before it returns."""
 	check_tenant(tenant)
 	site, undone = platform.site(tenant), []
 	if platform.proxy.remove_site(site):
@@ -157,12 +158,11 @@ def _prefix(tenant: str) -> TenantPrefix:
 	return TenantPrefix(f"tenants/{tenant}")
 
 
-def _write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
+def _write_if_changed(path: Path, text: str) -> bool:
+	"""Replaces the file by rename, so the running container never serves half a page."""
 	if path.exists() and path.read_text() == text:
 		return False
 	tmp = path.with_name(f".{path.name}.tmp")
-	tmp.touch(mode)
-	tmp.chmod(mode)
 	tmp.write_text(text)
 	tmp.replace(path)
 	return True

@@ -61,6 +61,13 @@ def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(setti
 	assert table.count("FAIL") == 5 and "wrong-key" not in table and "0" * 64 not in table, table
 
 
+def test_a_traefik_directory_that_does_not_exist_fails_and_is_not_created(settings, tmp_path):
+	settings["traefik_config_dir"] = str(tmp_path / "typo")
+	result = by_name(run_checks(checks_from_settings(settings)))["traefik"]
+	assert not result.ok and "is not a directory" in result.detail
+	assert not (tmp_path / "typo").exists()
+
+
 def test_unconfigured_services_say_which_fields_to_fill_in():
 	results = by_name(run_checks(checks_from_settings({})))
 	assert results["storage"].detail == (

@@ -89,7 +89,7 @@ def test_a_broken_file_beside_ours_is_caught_by_the_read_back(tmp_path, ca):
 		# Traefik keeps serving the last good configuration: the first route, not the second.
 		names = {r.name for r in proxy.routers()}
 		assert "one.broken.test@file" in names and "two.broken.test@file" not in names
-		log = Path(launcher._records()[0]["log"]).read_text()
+		log = (tmp_path / "state" / "traefik" / "traefik.log").read_text()
 		assert "hand-edited.yaml" in log
 	finally:
 		launcher.stop()

@@ -43,10 +43,10 @@ def _workers() -> str:
 	"""RQ workers registered in the queue Redis, by queue (a worker that died is unregistered)."""
 	from frappe.utils.background_jobs import get_workers
 
+	from press_selfhosted.doctor import CheckFailed
+
 	workers = get_workers()
 	if not workers:
-		from press_selfhosted.doctor import CheckFailed
-
 		raise CheckFailed("no background workers: start them (bench start, or supervisor)")
 	queues = sorted({q for w in workers for q in w.queue_names()})
 	return f"{len(workers)} workers on {', '.join(queues)}"

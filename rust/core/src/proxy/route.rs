@@ -35,6 +35,8 @@ impl Certificate {
         if !key.tag().ends_with("PRIVATE KEY") {
             return Err(ValidationError::new(format!("expected a private key, found a PEM {:?} block", key.tag())));
         }
+        // PKCS#8 keys (the platform CA's) are matched to the certificate; SEC1 and PKCS#1 keys
+        // from elsewhere are passed to Traefik as they are.
         if key.tag() == "PRIVATE KEY" {
             let pair = rcgen::KeyPair::from_pem(&self.key_pem)
                 .map_err(|_| ValidationError::new("the private key does not parse"))?;
