@@ -36,8 +36,15 @@ def service_env(name: str) -> str:
 def credentials() -> dict:
 	"""The key and region of the Garage that `make test` starts, as Store takes them."""
 	folder = Path(service_env("PRESS_SELFHOSTED_TEST_S3_DIR"))
-	return {
+	return Credentials({
 		"access_key": (folder / "access_key").read_text(),
 		"secret_key": (folder / "secret_key").read_text(),
 		"region": service_env("PRESS_SELFHOSTED_TEST_S3_REGION"),
-	}
+	})
+
+
+class Credentials(dict):
+	"""Store's keyword arguments; the secret stays out of pytest's failure reports."""
+
+	def __repr__(self):
+		return repr({k: "<redacted>" if k == "secret_key" else v for k, v in self.items()})

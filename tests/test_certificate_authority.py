@@ -11,8 +11,8 @@ import pytest
 from conftest import openssl, write
 
 from press_selfhosted.demo import handshake, tls_server
-from press_selfhosted.exceptions import CertificateError
-from press_selfhosted.pki import CertificateAuthority, inspect_certificate, self_signed_certificate
+from press_selfhosted.exceptions import CertificateError, ValidationError
+from press_selfhosted.pki import CertificateAuthority, inspect_certificate, obtain_certificate, self_signed_certificate
 
 
 def test_openssl_verifies_the_chain_and_needs_the_intermediate(ca, tmp_path):
@@ -219,3 +219,28 @@ def test_paths_are_accepted_as_str_or_pathlike(tmp_path):
 	ca = CertificateAuthority.create(str(tmp_path / "ca"))
 	assert ca.directory == Path(tmp_path / "ca")
 	assert CertificateAuthority.load(Path(tmp_path / "ca")).root_pem == ca.root_pem
+
+
+def test_press_certificates_come_from_the_ca_or_fall_back_self_signed(ca, tmp_path):
+	"""What Press's TLS Certificate stores: certificate, full chain, intermediate chain, key."""
+	got = obtain_certificate(lambda: ca, "cloud.test", wildcard=True)
+	assert got.fallback_reason is None
+	assert inspect_certificate(got.certificate).names == ["*.cloud.test", "cloud.test"]
+	assert got.full_chain == got.certificate + got.intermediate_chain and got.intermediate_chain == ca.intermediate_pem
+	root = write(tmp_path / "root.pem", ca.root_pem)
+	chain = write(tmp_path / "chain.pem", got.intermediate_chain)
+	ok = openssl("verify", "-CAfile", root, "-untrusted", chain, write(tmp_path / "leaf.pem", got.certificate))
+	assert ok.returncode == 0, ok.stderr
+	key = write(tmp_path / "key.pem", got.private_key)
+	pub = openssl("pkey", "-in", key, "-pubout").stdout
+	assert pub and pub == openssl("x509", "-in", tmp_path / "leaf.pem", "-noout", "-pubkey").stdout
+
+	def broken():
+		return CertificateAuthority.load(tmp_path / "no-ca")
+
+	fallback = obtain_certificate(broken, "a.cloud.test")
+	assert fallback.fallback_reason and "no-ca" in fallback.fallback_reason
+	info = inspect_certificate(fallback.certificate)
+	assert info.names == ["a.cloud.test"] and info.issuer == info.subject and fallback.intermediate_chain == ""
+	with pytest.raises(ValidationError):
+		obtain_certificate(broken, "bad..name")

@@ -6,7 +6,7 @@ import pytest
 from conftest import service_env
 
 from press_selfhosted import exceptions as exc
-from press_selfhosted.dns import DnsChecker, PowerDns
+from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
 
 
 @pytest.fixture
@@ -55,3 +55,32 @@ def test_errors_are_typed_and_the_key_stays_out(pdns, zone):
 		DnsChecker(["localhost"])
 	with pytest.raises(exc.ValidationError, match="at least one name server"):
 		pdns.ensure_zone("other.test", nameservers=[])
+
+
+def test_platform_names_point_move_and_go(pdns, zone):
+	"""Press's events in plain data: a server's A record, a site's CNAME to its proxy, a site
+	moved to another proxy, then removed; each read back from the authoritative server."""
+	check = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+	sub = f"sub.{zone}"
+	assert pdns.ensure_zone(sub, nameservers=[f"ns1.{sub}"])
+	try:
+		names = PlatformDns(pdns, check, ttl=60)
+		assert names.zone_for(f"acme.{sub}") == f"{sub}."  # the most specific zone wins
+		assert names.zone_for(f"n1.{zone}") == f"{zone}."
+		assert names.zone_for("acme.elsewhere.test") is None
+		assert names.point(f"n1.{zone}", "10.2.0.1")[1] == "A"
+		assert names.point(f"acme.{sub}", f"n1.{zone}")[1] == "CNAME"
+		assert check.lookup(f"acme.{sub}", "CNAME") == [f"n1.{zone}."]
+		names.point(f"acme.{sub}", "10.2.0.2")  # a CNAME may not sit beside an A: it is replaced
+		assert check.lookup(f"acme.{sub}", "A") == ["10.2.0.2"]
+		assert [r[:2] for r in pdns.records(sub) if r[0] == f"acme.{sub}."] == [(f"acme.{sub}.", "A")]
+		assert names.remove(f"acme.{sub}")
+		assert check.lookup(f"acme.{sub}", "A") == [] and check.lookup(f"acme.{sub}", "CNAME") == []
+		assert not names.remove("acme.elsewhere.test")
+		with pytest.raises(exc.ZoneMissing, match="Root Domain"):
+			names.point("acme.elsewhere.test", "10.2.0.3")
+		with pytest.raises(exc.ValidationError):
+			names.point(f"bad..name.{zone}", "10.2.0.3")
+		assert check.lookup(f"n1.{zone}", "A") == ["10.2.0.1"]  # untouched by the others
+	finally:
+		pdns.delete_zone(sub)

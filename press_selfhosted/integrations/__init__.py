@@ -1,0 +1,68 @@
+"""Press behaviour replaced in place, one file per thing replaced.
+
+Most replacements are hooks (doc_events, override_whitelisted_methods, override_doctype_class).
+What Press reaches without a hook — a module attribute it looks up at call time — is patched
+by `install()`, which runs from `before_request` and `before_job` because hooks are cached and
+an import side effect alone is not reliable. Each patch is idempotent and checks at call time
+that press_selfhosted is installed on the current site; otherwise Press's own code runs, so a
+site without the app (or after uninstall) behaves as stock Press.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+import frappe
+
+APP = "press_selfhosted"
+MARK = "__press_selfhosted_original__"
+
+# (module, attribute, factory): the factory takes Press's original and returns its replacement;
+# the attribute may be dotted ("Class.method").
+Patch = tuple[str, str, Callable[[object], object]]
+
+
+def active() -> bool:
+	"""Whether the current site runs press_selfhosted (cached per request by Frappe)."""
+	return APP in frappe.get_installed_apps()
+
+
+def patches() -> list[Patch]:
+	from press_selfhosted.integrations import dns, tls
+
+	return [*dns.PATCHES, *tls.PATCHES]
+
+
+def install(*args, **kwargs) -> None:
+	"""Applies every patch not yet applied in this process (hook signature: ignores its arguments)."""
+	for module, attribute, factory in patches():
+		owner, name = _owner(module, attribute)
+		original = getattr(owner, name)
+		if hasattr(original, MARK):
+			continue
+		replacement = factory(original)
+		setattr(replacement, MARK, original)
+		setattr(owner, name, replacement)
+
+
+def original(module: str, attribute: str):
+	"""Press's own object behind a patch (itself when unpatched)."""
+	owner, name = _owner(module, attribute)
+	current = getattr(owner, name)
+	return getattr(current, MARK, current)
+
+
+def _owner(module: str, attribute: str) -> tuple[object, str]:
+	owner = importlib.import_module(module)
+	*path, name = attribute.split(".")
+	for part in path:
+		owner = getattr(owner, part)
+	return owner, name
+
+
+def services():
+	from press_selfhosted.press_selfhosted.doctype.selfhosted_settings.selfhosted_settings import settings_dict
+	from press_selfhosted.services import Services
+
+	return Services(settings_dict())

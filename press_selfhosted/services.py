@@ -1,0 +1,64 @@
+"""The platform's services, built from `Selfhosted Settings` as plain data (passwords
+decrypted), so the Press integration and the tests build them the same way.
+
+	services = Services(settings_dict())
+	services.dns.point("acme.cloud.example.com", "n1.cloud.example.com")
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
+from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.pki import CertificateAuthority
+from press_selfhosted.proxy import Proxy
+from press_selfhosted.storage import Store
+
+
+class NotConfigured(ValidationError):
+	"""A service is used before Selfhosted Settings says where it is."""
+
+
+class Services:
+	def __init__(self, settings: dict):
+		self.settings = settings
+
+	def need(self, *fields: str) -> None:
+		missing = [f for f in fields if not self.settings.get(f)]
+		if missing:
+			raise NotConfigured(f"not configured: set {', '.join(missing)} in Selfhosted Settings")
+
+	@cached_property
+	def powerdns(self) -> PowerDns:
+		self.need("pdns_api_url", "pdns_api_key")
+		s = self.settings
+		return PowerDns(s["pdns_api_url"], api_key=s["pdns_api_key"], server_id=s.get("pdns_server_id") or "localhost")
+
+	@cached_property
+	def checker(self) -> DnsChecker | None:
+		"""The authoritative server, asked directly; without one, changes are not read back."""
+		return DnsChecker([self.settings["dns_server"]]) if self.settings.get("dns_server") else None
+
+	@cached_property
+	def dns(self) -> PlatformDns:
+		return PlatformDns(self.powerdns, self.checker)
+
+	@cached_property
+	def store(self) -> Store:
+		self.need("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+		s = self.settings
+		return Store(s["s3_endpoint"], s["s3_bucket"], region=s.get("s3_region") or "us-east-1",
+			access_key=s["s3_access_key"], secret_key=s["s3_secret_key"], ca_bundle=s.get("s3_ca_bundle") or None)
+
+	@cached_property
+	def ca(self) -> CertificateAuthority:
+		self.need("ca_directory")
+		return CertificateAuthority.load(self.settings["ca_directory"], passphrase=self.settings.get("ca_passphrase") or None)
+
+	@cached_property
+	def proxy(self) -> Proxy:
+		self.need("traefik_config_dir", "traefik_api_url")
+		s = self.settings
+		return Proxy(s["traefik_config_dir"], s["traefik_api_url"], entry_point=s.get("https_entry_point") or "websecure",
+			http_entry_point=s.get("http_entry_point") or "web")
