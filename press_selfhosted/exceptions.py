@@ -125,6 +125,10 @@ class RouteNotLoaded(ProxyError):
 	broken? Traefik then ignores the whole directory, and says so only in its log)."""
 
 
+class MailError(SelfHostedError):
+	"""The SMTP relay refused a message or could not be reached (its reply, never the password)."""
+
+
 class ProvisioningFailed(SelfHostedError):
 	"""A tenant's provisioning step failed; what the tenant had got was rolled back."""
 

@@ -23,15 +23,19 @@ MARK = "__press_selfhosted_original__"
 Patch = tuple[str, str, Callable[[object], object]]
 
 
+class patched_property(property):
+	"""A property that can carry the mark of its patch (plain properties take no attributes)."""
+
+
 def active() -> bool:
 	"""Whether the current site runs press_selfhosted (cached per request by Frappe)."""
 	return APP in frappe.get_installed_apps()
 
 
 def patches() -> list[Patch]:
-	from press_selfhosted.integrations import dns, tls
+	from press_selfhosted.integrations import dns, storage, tls
 
-	return [*dns.PATCHES, *tls.PATCHES]
+	return [*dns.PATCHES, *storage.PATCHES, *tls.PATCHES]
 
 
 def install(*args, **kwargs) -> None:
