@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 
 from press_selfhosted import exceptions as exc
-from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, object_name
+from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, detect_engine, object_name
 
 IMAGE = "erp-saas-cloud-c16-test/busybox:1"
 ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
@@ -44,6 +44,17 @@ def test_autodetect_follows_docker_host(engine, monkeypatch):
 	detected = Engine.connect()
 	assert (detected.kind, detected.endpoint) == (engine.kind, engine.endpoint)
 	assert engine.api_version.startswith("1.") and engine.kind in repr(engine)
+
+
+def test_setup_detects_the_first_socket_that_answers(engine, tmp_path):
+	"""`bench selfhosted setup` skips absent paths and stale sockets (no daemon behind them)."""
+	stale = tmp_path / "stale.sock"
+	with socket.socket(socket.AF_UNIX) as s:
+		s.bind(str(stale))  # bound, never listening: what a crashed daemon leaves behind
+	path = engine.endpoint.removeprefix("unix://")
+	found = detect_engine([str(tmp_path / "absent.sock"), str(stale), path])
+	assert (found.kind, found.endpoint) == (engine.kind, engine.endpoint)
+	assert detect_engine([str(stale)]) is None
 
 
 def test_unreachable_and_unsafe_endpoints_are_typed_errors():

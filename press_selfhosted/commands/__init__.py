@@ -30,4 +30,21 @@ def doctor(context):
 		raise SystemExit(1)
 
 
+@selfhosted.command("setup")
+@pass_context
+def setup(context):
+	"""Wires this Press site for self-hosting; idempotent, prints what it changed."""
+	import frappe
+
+	from press_selfhosted.setup import run
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		changes = run()
+	finally:
+		frappe.destroy()
+	click.echo("\n".join(changes) if changes else "nothing changed: this Press is already set up")
+
+
 commands = [selfhosted]

@@ -33,9 +33,9 @@ def active() -> bool:
 
 
 def patches() -> list[Patch]:
-	from press_selfhosted.integrations import dns, storage, tls
+	from press_selfhosted.integrations import billing, dns, storage, tls
 
-	return [*dns.PATCHES, *storage.PATCHES, *tls.PATCHES]
+	return [*billing.PATCHES, *dns.PATCHES, *storage.PATCHES, *tls.PATCHES]
 
 
 def install(*args, **kwargs) -> None:

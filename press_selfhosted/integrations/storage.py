@@ -53,8 +53,11 @@ def bucket_resource(original):
 	def resource(service_name, *args, **kwargs):
 		if not active():
 			return original(service_name, *args, **kwargs)
-		return SimpleNamespace(Bucket=lambda name: SimpleNamespace(name=name, objects=SimpleNamespace(
-			all=lambda: [SimpleNamespace(key=key, size=size) for key, size in store(name).list()]))))
+		return SimpleNamespace(Bucket=_bucket)
+
+	def _bucket(name):
+		listing = SimpleNamespace(all=lambda: [SimpleNamespace(key=key, size=size) for key, size in store(name).list()])
+		return SimpleNamespace(name=name, objects=listing)
 
 	return resource
 

@@ -1,0 +1,179 @@
+"""`bench --site <press-site> selfhosted setup`: wires a fresh Press for self-hosted use.
+
+Each step looks before it changes anything and says what it changed, so running setup again
+changes nothing and prints so. What Selfhosted Settings leaves empty gets a sensible default
+(the engine socket found on this machine, a CA in the site's private folder).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import frappe
+
+from press_selfhosted.integrations.billing import BILLING_JOBS
+
+SETTINGS = "Selfhosted Settings"
+CLUSTER = "Default"
+# Scheduler jobs that only make sense on a cloud provider (press/hooks.py scheduler_events):
+# EC2/OCI/Hetzner/Frappe Compute machines and snapshots, AWS reports, Route53 clean-up, and the
+# S3 jobs that use AWS-only clients. The Remote File jobs stay on: they run against our store.
+CLOUD_JOBS = (
+	"press.press.doctype.database_server.database_server.remove_uploaded_binlogs_from_s3",
+	"press.press.doctype.database_server.database_server.upload_audit_logs_to_s3",
+	"press.press.doctype.root_domain.root_domain.cleanup_cname_records",
+	"press.press.audit.check_offsite_backups",
+	"press.press.doctype.cloud_usage_anomaly.cloud_usage_anomaly.run_daily_pipeline",
+	"press.press.doctype.server_snapshot_recovery.server_snapshot_recovery.expire_backups",
+	"press.press.doctype.server_snapshot_recovery.server_snapshot_recovery.resume_warmed_up_restorations",
+	"press.press.doctype.server_snapshot.server_snapshot.expire_snapshots",
+	"press.press.doctype.server_snapshot.server_snapshot.delete_dedicated_snapshots_with_failure_status",
+	"press.press.doctype.server_snapshot.server_snapshot.move_pending_snapshots_to_processing",
+	"press.press.doctype.server_snapshot.server_snapshot.sync_ongoing_server_snapshots",
+	"press.press.doctype.virtual_machine.virtual_machine.snapshot_oci_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.snapshot_hetzner_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.snapshot_aws_internal_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.snapshot_frappe_compute_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.sync_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.rolling_snapshot_database_server_virtual_machines",
+	"press.press.doctype.virtual_machine.virtual_machine.snapshot_aws_servers",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.delete_old_snapshots",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.delete_expired_snapshots",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.sync_all_snapshots_from_aws",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.sync_snapshots",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.sync_physical_backup_snapshots",
+	"press.press.doctype.virtual_disk_snapshot.virtual_disk_snapshot.sync_rolling_snapshots",
+	"press.press.doctype.site.backups.expire_physical",
+	"press.infrastructure.doctype.virtual_disk_resize.virtual_disk_resize.run_scheduled_resizes",
+	"press.press.doctype.server_plan.server_plan.sync_machine_availability_status_of_plans",
+	"press.press.doctype.aws_savings_plan_recommendation.aws_savings_plan_recommendation.create",
+	"press.press.doctype.aws_savings_plan_recommendation.aws_savings_plan_recommendation.refresh",
+)
+
+
+def run() -> list[str]:
+	"""Every step, in order; the changes made, as lines for the operator."""
+	changes: list[str] = []
+	for step in (defaults, certificate_authority, cluster, root_domain, press_settings, backup_bucket, email_account, scheduler):
+		changes += step()
+	frappe.db.commit()
+	return changes
+
+
+def defaults() -> list[str]:
+	from press_selfhosted.engine import detect_engine
+
+	settings = frappe.get_single(SETTINGS)
+	changes = []
+	if not settings.engine_endpoints:
+		engine = detect_engine()
+		if engine:
+			settings.engine_endpoints = engine.endpoint
+			changes.append(f"engine: found {engine.kind} {engine.version} at {engine.endpoint}")
+	if not settings.ca_directory:
+		settings.ca_directory = str(Path(frappe.get_site_path("private", "selfhosted-ca")).resolve())
+		changes.append(f"CA directory: {settings.ca_directory}")
+	if changes:
+		settings.save(ignore_permissions=True)
+	return changes
+
+
+def certificate_authority() -> list[str]:
+	from press_selfhosted.pki import CertificateAuthority
+
+	settings = frappe.get_single(SETTINGS)
+	directory = Path(settings.ca_directory)
+	if (directory / "intermediate.crt").exists():
+		return []
+	passphrase = settings.get_password("ca_passphrase", raise_exception=False) if settings.ca_passphrase else None
+	if not passphrase:
+		passphrase = secrets.token_urlsafe(32)
+		settings.ca_passphrase = passphrase  # a Password field: stored encrypted
+		settings.save(ignore_permissions=True)
+	CertificateAuthority.create(directory, name=f"{settings.root_domain or 'Press'} Self-Hosted", passphrase=passphrase)
+	return [f"CA: created in {directory} (keys encrypted with the passphrase in Selfhosted Settings)"]
+
+
+def cluster() -> list[str]:
+	if frappe.db.count("Cluster"):
+		return []
+	frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER}).insert(ignore_permissions=True)
+	return [f"Cluster {CLUSTER}: created (Generic: servers are container engines, no cloud provider)"]
+
+
+def root_domain() -> list[str]:
+	domain = frappe.db.get_single_value(SETTINGS, "root_domain")
+	if not domain:
+		return ["Root Domain: skipped, set root_domain in Selfhosted Settings"]
+	if frappe.db.exists("Root Domain", domain):
+		if frappe.db.get_value("Root Domain", domain, "dns_provider") == "Generic":
+			return []
+		frappe.db.set_value("Root Domain", domain, "dns_provider", "Generic")
+		return [f"Root Domain {domain}: DNS provider Generic (records go to PowerDNS)"]
+	default_cluster = frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")
+	frappe.get_doc({"doctype": "Root Domain", "name": domain, "dns_provider": "Generic", "default_cluster": default_cluster}).insert(
+		ignore_permissions=True)
+	return [f"Root Domain {domain}: created on Generic, zone on PowerDNS, wildcard certificate requested"]
+
+
+def press_settings() -> list[str]:
+	"""Press's own fields for offsite backups and uploads, pointed at the platform's bucket."""
+	s = frappe.get_single(SETTINGS)
+	wanted = {"domain": s.root_domain}
+	if s.s3_bucket:
+		wanted |= {"offsite_backups_provider": "AWS S3", "aws_s3_bucket": s.s3_bucket, "backup_region": s.s3_region,
+			"offsite_backups_access_key_id": s.s3_access_key, "remote_uploads_bucket": s.s3_bucket,
+			"remote_access_key_id": s.s3_access_key}
+	press = frappe.get_single("Press Settings")
+	changes = [f"Press Settings {field}: {value}" for field, value in wanted.items() if value and press.get(field) != value]
+	for field, value in wanted.items():
+		if value:
+			press.set(field, value)
+	secret = s.get_password("s3_secret_key", raise_exception=False) if s.s3_secret_key else None
+	for field in ("offsite_backups_secret_access_key", "remote_secret_access_key"):
+		if secret and (not press.get(field) or press.get_password(field, raise_exception=False) != secret):
+			press.set(field, secret)
+			changes.append(f"Press Settings {field}: set (Password field)")
+	if changes:
+		press.save(ignore_permissions=True)
+	return changes
+
+
+def backup_bucket() -> list[str]:
+	s = frappe.get_single(SETTINGS)
+	if not s.s3_bucket:
+		return ["Backup Bucket: skipped, set the S3 fields in Selfhosted Settings"]
+	wanted = {"endpoint_url": s.s3_endpoint, "region": s.s3_region,
+		"cluster": frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")}
+	if not frappe.db.exists("Backup Bucket", s.s3_bucket):
+		frappe.get_doc({"doctype": "Backup Bucket", "bucket_name": s.s3_bucket, **wanted}).insert(ignore_permissions=True)
+		return [f"Backup Bucket {s.s3_bucket}: created at {s.s3_endpoint}"]
+	bucket = frappe.get_doc("Backup Bucket", s.s3_bucket)
+	changed = [field for field, value in wanted.items() if bucket.get(field) != value]
+	if changed:
+		bucket.update(wanted)
+		bucket.save(ignore_permissions=True)
+	return [f"Backup Bucket {s.s3_bucket}: {', '.join(changed)} updated"] if changed else []
+
+
+def email_account() -> list[str]:
+	"""Press's own mail (frappe.sendmail) through the platform's SMTP relay."""
+	s = frappe.get_single(SETTINGS)
+	if not s.smtp_server:
+		return []
+	name = "Platform SMTP"
+	if frappe.db.exists("Email Account", name):
+		return []
+	frappe.get_doc({"doctype": "Email Account", "email_account_name": name, "email_id": s.smtp_username or f"press@{s.root_domain}",
+		"service": "", "smtp_server": s.smtp_server, "smtp_port": s.smtp_port, "use_tls": s.smtp_use_tls,
+		"login_id": s.smtp_username, "password": s.get_password("smtp_password", raise_exception=False) if s.smtp_password else None,
+		"no_smtp_authentication": 0 if s.smtp_username else 1, "enable_outgoing": 1, "default_outgoing": 1}).insert(ignore_permissions=True)
+	return [f"Email Account {name}: outgoing through {s.smtp_server}:{s.smtp_port}"]
+
+
+def scheduler() -> list[str]:
+	jobs = frappe.get_all("Scheduled Job Type", filters={"method": ("in", BILLING_JOBS + CLOUD_JOBS), "stopped": 0}, pluck="name")
+	for name in jobs:
+		frappe.db.set_value("Scheduled Job Type", name, "stopped", 1)
+	return [f"scheduler: stopped {len(jobs)} billing and cloud-provider jobs"] if jobs else []
