@@ -1,0 +1,202 @@
+"""Bench tests: a Press site with press_selfhosted installed, against real PowerDNS, Garage,
+Traefik and the platform CA (see platform_services.py for how they are found).
+
+Run: bench --site <press-site> run-tests --app press_selfhosted --module press_selfhosted.tests.test_integrations
+"""
+
+from datetime import timedelta
+
+import frappe
+import requests
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import now_datetime
+
+from press_selfhosted.integrations import install, original, services
+from press_selfhosted.pki import CertificateAuthority, inspect_certificate
+from press_selfhosted.setup import run as setup
+from press_selfhosted.tests.platform_services import configure
+
+
+def _zone_records(zone: str) -> dict:
+	return {(name.rstrip("."), kind): contents for name, kind, _, contents in services().powerdns.records(zone)}
+
+
+class TestSelfHostedPress(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.domain = f"bench{frappe.generate_hash(length=6).lower()}.test"
+		cls.values = configure(cls.domain)
+		install()
+		cls.first_run = setup()
+
+	@classmethod
+	def tearDownClass(cls):
+		try:
+			services().powerdns.delete_zone(cls.domain)
+		finally:
+			super().tearDownClass()
+
+	def test_app_is_installed_on_press(self):
+		self.assertIn("press", frappe.get_installed_apps())
+		self.assertIn("press_selfhosted", frappe.get_installed_apps())
+		for doctype in ("Selfhosted Settings", "Platform Service", "DNS Record", "Tenant Storage"):
+			self.assertTrue(frappe.db.exists("DocType", doctype), doctype)
+		self.assertTrue(frappe.db.exists("Workspace", "Self-Hosted Platform"))
+
+	def test_setup_wires_press_and_runs_again_without_changes(self):
+		changes = "\n".join(self.first_run)
+		self.assertIn(f"Root Domain {self.domain}: created on Generic", changes)
+		self.assertIn(f"Backup Bucket {self.values['s3_bucket']}: created", changes)
+		self.assertIn("CA: created", changes)
+		self.assertEqual(setup(), [])
+		self.assertEqual(frappe.db.get_value("Root Domain", self.domain, "dns_provider"), "Generic")
+		self.assertEqual(frappe.db.get_value("Backup Bucket", self.values["s3_bucket"], "endpoint_url"), self.values["s3_endpoint"])
+		press = frappe.get_single("Press Settings")
+		self.assertEqual((press.aws_s3_bucket, press.remote_uploads_bucket, press.domain), (self.values["s3_bucket"],) * 2 + (self.domain,))
+		self.assertEqual(press.get_password("offsite_backups_secret_access_key"), self.values["s3_secret_key"])
+		stopped = frappe.db.get_value("Scheduled Job Type", {"method": "press.press.doctype.invoice.invoice.finalize_draft_invoices"}, "stopped")
+		self.assertEqual(stopped, 1)
+		self.assertIsNotNone(CertificateAuthority.load(self.values["ca_directory"],
+			passphrase=frappe.get_single("Selfhosted Settings").get_password("ca_passphrase")))
+
+	def test_root_domain_server_and_site_write_their_records(self):
+		zone = f"{self.domain}."
+		self.assertIn(zone, services().powerdns.zones())
+		self.assertEqual(_zone_records(zone)[(f"ns1.{self.domain}", "A")], ["127.0.0.1"])
+		cluster = frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")
+		proxy = frappe.get_doc({"doctype": "Proxy Server", "hostname": "n1", "domain": self.domain, "cluster": cluster,
+			"ip": "10.7.0.2", "private_ip": "10.7.0.2", "status": "Active"}).insert()
+		server = frappe.get_doc({"doctype": "Server", "hostname": "f1", "domain": self.domain, "cluster": cluster,
+			"ip": "10.7.0.3", "private_ip": "10.7.0.3", "status": "Active", "proxy_server": proxy.name}).insert()
+		records = _zone_records(zone)
+		self.assertEqual(records[(proxy.name, "A")], ["10.7.0.2"])
+		self.assertEqual(records[(server.name, "A")], ["10.7.0.3"])
+		self.assertEqual(services().checker.lookup(server.name, "A"), ["10.7.0.3"])
+
+		from press_selfhosted.integrations import dns
+
+		site = frappe.get_doc({"doctype": "Site", "name": f"acme.{self.domain}", "server": server.name})
+		dns.site_created(site)  # the Site after_insert hook, as Press's insert runs it
+		self.assertEqual(services().checker.lookup(site.name, "CNAME"), [f"{proxy.name}."])
+		dns.site_renamed(site, old=site.name, new=f"acme2.{self.domain}")
+		self.assertEqual(services().checker.lookup(f"acme.{self.domain}", "CNAME"), [])
+		self.assertEqual(services().checker.lookup(f"acme2.{self.domain}", "CNAME"), [f"{proxy.name}."])
+		server.delete()
+		self.assertNotIn((server.name, "A"), _zone_records(zone))
+
+	def test_press_dns_checks_ask_the_platform_resolver(self):
+		import press.utils.dns as press_dns
+
+		services().dns.point(f"shop.{self.domain}", "10.7.0.9")
+		resolver = press_dns.Resolver(configure=False)
+		resolver.nameservers = press_dns.NAMESERVERS  # what Press does: 1.1.1.1, 8.8.8.8 …
+		answer = resolver.query(f"shop.{self.domain}", "A")
+		self.assertEqual([r.to_text() for r in answer], ["10.7.0.9"])
+
+	def test_dns_record_doctype_edits_powerdns_directly(self):
+		name = f"txt.{self.domain}"
+		record = frappe.get_doc({"doctype": "DNS Record", "record_name": name, "record_type": "TXT", "ttl": 60, "content": "hello"}).insert()
+		self.assertEqual(record.name, f"{name} TXT")
+		self.assertEqual(services().checker.lookup(name, "TXT"), ['"hello"'])
+		listed = frappe.get_list("DNS Record", filters={"zone": self.domain}, fields=["name", "content"])
+		self.assertIn(f"{name} TXT", [r.name for r in listed])
+		record = frappe.get_doc("DNS Record", f"{name} TXT")
+		record.content = "hello\nworld"
+		record.save()
+		self.assertEqual(services().checker.lookup(name, "TXT"), ['"hello"', '"world"'])
+		frappe.delete_doc("DNS Record", f"{name} TXT")
+		self.assertEqual(services().checker.lookup(name, "TXT"), [])
+		bad = frappe.get_doc({"doctype": "DNS Record", "record_name": f"x.{self.domain}", "record_type": "A", "content": "not-an-ip"})
+		self.assertRaises(frappe.ValidationError, bad.insert)
+		self.assertNotIn((f"x.{self.domain}", "A"), _zone_records(self.domain))
+
+	def test_wildcard_certificate_comes_from_the_platform_ca_and_renews(self):
+		name = f"*.{self.domain}"
+		self.assertTrue(frappe.db.exists("TLS Certificate", name))  # requested when the Root Domain was created
+		certificate = frappe.get_doc("TLS Certificate", name)
+		certificate._obtain_certificate()
+		certificate.reload()
+		self.assertEqual(certificate.status, "Active", certificate.error)
+		info = inspect_certificate(certificate.certificate)
+		ca = CertificateAuthority.load(self.values["ca_directory"], passphrase=frappe.get_single("Selfhosted Settings").get_password("ca_passphrase"))
+		self.assertEqual(info.issuer, inspect_certificate(ca.intermediate_pem).subject)
+		self.assertEqual(info.names, [name, self.domain])
+		self.assertEqual(certificate.intermediate_chain, ca.intermediate_pem)
+		self.assertTrue(services().proxy.config_dir.joinpath("_platform.yaml").exists())  # the wildcard went to Traefik
+
+		from press.press.doctype.tls_certificate.tls_certificate import renew_tls_certificates
+
+		frappe.db.set_value("TLS Certificate", name, "expires_on", now_datetime() + timedelta(days=10))
+		frappe.db.commit()
+		renew_tls_certificates()  # Press's hourly job, which builds TLSCertificate(...) itself
+		renewed = frappe.get_doc("TLS Certificate", name)
+		self.assertEqual(renewed.status, "Active", renewed.error)
+		self.assertNotEqual(inspect_certificate(renewed.certificate).serial, info.serial)
+		self.assertGreater(renewed.expires_on, now_datetime() + timedelta(days=80))
+
+	def test_a_failing_ca_falls_back_to_self_signed_with_an_alert(self):
+		settings = frappe.get_single("Selfhosted Settings")
+		directory = settings.ca_directory
+		settings.db_set("ca_directory", directory + "-missing")
+		try:
+			certificate = frappe.get_doc({"doctype": "TLS Certificate", "domain": f"custom.{self.domain}", "wildcard": 0,
+				"provider": "Let's Encrypt", "status": "Pending"})
+			certificate.flags.in_insert = True
+			certificate.db_insert()
+			certificate._obtain_certificate()
+			certificate.reload()
+			self.assertEqual(certificate.status, "Active")
+			info = inspect_certificate(certificate.certificate)
+			self.assertEqual(info.issuer, info.subject)
+			self.assertTrue(frappe.db.exists("Notification Log", {"subject": f"Self-signed certificate for custom.{self.domain}"}))
+		finally:
+			settings.db_set("ca_directory", directory)
+
+	def test_remote_file_links_and_checks_use_the_s3_endpoint(self):
+		key = f"backups/{self.domain}/db.sql.gz"
+		services().store.put_bytes(key, b"dump")
+		remote = frappe.get_doc({"doctype": "Remote File", "file_name": "db.sql.gz", "file_path": key,
+			"bucket": self.values["s3_bucket"], "status": "Available"}).insert(ignore_permissions=True)
+		link = remote.get_download_link()
+		self.assertTrue(link.startswith(f"{self.values['s3_endpoint']}/{self.values['s3_bucket']}/"), link)
+		self.assertEqual(requests.get(link, timeout=10).content, b"dump")
+		self.assertTrue(remote.exists())
+		remote.delete_remote_object()
+		self.assertFalse(remote.exists())
+		self.assertEqual(frappe.db.get_value("Remote File", remote.name, "status"), "Unavailable")
+
+	def test_presigned_backup_upload_without_aws(self):
+		from press_selfhosted.integrations.storage import get_upload_link, multipart_exit
+
+		form = get_upload_link("site.sql.gz")
+		self.assertTrue(form["url"].startswith(self.values["s3_endpoint"]))
+		self.assertIn(requests.post(form["url"], data=form["fields"], files={"file": b"upload"}, timeout=10).status_code, (200, 204))
+		self.assertEqual(services().store.get_bytes(form["fields"]["key"]), b"upload")
+		multi = get_upload_link("big.tar", parts=2)
+		parts = []
+		for number, (url, body) in enumerate(zip(multi["signed_urls"], (b"a" * (5 << 20), b"b")), start=1):
+			parts.append({"ETag": requests.put(url, data=body, timeout=30).headers["ETag"], "PartNumber": number})
+		multipart_exit(multi["Key"], multi["UploadId"], "complete", frappe.as_json(parts))
+		self.assertEqual(services().store.head(multi["Key"])["size"], (5 << 20) + 1)
+
+	def test_a_team_is_created_and_may_create_sites_without_stripe(self):
+		self.assertFalse(frappe.get_single("Press Settings").stripe_secret_key)
+		email = f"owner-{frappe.generate_hash(length=6).lower()}@{self.domain}"
+		frappe.get_doc({"doctype": "User", "email": email, "first_name": "Owner"}).insert(ignore_permissions=True)
+		team = frappe.get_doc({"doctype": "Team", "user": email, "enabled": 1, "country": "India"}).insert(ignore_permissions=True)
+		team.create_stripe_customer()  # what Team.create_new calls unconditionally
+		self.assertFalse(team.stripe_customer_id)
+		self.assertTrue(team.free_account)
+		allowed, why = team.can_create_site()
+		self.assertTrue(allowed, why)
+		stock = original("press.press.doctype.team.team", "Team.create_stripe_customer")
+		self.assertRaises(frappe.ValidationError, stock, team)  # Press alone would stop here: no Stripe key
+
+	def test_health_refresh_records_each_service(self):
+		from press_selfhosted.health import refresh
+
+		refresh()
+		for service in ("storage", "powerdns", "traefik", "ca"):
+			self.assertEqual(frappe.db.get_value("Platform Service", service, "status"), "Healthy",
+				frappe.db.get_value("Platform Service", service, "detail"))
