@@ -126,6 +126,11 @@ def press_settings() -> list[str]:
 			"offsite_backups_access_key_id": s.s3_access_key, "remote_uploads_bucket": s.s3_bucket,
 			"remote_access_key_id": s.s3_access_key}
 	press = frappe.get_single("Press Settings")
+	# Mandatory in Press Settings though certbot never runs here: fill them only when empty.
+	if not press.certbot_directory:
+		wanted["certbot_directory"] = str(Path(frappe.get_site_path("private", "certbot")).resolve())
+	if not press.eff_registration_email:
+		wanted["eff_registration_email"] = f"admin@{s.root_domain or 'localhost'}"
 	changes = [f"Press Settings {field}: {value}" for field, value in wanted.items() if value and press.get(field) != value]
 	for field, value in wanted.items():
 		if value:
