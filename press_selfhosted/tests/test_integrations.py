@@ -82,7 +82,7 @@ class TestSelfHostedPress(FrappeTestCase):
 		dns.site_renamed(site, old=site.name, new=f"acme2.{self.domain}")
 		self.assertEqual(services().checker.lookup(f"acme.{self.domain}", "CNAME"), [])
 		self.assertEqual(services().checker.lookup(f"acme2.{self.domain}", "CNAME"), [f"{proxy.name}."])
-		server.delete()
+		frappe.delete_doc("Server", server.name, force=True)  # force: Press linked a Server Firewall to it
 		self.assertNotIn((server.name, "A"), _zone_records(zone))
 
 	def test_press_dns_checks_ask_the_platform_resolver(self):
@@ -141,7 +141,7 @@ class TestSelfHostedPress(FrappeTestCase):
 		settings.db_set("ca_directory", directory + "-missing")
 		try:
 			certificate = frappe.get_doc({"doctype": "TLS Certificate", "domain": f"custom.{self.domain}", "wildcard": 0,
-				"provider": "Let's Encrypt", "status": "Pending"})
+				"provider": "Let's Encrypt", "status": "Pending", "rsa_key_size": "2048"})
 			certificate.flags.in_insert = True
 			certificate.db_insert()
 			certificate._obtain_certificate()

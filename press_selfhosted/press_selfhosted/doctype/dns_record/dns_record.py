@@ -71,7 +71,7 @@ def _rows() -> list[dict]:
 			if kind == "SOA":
 				continue
 			fqdn = name.rstrip(".")
-			rows.append({"doctype": "DNS Record", "name": f"{fqdn} {kind}", "record_name": fqdn, "record_type": kind,
+			rows.append({"doctype": "DNS Record", "name": f"{fqdn} {kind}", "creation": None, "modified": None, "record_name": fqdn, "record_type": kind,
 				"ttl": ttl, "zone": zone.rstrip("."), "content": "\n".join(contents)})
 	return sorted(rows, key=lambda r: (r["zone"], r["record_name"], r["record_type"]))
 
