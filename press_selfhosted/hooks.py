@@ -13,36 +13,47 @@ required_apps = ["frappe/press"]
 before_request = ["press_selfhosted.integrations.install"]
 before_job = ["press_selfhosted.integrations.install"]
 
-_integrations = "press_selfhosted.integrations"
-_dns, _tls, _storage = f"{_integrations}.dns", f"{_integrations}.tls", f"{_integrations}.storage"
+# Route53 → PowerDNS on the events Press would call it; a wildcard from the platform CA for each
+# Root Domain; a Tenant Storage record per site; teams that need no payment gateway.
 doc_events = {
 	"Root Domain": {
-		"before_validate": f"{_dns}.keep_generic",
-		"after_insert": [f"{_dns}.create_zone", f"{_tls}.request_wildcard"],
+		"before_validate": "press_selfhosted.integrations.dns.keep_generic",
+		"after_insert": ["press_selfhosted.integrations.dns.create_zone", "press_selfhosted.integrations.tls.request_wildcard"],
 	},
-	**{
-		doctype: {"on_update": f"{_dns}.server_changed", "on_trash": f"{_dns}.server_removed"}
-		for doctype in ("Server", "Proxy Server", "Database Server")
+	"Server": {
+		"on_update": "press_selfhosted.integrations.dns.server_changed",
+		"on_trash": "press_selfhosted.integrations.dns.server_removed",
+	},
+	"Proxy Server": {
+		"on_update": "press_selfhosted.integrations.dns.server_changed",
+		"on_trash": "press_selfhosted.integrations.dns.server_removed",
+	},
+	"Database Server": {
+		"on_update": "press_selfhosted.integrations.dns.server_changed",
+		"on_trash": "press_selfhosted.integrations.dns.server_removed",
 	},
 	"Site": {
-		"after_insert": [f"{_dns}.site_created", f"{_storage}.create_tenant_storage"],
-		"on_update": f"{_dns}.site_changed",
-		"after_rename": f"{_dns}.site_renamed",
-		"on_trash": f"{_dns}.site_removed",
+		"after_insert": ["press_selfhosted.integrations.dns.site_created", "press_selfhosted.integrations.storage.create_tenant_storage"],
+		"on_update": "press_selfhosted.integrations.dns.site_changed",
+		"after_rename": "press_selfhosted.integrations.dns.site_renamed",
+		"on_trash": "press_selfhosted.integrations.dns.site_removed",
 	},
-	"Site Domain": {"after_insert": f"{_dns}.domain_added", "on_trash": f"{_dns}.domain_removed"},
-	"Team": {"before_insert": f"{_integrations}.billing.free_by_default"},
+	"Site Domain": {
+		"after_insert": "press_selfhosted.integrations.dns.domain_added",
+		"on_trash": "press_selfhosted.integrations.dns.domain_removed",
+	},
+	"Team": {"before_insert": "press_selfhosted.integrations.billing.free_by_default"},
 }
 
 # Press endpoints that call AWS or Mailgun, answered by press_selfhosted with the same arguments.
 override_whitelisted_methods = {
-	"press.api.site.get_upload_link": f"{_storage}.get_upload_link",
-	"press.api.site.multipart_exit": f"{_storage}.multipart_exit",
-	"press.api.email.send_mime_mail": f"{_integrations}.mail.send_mime_mail",
+	"press.api.site.get_upload_link": "press_selfhosted.integrations.storage.get_upload_link",
+	"press.api.site.multipart_exit": "press_selfhosted.integrations.storage.multipart_exit",
+	"press.api.email.send_mime_mail": "press_selfhosted.integrations.mail.send_mime_mail",
 }
 
 scheduler_events = {
 	# Platform Service records behind the "Self-Hosted Platform" workspace.
 	"cron": {"*/5 * * * *": ["press_selfhosted.health.refresh"]},
-	"daily": [f"{_tls}.alert_expiring_certificates", f"{_storage}.refresh_tenant_usage"],
+	"daily": ["press_selfhosted.integrations.tls.alert_expiring_certificates", "press_selfhosted.integrations.storage.refresh_tenant_usage"],
 }

@@ -53,8 +53,31 @@ def test_app_metadata_agrees():
 	values = {t.id: ast.literal_eval(n.value) for n in hooks.body if isinstance(n, ast.Assign) for t in n.targets}
 	assert values["app_name"] == "press_selfhosted"
 	assert values["required_apps"] == ["frappe/press"]
+	for path in _handlers(values):
+		module, _, function = path.rpartition(".")
+		source = ROOT / (module.replace(".", "/") + ".py")
+		if not source.exists():
+			source = ROOT / module.replace(".", "/") / "__init__.py"  # a package
+		defined = {n.name for n in ast.parse(source.read_text()).body if isinstance(n, ast.FunctionDef)}
+		assert function in defined, path
 	assert (ROOT / "press_selfhosted" / "modules.txt").read_text().strip() == "Press Selfhosted"
 	assert (ROOT / "press_selfhosted" / "press_selfhosted" / "__init__.py").exists()
+
+
+def _handlers(hooks: dict) -> list[str]:
+	"""Every dotted path of ours that the hooks name (doc_events, overrides, scheduler, before_*)."""
+	found, pending = [], [hooks[k] for k in ("before_request", "before_job", "doc_events", "override_whitelisted_methods",
+		"scheduler_events")]
+	while pending:
+		value = pending.pop()
+		if isinstance(value, dict):
+			pending.extend(value.values())
+		elif isinstance(value, list):
+			pending.extend(value)
+		elif value.startswith("press_selfhosted."):
+			found.append(value)
+	assert len(found) >= 20
+	return found
 
 
 def _stub() -> ast.Module:
