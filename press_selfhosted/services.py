@@ -46,9 +46,14 @@ class Services:
 
 	@cached_property
 	def store(self) -> Store:
-		self.need("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
+		self.need("s3_bucket")
+		return self.store_for(self.settings["s3_bucket"])
+
+	def store_for(self, bucket: str) -> Store:
+		"""Another bucket on the same endpoint, with the same keys (Press names buckets per use)."""
+		self.need("s3_endpoint", "s3_access_key", "s3_secret_key")
 		s = self.settings
-		return Store(s["s3_endpoint"], s["s3_bucket"], region=s.get("s3_region") or "us-east-1",
+		return Store(s["s3_endpoint"], bucket, region=s.get("s3_region") or "us-east-1",
 			access_key=s["s3_access_key"], secret_key=s["s3_secret_key"], ca_bundle=s.get("s3_ca_bundle") or None)
 
 	@cached_property

@@ -27,11 +27,7 @@ REMOTE_FILE = "press.press.doctype.remote_file.remote_file"
 
 def store(bucket: str | None = None) -> Store:
 	"""The platform's store for `bucket` (default: the configured bucket)."""
-	s = services()
-	s.need("s3_endpoint", "s3_access_key", "s3_secret_key")
-	settings = s.settings
-	return Store(settings["s3_endpoint"], bucket or settings["s3_bucket"], region=settings.get("s3_region") or "us-east-1",
-		access_key=settings["s3_access_key"], secret_key=settings["s3_secret_key"], ca_bundle=settings.get("s3_ca_bundle") or None)
+	return services().store_for(bucket) if bucket else services().store
 
 
 def client() -> BotoShapedClient:
