@@ -107,10 +107,16 @@ def root_domain() -> list[str]:
 	if not domain:
 		return ["Root Domain: skipped, set root_domain in Selfhosted Settings"]
 	if frappe.db.exists("Root Domain", domain):
-		if frappe.db.get_value("Root Domain", domain, "dns_provider") == "Generic":
-			return []
-		frappe.db.set_value("Root Domain", domain, "dns_provider", "Generic")
-		return [f"Root Domain {domain}: DNS provider Generic (records go to PowerDNS)"]
+		from press_selfhosted.integrations import dns, services
+
+		changes = []
+		if frappe.db.get_value("Root Domain", domain, "dns_provider") != "Generic":
+			frappe.db.set_value("Root Domain", domain, "dns_provider", "Generic")
+			changes.append(f"Root Domain {domain}: DNS provider Generic (records go to PowerDNS)")
+		if services().dns.zone_for(domain) != f"{domain}.":  # made before press_selfhosted was installed
+			dns.create_zone(frappe.get_doc("Root Domain", domain))
+			changes.append(f"Root Domain {domain}: zone created on PowerDNS")
+		return changes
 	default_cluster = frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")
 	frappe.get_doc({"doctype": "Root Domain", "name": domain, "dns_provider": "Generic", "default_cluster": default_cluster}).insert(
 		ignore_permissions=True)

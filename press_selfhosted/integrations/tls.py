@@ -9,8 +9,9 @@ Certificate docs fill in as usual, issued by the platform CA. When the CA cannot
 certificate is self-signed for the same names and the operator is alerted.
 
 Press installs a new wildcard on its servers with Ansible over SSH
-(`TLSCertificate.trigger_server_tls_setup_callback`); here TLS ends at Traefik, so the wildcard
-becomes Traefik's default certificate instead. Root Domains on "Generic" get no wildcard from
+(`TLSCertificate.trigger_server_tls_setup_callback`); here TLS ends at Traefik, so the platform
+root domain's wildcard becomes Traefik's default certificate instead (Traefik has one default;
+sites under other Root Domains carry their own certificates in their routes). Root Domains on "Generic" get no wildcard from
 Press (`RootDomain.after_insert`), so `request_wildcard` asks for one as Press would.
 """
 
@@ -56,9 +57,9 @@ def wildcard_to_traefik(original):
 	def trigger_server_tls_setup_callback(self):
 		if not active():
 			return original(self)
-		if self.status != "Active":
-			return
 		s = services()
+		if self.status != "Active" or self.domain != s.settings.get("root_domain"):
+			return
 		s.proxy.write_platform(wildcard=(self.full_chain, self.get_password("private_key")),
 			maintenance_url=s.settings.get("maintenance_url") or None, default_url=s.settings.get("default_url") or None)
 

@@ -44,6 +44,20 @@ class TestSelfHostedPress(FrappeTestCase):
 			self.assertTrue(frappe.db.exists("DocType", doctype), doctype)
 		self.assertTrue(frappe.db.exists("Workspace", "Self-Hosted Platform"))
 
+	def test_setup_creates_the_zone_of_a_root_domain_made_before_install(self):
+		zone = f"{self.domain}."
+		services().powerdns.delete_zone(self.domain)
+		try:
+			self.assertEqual(setup(), [f"Root Domain {self.domain}: zone created on PowerDNS"])
+		finally:
+			self.assertIn(zone, services().powerdns.zones())
+
+	def test_a_dns_server_without_a_port_is_refused(self):
+		settings = frappe.get_single("Selfhosted Settings")
+		settings.dns_server = "10.0.0.2"
+		self.assertRaises(frappe.ValidationError, settings.save)
+		self.assertEqual(frappe.db.get_single_value("Selfhosted Settings", "dns_server"), self.values["dns_server"])
+
 	def test_setup_wires_press_and_runs_again_without_changes(self):
 		changes = "\n".join(self.first_run)
 		self.assertIn(f"Root Domain {self.domain}: created on Generic", changes)
@@ -127,8 +141,13 @@ class TestSelfHostedPress(FrappeTestCase):
 
 		from press.press.doctype.tls_certificate.tls_certificate import renew_tls_certificates
 
+		from press_selfhosted.integrations.tls import alert_expiring_certificates
+
+		self.assertNotIn(name, [c.name for c in alert_expiring_certificates()])  # 90 days left: no alert
 		frappe.db.set_value("TLS Certificate", name, "expires_on", now_datetime() + timedelta(days=10))
 		frappe.db.commit()
+		self.assertIn(name, [c.name for c in alert_expiring_certificates()])
+		self.assertTrue(frappe.db.exists("Notification Log", {"subject": ("like", "% TLS certificates expire within 30 days")}))
 		renew_tls_certificates()  # Press's hourly job, which builds TLSCertificate(...) itself
 		renewed = frappe.get_doc("TLS Certificate", name)
 		self.assertEqual(renewed.status, "Active", renewed.error)

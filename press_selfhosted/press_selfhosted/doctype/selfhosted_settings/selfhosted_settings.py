@@ -10,6 +10,14 @@ class SelfhostedSettings(Document):
 	def validate(self):
 		if (self.port_range_start or 0) > (self.port_range_end or 0):
 			frappe.throw("The first host port must not be after the last one")
+		if self.dns_server:
+			from press_selfhosted.dns import DnsChecker
+			from press_selfhosted.exceptions import ValidationError
+
+			try:
+				DnsChecker([self.dns_server])  # "ip:port", as the checks and Press's resolver need it
+			except ValidationError as e:
+				frappe.throw(f"DNS server: {e}")
 
 
 def settings_dict() -> dict:
