@@ -8,7 +8,7 @@ Press talks to S3 through boto3 with AWS defaults:
 - `press.api.site.get_upload_link` / `multipart_exit` (region hard-coded to ap-south-1):
   answered here through `override_whitelisted_methods`, same arguments and response shape.
 
-Each tenant site gets a `Tenant Storage` record: its prefix, optional own keys, usage, quota.
+Each tenant site gets a `Tenant Storage` record: its prefix (`<site>`), optional own keys, usage, quota.
 """
 
 from __future__ import annotations
@@ -112,11 +112,12 @@ def _uploads() -> tuple[str, int]:
 
 
 def create_tenant_storage(doc, method=None):
-	"""Site after_insert: the site's prefix in the platform bucket."""
+	"""Site after_insert: the site's space in the platform bucket, `<site>/`, where Press puts its
+	offsite backups (press/agent.py `backup_site`) and dfp_external_storage its files."""
 	if frappe.db.exists("Tenant Storage", doc.name):
 		return
 	frappe.get_doc({"doctype": "Tenant Storage", "site": doc.name, "bucket": services().settings.get("s3_bucket"),
-		"prefix": f"tenants/{doc.name}"}).insert(ignore_permissions=True)
+		"prefix": doc.name}).insert(ignore_permissions=True)
 
 
 def refresh_tenant_usage():

@@ -22,3 +22,11 @@ class TenantStorage(Document):
 		self.over_quota = bool(self.quota_gb) and self.used_bytes > self.quota_gb * 1e9
 		self.usage_checked_at = now_datetime()
 		self.save(ignore_permissions=True)
+
+	@frappe.whitelist()
+	def configure_files(self):
+		"""Gives the site its DFP External Storage (needs dfp_external_storage on the site)."""
+		from press_selfhosted.integrations.storage_integration import configure_files
+
+		self.check_permission("write")
+		return configure_files(self)

@@ -1,0 +1,155 @@
+"""Bench tests: a tenant site's files go to the platform's store through dfp_external_storage,
+configured from Press over the site's own API.
+
+The end-to-end test needs a second site of this bench with dfp_external_storage installed
+(and neither Press nor press_selfhosted), named in PRESS_SELFHOSTED_TEST_TENANT_SITE:
+	bench get-app <dfp_external_storage> && bench new-site tenant.test … && bench --site tenant.test install-app dfp_external_storage
+It serves that site with `frappe serve` for the test's duration.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from unittest import mock, skipUnless
+
+import frappe
+import requests
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import get_bench_path
+from frappe.utils.password import set_encrypted_password
+
+from press_selfhosted.integrations import install, services
+from press_selfhosted.integrations.storage import create_tenant_storage
+from press_selfhosted.integrations.storage_integration import configure_files, site_changed
+from press_selfhosted.tests.platform_services import configure
+
+TENANT = os.environ.get("PRESS_SELFHOSTED_TEST_TENANT_SITE")
+ADMIN_PASSWORD = os.environ.get("PRESS_SELFHOSTED_TEST_TENANT_PASSWORD", "admin")
+
+
+def _press_site(name: str, status: str = "Active", apps: tuple[str, ...] = ("frappe",)):
+	"""A Site row for a site Press did not create (Press's own insert needs agents and plans)."""
+	site = frappe.get_doc({"doctype": "Site", "name": name, "subdomain": name.split(".")[0], "status": status,
+		"apps": [{"app": app} for app in apps]})
+	site.db_insert()
+	for row in site.apps:
+		row.db_insert()
+	set_encrypted_password("Site", name, ADMIN_PASSWORD, "admin_password")
+	return site
+
+
+def _free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
+
+
+class TestTenantFiles(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.values = configure(f"files{frappe.generate_hash(length=6).lower()}.test")
+		install()
+
+	def test_a_new_site_gets_its_own_name_as_prefix(self):
+		site = _press_site(f"acme-{frappe.generate_hash(length=6).lower()}.example.com")
+		create_tenant_storage(site)
+		tenant = frappe.get_doc("Tenant Storage", site.name)
+		self.assertEqual((tenant.bucket, tenant.prefix), (self.values["s3_bucket"], site.name))
+
+	def test_a_site_becoming_active_with_dfp_is_configured_in_the_background(self):
+		site = _press_site(f"dfp-{frappe.generate_hash(length=6).lower()}.example.com", "Pending",
+			("frappe", "dfp_external_storage"))
+		create_tenant_storage(site)
+		site = frappe.get_doc("Site", site.name)
+		site.load_doc_before_save()
+		with mock.patch("frappe.enqueue") as enqueue:
+			site.status = "Active"
+			site_changed(site)  # Site on_update, as Press's save runs it
+			site.db_set("status", "Active")
+			site.load_doc_before_save()
+			site_changed(site)  # saved again while Active: no second job
+		enqueue.assert_called_once()
+		self.assertEqual(enqueue.call_args.kwargs["site"], site.name)
+
+	def test_a_site_without_dfp_is_left_alone(self):
+		site = _press_site(f"plain-{frappe.generate_hash(length=6).lower()}.example.com", "Pending")
+		create_tenant_storage(site)
+		site = frappe.get_doc("Site", site.name)
+		site.load_doc_before_save()
+		with mock.patch("frappe.enqueue") as enqueue:
+			site.status = "Active"
+			site_changed(site)
+		enqueue.assert_not_called()
+
+	def test_no_own_key_no_push(self):
+		site = _press_site(f"nokey-{frappe.generate_hash(length=6).lower()}.example.com")
+		create_tenant_storage(site)
+		tenant = frappe.get_doc("Tenant Storage", site.name)
+		with self.assertRaisesRegex(Exception, "no key of its own"):
+			configure_files(tenant, url="http://127.0.0.1:9")  # nothing answers there: refused before any call
+		self.assertIn("no key of its own", frappe.db.get_value("Tenant Storage", site.name, "files_status"))
+
+	@skipUnless(TENANT, "PRESS_SELFHOSTED_TEST_TENANT_SITE names no tenant site with dfp_external_storage")
+	def test_tenant_site_uploads_land_in_its_prefix(self):
+		port = _free_port()
+		serve = subprocess.Popen([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", TENANT, "serve",
+			"--port", str(port), "--noreload"], cwd=os.path.join(get_bench_path(), "sites"),
+			stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+		try:
+			url = f"http://127.0.0.1:{port}"
+			self._wait_ping(url)
+			if not frappe.db.exists("Site", TENANT):
+				_press_site(TENANT, apps=("frappe", "dfp_external_storage"))
+			if not frappe.db.exists("Tenant Storage", TENANT):
+				create_tenant_storage(frappe.get_doc("Site", TENANT))
+			tenant = frappe.get_doc("Tenant Storage", TENANT)
+			tenant.update({"bucket": self.values["s3_bucket"], "prefix": TENANT,
+				"access_key": self.values["s3_access_key"], "secret_key": self.values["s3_secret_key"]})
+			tenant.save(ignore_permissions=True)
+
+			self.assertIn(configure_files(tenant, url=url), ("created", "updated"))
+			self.assertEqual(configure_files(tenant, url=url), "updated")
+			self.assertEqual(frappe.db.get_value("Tenant Storage", TENANT, "files_status"), "updated on the site")
+
+			session = requests.Session()
+			session.post(f"{url}/api/method/login", data={"usr": "Administrator", "pwd": ADMIN_PASSWORD}, timeout=30).raise_for_status()
+			body = frappe.generate_hash().encode()
+			upload = session.post(f"{url}/api/method/upload_file", files={"file": ("notes.txt", body, "text/plain")},
+				data={"is_private": 1}, timeout=60)
+			upload.raise_for_status()
+			keys = [key for key, _ in services().store.list(f"{TENANT}/") if key.endswith(".txt")]
+			self.assertTrue(any(services().store.get_bytes(key) == body for key in keys), keys)
+			download = session.get(url + upload.json()["message"]["file_url"], timeout=30)  # read back through dfp
+			self.assertEqual(download.content, body)
+			tenant.reload()
+			tenant.refresh_usage()
+			self.assertGreaterEqual(tenant.used_bytes, len(body))
+		finally:
+			serve.terminate()
+			serve.wait(timeout=30)
+
+	def test_a_prefix_dfp_cannot_write_to_is_refused_before_any_call(self):
+		site = _press_site(f"moved-{frappe.generate_hash(length=6).lower()}.example.com")
+		create_tenant_storage(site)
+		tenant = frappe.get_doc("Tenant Storage", site.name)
+		tenant.update({"prefix": f"archive/{site.name}", "access_key": "GKtenant", "secret_key": "tenant-secret"})
+		tenant.save(ignore_permissions=True)
+		with self.assertRaisesRegex(frappe.ValidationError, "dfp_external_storage writes under"):
+			configure_files(tenant, url="http://127.0.0.1:9")
+		self.assertNotIn("tenant-secret", frappe.db.get_value("Tenant Storage", site.name, "files_status"))
+
+	@staticmethod
+	def _wait_ping(url: str) -> None:
+		deadline = time.monotonic() + 60
+		while True:
+			try:
+				if requests.get(f"{url}/api/method/ping", timeout=2).ok:
+					return
+			except requests.ConnectionError:
+				pass
+			if time.monotonic() > deadline:
+				raise TimeoutError(f"{url} did not answer")
+			time.sleep(0.5)
