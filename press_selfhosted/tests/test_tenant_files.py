@@ -120,13 +120,15 @@ class TestTenantFiles(FrappeTestCase):
 			upload = session.post(f"{url}/api/method/upload_file", files={"file": ("notes.txt", body, "text/plain")},
 				data={"is_private": 1}, timeout=60)
 			upload.raise_for_status()
-			keys = [key for key, _ in services().store.list(f"{TENANT}/") if key.endswith(".txt")]
-			self.assertTrue(any(services().store.get_bytes(key) == body for key in keys), keys)
+			key = f"{TENANT}/notes-{upload.json()['message']['name']}.txt"  # dfp's key: <site>/<file>-<File name>.<ext>
+			self.assertEqual(services().store.get_bytes(key), body)
 			download = session.get(url + upload.json()["message"]["file_url"], timeout=30)  # read back through dfp
 			self.assertEqual(download.content, body)
 			tenant.reload()
 			tenant.refresh_usage()
 			self.assertGreaterEqual(tenant.used_bytes, len(body))
+			session.delete(f"{url}/api/resource/File/{upload.json()['message']['name']}", timeout=30).raise_for_status()
+			self.assertNotIn(key, [k for k, _ in services().store.list(f"{TENANT}/")])  # dfp removes the object with the File
 		finally:
 			serve.terminate()
 			serve.wait(timeout=30)
