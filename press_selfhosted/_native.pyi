@@ -323,6 +323,30 @@ class TenantPrefix:
 
 	def key(self, relative: str) -> str: ...
 
+class GrantedKey:
+	"""A key that may read and write one bucket (the secret stays out of its repr)."""
+
+	@property
+	def bucket(self) -> str: ...
+	@property
+	def access_key(self) -> str: ...
+	@property
+	def secret_key(self) -> str: ...
+	@property
+	def created(self) -> bool:
+		"""False when the key existed and was found by its name."""
+
+class GarageAdmin:
+	"""Garage's admin API (`[admin] api_bind_addr` and `admin_token`). Garage grants a key a
+	whole bucket, never a prefix: a tenant that must not read its neighbours gets its own."""
+
+	def __init__(self, url: str, token: str, *, ca_bundle: str | os.PathLike[str] | None = None) -> None: ...
+	def grant(self, bucket: str, key_name: str) -> GrantedKey:
+		"""A key named `key_name` that may read and write `bucket`, both made if missing;
+		the key creates and owns no bucket. Granting again returns the same key."""
+	def revoke(self, key_name: str) -> bool:
+		"""Deletes the key; whether there was one. The bucket and its objects stay."""
+
 ObjectInfo = dict[Literal["key", "size", "sha256"], str | int | None]
 
 class Store:

@@ -13,7 +13,7 @@ from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
 from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.pki import CertificateAuthority
 from press_selfhosted.proxy import Proxy
-from press_selfhosted.storage import Store
+from press_selfhosted.storage import GarageAdmin, Store
 
 
 class NotConfigured(ValidationError):
@@ -55,6 +55,15 @@ class Services:
 		s = self.settings
 		return Store(s["s3_endpoint"], bucket, region=s.get("s3_region") or "us-east-1",
 			access_key=s["s3_access_key"], secret_key=s["s3_secret_key"], ca_bundle=s.get("s3_ca_bundle") or None)
+
+	@cached_property
+	def garage(self) -> GarageAdmin | None:
+		"""Garage's admin API, when tenants are to get buckets and keys of their own."""
+		if not self.settings.get("s3_admin_url"):
+			return None
+		self.need("s3_admin_token")
+		return GarageAdmin(self.settings["s3_admin_url"], self.settings["s3_admin_token"],
+			ca_bundle=self.settings.get("s3_ca_bundle") or None)
 
 	@cached_property
 	def ca(self) -> CertificateAuthority:

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Literal, NamedTuple
 
-from press_selfhosted._native import CancelToken, Store, TenantPrefix, expired_backups
+from press_selfhosted._native import CancelToken, GarageAdmin, GrantedKey, Store, TenantPrefix, expired_backups
 from press_selfhosted.exceptions import ValidationError
 
-__all__ = ["BotoShapedClient", "CancelToken", "Isolation", "Store", "TenantPrefix", "TenantSpace", "expired_backups", "presigned_post",
+__all__ = ["BotoShapedClient", "CancelToken", "GarageAdmin", "GrantedKey", "Isolation", "Store", "TenantPrefix", "TenantSpace", "expired_backups", "presigned_post",
 	"tenant_space"]
 
 Isolation = Literal["prefix", "bucket"]

@@ -11,6 +11,8 @@ Press writes the site's offsite backups under (`press/agent.py` `backup_site`).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -22,6 +24,16 @@ APP = "dfp_external_storage"
 DOCTYPE = "DFP External Storage"
 # The document press_selfhosted owns on a tenant site; others the tenant adds are left alone.
 TITLE = "Platform storage"
+
+
+def tenant_bucket(site: str) -> str:
+	"""The bucket of a tenant that has one of its own (stores such as Garage grant a key a
+	whole bucket, not a prefix): its site name as an S3 bucket name, with a hash of the
+	name so that `a-b.com` and `a.b-com` stay apart."""
+	slug = re.sub(r"[^a-z0-9]+", "-", site.lower()).strip("-")[:54].rstrip("-")
+	if not slug:
+		raise ValidationError(f"no bucket name can be made of {site!r}")
+	return f"{slug}-{hashlib.sha256(site.encode()).hexdigest()[:8]}"
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,21 @@
-"""The `DFP External Storage` settings a tenant site gets: checked against the real Garage
-with the minio client dfp_external_storage itself uses, and against the tenant's prefix."""
+"""A tenant's own bucket and key (Garage's admin API) and the `DFP External Storage` settings
+its site gets: checked against the real Garage with the minio client dfp_external_storage
+itself uses."""
 
 import io
 import os
+import re
+from pathlib import Path
 
 import pytest
 from conftest import service_env
 from minio import Minio
+from minio.error import S3Error
 
+from press_selfhosted import exceptions as exc
 from press_selfhosted.exceptions import ValidationError
-from press_selfhosted.storage import Store
-from press_selfhosted.tenant_files import DOCTYPE, DfpStorage
+from press_selfhosted.storage import GarageAdmin, Store
+from press_selfhosted.tenant_files import DOCTYPE, DfpStorage, tenant_bucket
 
 KEYS = {"region": "garage", "access_key": "GK1", "secret_key": "s3cr3t-value"}
 
@@ -48,21 +53,59 @@ def test_secret_stays_out_of_repr():
 	assert "s3cr3t-value" not in repr(storage) and "s3cr3t-value" not in str(storage)
 
 
-def test_dfp_client_from_these_settings_writes_into_the_tenant_prefix(credentials):
-	"""What dfp_external_storage does with the document: a minio client from its fields, then
-	`put_object(bucket, "<site>/<file>-<id>.<ext>")`. The object must land where the tenant's
-	usage is counted."""
-	endpoint = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
-	bucket = f"py-dfp-{os.getpid()}"
-	store = Store(endpoint, bucket, **credentials)
-	store.ensure_bucket()
-	storage = DfpStorage.for_site("acme.example.com", endpoint, bucket, region=credentials["region"],
-		access_key=credentials["access_key"], secret_key=credentials["secret_key"])
-	doc = storage.document()
-	client = Minio(endpoint=doc["endpoint"], access_key=doc["access_key"], secret_key=doc["secret_key"], region=doc["region"],
+@pytest.fixture(scope="module")
+def garage() -> GarageAdmin:
+	folder = Path(service_env("PRESS_SELFHOSTED_TEST_S3_DIR"))
+	return GarageAdmin(service_env("PRESS_SELFHOSTED_TEST_S3_ADMIN"), (folder / "admin_token").read_text())
+
+
+def _minio(doc: dict) -> Minio:
+	"""The client dfp_external_storage builds from its document."""
+	return Minio(endpoint=doc["endpoint"], access_key=doc["access_key"], secret_key=doc["secret_key"], region=doc["region"],
 		secure=bool(doc["secure"]))
-	assert client.bucket_exists(doc["bucket_name"])  # dfp's validate_bucket
-	client.put_object(doc["bucket_name"], f"{storage.prefix}invoice-8f3a2c.pdf", io.BytesIO(b"%PDF-1.7"), length=8)
-	assert store.get_bytes("acme.example.com/invoice-8f3a2c.pdf") == b"%PDF-1.7"
-	assert store.usage(storage.prefix) == (8, 1)
-	assert store.usage("globex.example.com/") == (0, 0)
+
+
+def test_tenant_buckets_are_valid_distinct_and_stable():
+	names = [tenant_bucket(site) for site in ("a-b.example.com", "a.b-example.com", "Acme.Example.COM", "x" * 60 + ".example.com")]
+	assert len(set(names)) == 4 and names[0].startswith("a-b-example-com-")
+	assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", name) for name in names), names
+	assert tenant_bucket("a-b.example.com") == names[0]
+	with pytest.raises(ValidationError):
+		tenant_bucket("...")
+
+
+def test_each_tenant_gets_a_bucket_and_key_of_its_own(garage, credentials):
+	endpoint = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
+	sites = [f"acme{os.getpid()}.example.com", f"globex{os.getpid()}.example.com"]
+	acme, globex = (garage.grant(tenant_bucket(site), site) for site in sites)
+	assert acme.created and acme.secret_key not in repr(acme) and acme.bucket == tenant_bucket(sites[0])
+	again = garage.grant(tenant_bucket(sites[0]), sites[0])
+	assert (again.access_key, again.secret_key, again.created) == (acme.access_key, acme.secret_key, False)
+	try:
+		# What dfp_external_storage does on the site: a minio client from its document, then
+		# put_object(bucket, "<site>/<file>-<id>.<ext>"). It lands where the tenant's usage is counted.
+		storage = DfpStorage.for_site(sites[0], endpoint, acme.bucket, region=credentials["region"],
+			access_key=acme.access_key, secret_key=acme.secret_key)
+		client = _minio(storage.document())
+		assert client.bucket_exists(acme.bucket)  # dfp's validate_bucket
+		client.put_object(acme.bucket, f"{storage.prefix}invoice-8f3a2c.pdf", io.BytesIO(b"%PDF-1.7"), length=8)
+		own = Store(endpoint, acme.bucket, region=credentials["region"], access_key=acme.access_key, secret_key=acme.secret_key)
+		assert own.get_bytes(f"{sites[0]}/invoice-8f3a2c.pdf") == b"%PDF-1.7"
+		assert own.usage(storage.prefix) == (8, 1)
+		# The neighbour's key opens nothing of this tenant's.
+		neighbour = _minio(DfpStorage.for_site(sites[1], endpoint, acme.bucket, region=credentials["region"],
+			access_key=globex.access_key, secret_key=globex.secret_key).document())
+		with pytest.raises(S3Error, match="AccessDenied"):
+			neighbour.get_object(acme.bucket, f"{sites[0]}/invoice-8f3a2c.pdf")
+	finally:
+		assert garage.revoke(sites[0]) and garage.revoke(sites[1])
+	assert not garage.revoke(sites[0])
+
+
+def test_a_wrong_admin_token_is_a_typed_error_without_the_token():
+	wrong = GarageAdmin(service_env("PRESS_SELFHOSTED_TEST_S3_ADMIN"), "not-the-admin-token")
+	with pytest.raises(exc.AccessDenied) as refused:
+		wrong.grant("py-never", "never.example.com")
+	assert "not-the-admin-token" not in str(refused.value) and "not-the-admin-token" not in repr(wrong)
+	with pytest.raises(exc.ValidationError):
+		GarageAdmin("127.0.0.1:3903", "token")

@@ -108,6 +108,8 @@ GARAGE = os.environ.get("PRESS_SELFHOSTED_GARAGE", "garage")
 
 
 def _garage_command(workdir: Path, ports: Ports) -> list[str]:
+	(workdir / "admin_token").write_text(secrets.token_hex(24))
+	(workdir / "admin_token").chmod(0o600)
 	(workdir / "garage.toml").write_text(
 		f"""metadata_dir = "{workdir / 'meta'}"
 data_dir = "{workdir / 'data'}"
@@ -124,6 +126,7 @@ root_domain = ".s3.garage.localhost"
 
 [admin]
 api_bind_addr = "127.0.0.1:{ports['admin']}"
+admin_token = "{(workdir / 'admin_token').read_text()}"
 """
 	)
 	(workdir / "garage.toml").chmod(0o600)
@@ -284,6 +287,7 @@ RECIPES: dict[str, Recipe] = {
 			"PRESS_SELFHOSTED_TEST_S3_ENDPOINT": f"http://127.0.0.1:{ports['s3']}",
 			"PRESS_SELFHOSTED_TEST_S3_REGION": "garage",
 			"PRESS_SELFHOSTED_TEST_S3_DIR": str(workdir),
+			"PRESS_SELFHOSTED_TEST_S3_ADMIN": f"http://127.0.0.1:{ports['admin']}",
 		},
 	),
 	"pdns": Recipe(

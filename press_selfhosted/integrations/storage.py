@@ -112,12 +112,19 @@ def _uploads() -> tuple[str, int]:
 
 
 def create_tenant_storage(doc, method=None):
-	"""Site after_insert: the site's space in the platform bucket, `<site>/`, where Press puts its
-	offsite backups (press/agent.py `backup_site`) and dfp_external_storage its files."""
+	"""Site after_insert: the site's space, `<site>/`, where Press puts its offsite backups
+	(press/agent.py `backup_site`) and dfp_external_storage its files. With Garage's admin API
+	configured, in a bucket with a key of its own; otherwise in the platform bucket."""
 	if frappe.db.exists("Tenant Storage", doc.name):
 		return
-	frappe.get_doc({"doctype": "Tenant Storage", "site": doc.name, "bucket": services().settings.get("s3_bucket"),
+	tenant = frappe.get_doc({"doctype": "Tenant Storage", "site": doc.name, "bucket": services().settings.get("s3_bucket"),
 		"prefix": doc.name}).insert(ignore_permissions=True)
+	if services().garage:
+		try:
+			tenant.grant_own_key()
+		except Exception:
+			# The site is created all the same; "Grant own key" on the Tenant Storage retries.
+			frappe.log_error(f"Tenant Storage: own key of {doc.name}")
 
 
 def refresh_tenant_usage():

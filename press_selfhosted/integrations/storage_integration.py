@@ -23,12 +23,26 @@ TIMEOUT = 30
 
 
 def site_changed(doc, method=None):
-	"""Site on_update: once Active, a site with dfp_external_storage gets its storage."""
-	if not active() or doc.status != "Active" or not doc.has_value_changed("status"):
+	"""Site on_update: once Active, a site with dfp_external_storage gets its storage; once
+	Archived, its own key is revoked (its objects stay, like Press keeps an archived site's backups)."""
+	if not active() or not doc.has_value_changed("status") or not frappe.db.exists("Tenant Storage", doc.name):
 		return
-	if APP in {row.app for row in doc.apps} and frappe.db.exists("Tenant Storage", doc.name):
+	if doc.status == "Archived":
+		try:
+			revoke_own_key(frappe.get_doc("Tenant Storage", doc.name))
+		except Exception:  # the site is archived all the same; the key stays until revoked by hand
+			frappe.log_error(f"Tenant Storage: revoking the key of {doc.name}")
+	elif doc.status == "Active" and APP in {row.app for row in doc.apps}:
 		frappe.enqueue("press_selfhosted.integrations.storage_integration.configure_site", site=doc.name,
 			enqueue_after_commit=True)
+
+
+def revoke_own_key(tenant) -> None:
+	"""Deletes the key Garage holds under the site's name (a key entered by hand is left alone)."""
+	if not tenant.access_key or not services().garage or not services().garage.revoke(tenant.site):
+		return
+	tenant.update({"access_key": None, "secret_key": None, "files_status": "own key revoked: the site is archived"})
+	tenant.save(ignore_permissions=True)
 
 
 def configure_site(site: str) -> None:

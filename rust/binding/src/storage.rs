@@ -1,5 +1,5 @@
-//! Python classes of object storage: `Store`, `CancelToken`, `TenantPrefix`, and
-//! `expired_backups` (Press's rotation schemes on plain data).
+//! Python classes of object storage: `Store`, `CancelToken`, `TenantPrefix`, `GarageAdmin`
+//! (tenant keys) and `expired_backups` (Press's rotation schemes on plain data).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +18,8 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Store>()?;
     module.add_class::<CancelToken>()?;
     module.add_class::<TenantPrefix>()?;
+    module.add_class::<GarageAdmin>()?;
+    module.add_class::<GrantedKey>()?;
     module.add_function(wrap_pyfunction!(expired_backups, module)?)?;
     Ok(())
 }
@@ -340,4 +342,66 @@ fn expired_backups(
         backups.into_iter().map(|(site, key, taken_at)| Backup { site, key, taken_at }).collect();
     let today = today.unwrap_or_else(|| OffsetDateTime::now_utc().date());
     Ok(storage::expired(&backups, scheme, today).map_err(Failure::from)?)
+}
+
+/// Garage's admin API: a bucket and a key of their own for each tenant.
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct GarageAdmin(storage::GarageAdmin);
+
+#[pymethods]
+impl GarageAdmin {
+    #[new]
+    #[pyo3(signature = (url, token, *, ca_bundle = None))]
+    fn new(url: &str, token: &str, ca_bundle: Option<PathBuf>) -> PyResult<Self> {
+        let ca_bundle = ca_bundle
+            .map(|path| {
+                std::fs::read_to_string(&path)
+                    .map_err(|e| ValidationError::new(format!("CA bundle {}: {e}", path.display())))
+            })
+            .transpose()
+            .map_err(Failure::from)?;
+        Ok(Self(storage::GarageAdmin::new(url, token, ca_bundle.as_deref()).map_err(Failure::from)?))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<GarageAdmin url={}>", self.0.url())
+    }
+
+    fn grant(&self, py: Python<'_>, bucket: String, key_name: String) -> PyResult<GrantedKey> {
+        run(py, || block_on(self.0.grant(&bucket, &key_name))).map(GrantedKey)
+    }
+
+    fn revoke(&self, py: Python<'_>, key_name: String) -> PyResult<bool> {
+        run(py, || block_on(self.0.revoke(&key_name)))
+    }
+}
+
+#[pyclass(frozen, module = "press_selfhosted._native")]
+pub struct GrantedKey(storage::GrantedKey);
+
+#[pymethods]
+impl GrantedKey {
+    #[getter]
+    fn bucket(&self) -> &str {
+        &self.0.bucket
+    }
+
+    #[getter]
+    fn access_key(&self) -> &str {
+        &self.0.access_key
+    }
+
+    #[getter]
+    fn secret_key(&self) -> &str {
+        &self.0.secret_key
+    }
+
+    #[getter]
+    fn created(&self) -> bool {
+        self.0.created
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<GrantedKey bucket={} access_key={} created={}>", self.0.bucket, self.0.access_key, self.0.created)
+    }
 }

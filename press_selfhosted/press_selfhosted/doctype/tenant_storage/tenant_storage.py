@@ -14,11 +14,21 @@ class TenantStorage(Document):
 		if (self.quota_gb or 0) < 0:
 			frappe.throw("The quota cannot be negative")
 
+	def store(self):
+		"""The tenant's bucket, through its own key when it has one (a bucket of its own may
+		grant the platform's key nothing)."""
+		from press_selfhosted.integrations import services
+		from press_selfhosted.storage import Store
+
+		if not self.access_key:
+			return services().store_for(self.bucket)
+		s = services().settings
+		return Store(s["s3_endpoint"], self.bucket, region=s.get("s3_region") or "us-east-1", access_key=self.access_key,
+			secret_key=self.get_password("secret_key"), ca_bundle=s.get("s3_ca_bundle") or None)
+
 	@frappe.whitelist()
 	def refresh_usage(self):
-		from press_selfhosted.integrations.storage import store
-
-		self.used_bytes, self.object_count = store(self.bucket).usage(self.prefix + "/")
+		self.used_bytes, self.object_count = self.store().usage(self.prefix + "/")
 		self.over_quota = bool(self.quota_gb) and self.used_bytes > self.quota_gb * 1e9
 		self.usage_checked_at = now_datetime()
 		self.save(ignore_permissions=True)
@@ -30,3 +40,18 @@ class TenantStorage(Document):
 
 		self.check_permission("write")
 		return configure_files(self)
+
+	@frappe.whitelist()
+	def grant_own_key(self):
+		"""A bucket and a key of the tenant's own on Garage; the same ones when granted again."""
+		from press_selfhosted.integrations import services
+		from press_selfhosted.tenant_files import tenant_bucket
+
+		self.check_permission("write")
+		garage = services().garage
+		if not garage:
+			frappe.throw("Set Garage Admin API and Token in Selfhosted Settings first")
+		key = garage.grant(tenant_bucket(self.site), self.site)
+		self.update({"bucket": key.bucket, "access_key": key.access_key, "secret_key": key.secret_key})
+		self.save(ignore_permissions=True)
+		return {"bucket": key.bucket, "access_key": key.access_key, "created": key.created}

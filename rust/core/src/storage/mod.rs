@@ -1,14 +1,16 @@
 //! S3-compatible object storage (MinIO, Garage, SeaweedFS, RustFS) for backups and tenant
 //! files: keys confined to a tenant's prefix, streaming multipart uploads, presigned URLs,
-//! and which backups a rotation scheme expires.
+//! which backups a rotation scheme expires, and keys of their own for tenants (Garage).
 
 mod download;
+mod garage;
 mod keys;
 mod parts;
 mod rotation;
 mod store;
 mod transport;
 
+pub use garage::{GarageAdmin, GrantedKey};
 pub use keys::TenantPrefix;
 pub use parts::{part_size, MAX_PARTS, MIN_PART_SIZE};
 pub use rotation::{expired, Backup, Scheme};

@@ -571,7 +571,7 @@ async fn file_sha256(path: &Path) -> Result<String, Error> {
 
 /// S3 bucket names: 3–63 lower-case letters, digits, '-' and '.', starting and ending with a
 /// letter or digit.
-fn check_bucket_name(name: &str) -> Result<(), ValidationError> {
+pub(super) fn check_bucket_name(name: &str) -> Result<(), ValidationError> {
     let ok = (3..=63).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())

@@ -66,6 +66,10 @@ impl Transport {
         Ok(Self { client })
     }
 
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// Signs `command` on `path` with rust-s3 and sends it; a failure status becomes its error.
     pub async fn send(&self, bucket: &Bucket, path: &str, command: Command<'_>) -> Result<Reply, Error> {
         let method = method(command.http_verb());
