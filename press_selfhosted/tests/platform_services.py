@@ -30,6 +30,8 @@ def configure(root_domain: str) -> dict:
 		"dns_server": env("PDNS_DNS"), "root_domain": root_domain, "public_address": "127.0.0.1",
 		"traefik_config_dir": env("TRAEFIK_DIR"), "traefik_api_url": env("TRAEFIK_API"),
 		"ca_directory": str(Path(tempfile.mkdtemp(prefix="press-bench-ca-")) / "ca"), "ca_passphrase": None,
+		"s3_admin_url": os.environ.get("PRESS_SELFHOSTED_TEST_S3_ADMIN"),
+		"s3_admin_token": (s3 / "admin_token").read_text().strip() if (s3 / "admin_token").exists() else None,
 		"engine_endpoints": os.environ.get("PRESS_SELFHOSTED_TEST_PODMAN") or "", "smtp_server": None,
 	}
 	settings = frappe.get_single("Selfhosted Settings")

@@ -20,9 +20,12 @@ from frappe.tests.utils import FrappeTestCase
 from frappe.utils import get_bench_path
 from frappe.utils.password import set_encrypted_password
 
+from press_selfhosted.exceptions import AccessDenied
 from press_selfhosted.integrations import install, services
 from press_selfhosted.integrations.storage import create_tenant_storage
 from press_selfhosted.integrations.storage_integration import configure_files, site_changed
+from press_selfhosted.storage import Store
+from press_selfhosted.tenant_files import tenant_bucket
 from press_selfhosted.tests.platform_services import configure
 
 TENANT = os.environ.get("PRESS_SELFHOSTED_TEST_TENANT_SITE")
@@ -53,11 +56,41 @@ class TestTenantFiles(FrappeTestCase):
 		cls.values = configure(f"files{frappe.generate_hash(length=6).lower()}.test")
 		install()
 
-	def test_a_new_site_gets_its_own_name_as_prefix(self):
+	def test_a_new_site_gets_a_bucket_and_key_of_its_own_until_archived(self):
 		site = _press_site(f"acme-{frappe.generate_hash(length=6).lower()}.example.com")
-		create_tenant_storage(site)
+		create_tenant_storage(site)  # the Site after_insert hook
 		tenant = frappe.get_doc("Tenant Storage", site.name)
-		self.assertEqual((tenant.bucket, tenant.prefix), (self.values["s3_bucket"], site.name))
+		self.assertEqual((tenant.bucket, tenant.prefix), (tenant_bucket(site.name), site.name))
+		self.assertTrue(tenant.access_key.startswith("GK"))
+		tenant.store().put_bytes(f"{site.name}/a.txt", b"abc")  # the key works on its bucket
+		tenant.refresh_usage()
+		self.assertEqual((tenant.used_bytes, tenant.object_count), (3, 1))
+		with self.assertRaises(AccessDenied):  # and on nothing else
+			Store(self.values["s3_endpoint"], self.values["s3_bucket"], region=self.values["s3_region"],
+				access_key=tenant.access_key, secret_key=tenant.get_password("secret_key")).put_bytes(f"{site.name}/b", b"x")
+
+		site = frappe.get_doc("Site", site.name)
+		site.load_doc_before_save()
+		site.status = "Archived"
+		site_changed(site)  # Site on_update
+		tenant.reload()
+		self.assertFalse(tenant.access_key)
+		self.assertFalse(services().garage.revoke(site.name))  # already gone
+		self.assertEqual(services().store_for(tenant.bucket).get_bytes(f"{site.name}/a.txt"), b"abc")  # objects stay
+
+	def test_without_garage_admin_sites_share_the_platform_bucket_and_get_no_files(self):
+		admin_url = frappe.db.get_single_value("Selfhosted Settings", "s3_admin_url")
+		frappe.db.set_single_value("Selfhosted Settings", "s3_admin_url", None)
+		try:
+			site = _press_site(f"shared-{frappe.generate_hash(length=6).lower()}.example.com")
+			create_tenant_storage(site)
+			tenant = frappe.get_doc("Tenant Storage", site.name)
+			self.assertEqual((tenant.bucket, tenant.prefix, tenant.access_key), (self.values["s3_bucket"], site.name, None))
+			with self.assertRaisesRegex(Exception, "no key of its own"):
+				configure_files(tenant, url="http://127.0.0.1:9")  # refused before any call: nothing answers there
+			self.assertIn("no key of its own", frappe.db.get_value("Tenant Storage", site.name, "files_status"))
+		finally:
+			frappe.db.set_single_value("Selfhosted Settings", "s3_admin_url", admin_url)
 
 	def test_a_site_becoming_active_with_dfp_is_configured_in_the_background(self):
 		site = _press_site(f"dfp-{frappe.generate_hash(length=6).lower()}.example.com", "Pending",
@@ -84,14 +117,6 @@ class TestTenantFiles(FrappeTestCase):
 			site_changed(site)
 		enqueue.assert_not_called()
 
-	def test_no_own_key_no_push(self):
-		site = _press_site(f"nokey-{frappe.generate_hash(length=6).lower()}.example.com")
-		create_tenant_storage(site)
-		tenant = frappe.get_doc("Tenant Storage", site.name)
-		with self.assertRaisesRegex(Exception, "no key of its own"):
-			configure_files(tenant, url="http://127.0.0.1:9")  # nothing answers there: refused before any call
-		self.assertIn("no key of its own", frappe.db.get_value("Tenant Storage", site.name, "files_status"))
-
 	@skipUnless(TENANT, "PRESS_SELFHOSTED_TEST_TENANT_SITE names no tenant site with dfp_external_storage")
 	def test_tenant_site_uploads_land_in_its_prefix(self):
 		port = _free_port()
@@ -106,9 +131,7 @@ class TestTenantFiles(FrappeTestCase):
 			if not frappe.db.exists("Tenant Storage", TENANT):
 				create_tenant_storage(frappe.get_doc("Site", TENANT))
 			tenant = frappe.get_doc("Tenant Storage", TENANT)
-			tenant.update({"bucket": self.values["s3_bucket"], "prefix": TENANT,
-				"access_key": self.values["s3_access_key"], "secret_key": self.values["s3_secret_key"]})
-			tenant.save(ignore_permissions=True)
+			tenant.grant_own_key()  # this Garage is new for each run
 
 			self.assertIn(configure_files(tenant, url=url), ("created", "updated"))
 			self.assertEqual(configure_files(tenant, url=url), "updated")
@@ -121,14 +144,14 @@ class TestTenantFiles(FrappeTestCase):
 				data={"is_private": 1}, timeout=60)
 			upload.raise_for_status()
 			key = f"{TENANT}/notes-{upload.json()['message']['name']}.txt"  # dfp's key: <site>/<file>-<File name>.<ext>
-			self.assertEqual(services().store.get_bytes(key), body)
+			self.assertEqual(tenant.store().get_bytes(key), body)
 			download = session.get(url + upload.json()["message"]["file_url"], timeout=30)  # read back through dfp
 			self.assertEqual(download.content, body)
 			tenant.reload()
 			tenant.refresh_usage()
 			self.assertGreaterEqual(tenant.used_bytes, len(body))
 			session.delete(f"{url}/api/resource/File/{upload.json()['message']['name']}", timeout=30).raise_for_status()
-			self.assertNotIn(key, [k for k, _ in services().store.list(f"{TENANT}/")])  # dfp removes the object with the File
+			self.assertNotIn(key, [k for k, _ in tenant.store().list(f"{TENANT}/")])  # dfp removes the object with the File
 		finally:
 			serve.terminate()
 			serve.wait(timeout=30)
