@@ -85,14 +85,17 @@ class SiteApi(Protocol):
 
 
 def configure(api: SiteApi, storage: DfpStorage) -> str:
-	"""Creates or updates the platform's document on the tenant site; says which."""
+	"""Creates, updates or replaces the platform's document on the tenant site; says which."""
 	existing = api.get_list(DOCTYPE, fields=["name", "access_key"], filters={"title": TITLE}, limit_page_length=1)
 	if existing:
 		name = existing[0]["name"]
 		if existing[0]["access_key"] != storage.access_key:
-			# dfp checks a changed connection with the secret already stored (Frappe stores the
-			# new one after validate), so the new secret goes in first, with no key to check.
-			api.update({"doctype": DOCTYPE, "name": name, "access_key": "", "secret_key": storage.secret_key})
+			# dfp checks a changed connection with the secret it has stored (Frappe stores a new
+			# one only after validate), so a new key gets a new document. The old one keeps
+			# serving the files written through it, and no longer takes new ones.
+			api.update({"doctype": DOCTYPE, "name": name, "title": f"{TITLE} (replaced)", "enabled": 0, "folders": []})
+			api.insert(storage.document())
+			return "replaced"
 		api.update({**storage.document(), "name": name})
 		return "updated"
 	api.insert(storage.document())
