@@ -346,6 +346,8 @@ class GarageAdmin:
 		the key creates and owns no bucket. Granting again returns the same key."""
 	def revoke(self, key_name: str) -> bool:
 		"""Deletes the key; whether there was one. The bucket and its objects stay."""
+	def key_names(self) -> list[str]:
+		"""The names of every key on the store (the platform's own among them)."""
 
 ObjectInfo = dict[Literal["key", "size", "sha256"], str | int | None]
 

@@ -78,6 +78,13 @@ def check_storage(endpoint: str, bucket: str, *, region: str, access_key: str, s
 	return f"bucket {bucket} at {endpoint}: write, read and delete work"
 
 
+def check_tenant_keys(url: str, token: str, *, ca_bundle: str | None = None) -> str:
+	"""Garage's admin API answers with this token, so new sites can get keys of their own."""
+	from press_selfhosted.storage import GarageAdmin
+
+	return f"Garage admin API at {url}: {len(GarageAdmin(url, token, ca_bundle=ca_bundle or None).key_names())} keys"
+
+
 def check_powerdns(url: str, api_key: str, *, server_id: str = "localhost", zone: str | None = None, dns_server: str | None = None) -> str:
 	"""The API takes the key; the zone, if given, exists and its NS answers on the DNS port."""
 	from press_selfhosted.dns import DnsChecker, PowerDns
@@ -181,4 +188,11 @@ def checks_from_settings(settings: dict) -> dict[str, Callable[[], str]]:
 		need("ca_directory")
 		return check_ca(settings["ca_directory"], settings.get("ca_passphrase"))
 
-	return {"engine": engine, "storage": storage, "powerdns": powerdns, "traefik": traefik, "ca": ca}
+	def tenant_keys() -> str:
+		need("s3_admin_token")
+		return check_tenant_keys(settings["s3_admin_url"], settings["s3_admin_token"], ca_bundle=settings.get("s3_ca_bundle"))
+
+	found = {"engine": engine, "storage": storage, "powerdns": powerdns, "traefik": traefik, "ca": ca}
+	if settings.get("s3_admin_url"):  # optional: without it, sites share the bucket
+		found["tenant_keys"] = tenant_keys
+	return found

@@ -27,6 +27,8 @@ def settings(tmp_path, credentials) -> dict:
 		"traefik_config_dir": service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"),
 		"ca_directory": str(tmp_path / "ca"),
 		"ca_passphrase": "doctor-passphrase",
+		"s3_admin_url": service_env("PRESS_SELFHOSTED_TEST_S3_ADMIN"),
+		"s3_admin_token": (Path(service_env("PRESS_SELFHOSTED_TEST_S3_DIR")) / "admin_token").read_text(),
 	}
 
 
@@ -36,10 +38,16 @@ def by_name(results) -> dict:
 
 def test_every_configured_service_passes(settings):
 	results = by_name(run_checks(checks_from_settings(settings)))
-	assert {name: r.ok for name, r in results.items()} == dict.fromkeys(["engine", "storage", "powerdns", "traefik", "ca"], True), results
+	assert {name: r.ok for name, r in results.items()} == dict.fromkeys(["engine", "storage", "powerdns", "traefik", "ca", "tenant_keys"], True), results
 	assert "podman" in results["engine"].detail and "docker" in results["engine"].detail
 	assert "write, read and delete work" in results["storage"].detail
 	assert "intermediate valid" in results["ca"].detail
+	assert results["tenant_keys"].detail.endswith(" keys") and "Garage admin API" in results["tenant_keys"].detail
+
+
+def test_tenant_keys_are_checked_only_when_configured(settings):
+	settings["s3_admin_url"] = None
+	assert "tenant_keys" not in checks_from_settings(settings)
 
 
 def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(settings, tmp_path):
@@ -49,6 +57,7 @@ def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(setti
 		traefik_api_url="http://127.0.0.1:9",
 		ca_passphrase="wrong passphrase",
 		engine_endpoints="unix:///nonexistent/engine.sock",
+		s3_admin_token="wrong-admin-token",
 	)
 	results = by_name(run_checks(checks_from_settings(settings)))
 	assert not any(r.ok for r in results.values()), results
@@ -57,6 +66,7 @@ def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(setti
 	assert results["traefik"].detail.startswith("ProxyUnreachable")
 	assert results["ca"].detail.startswith("CertificateError")
 	assert results["engine"].detail.startswith("EngineUnreachable")
+	assert results["tenant_keys"].detail.startswith("AccessDenied") and "wrong-admin-token" not in results["tenant_keys"].detail
 	table = format_table(list(results.values()))
 	assert table.count("FAIL") == 5 and "wrong-key" not in table and "0" * 64 not in table, table
 

@@ -371,6 +371,10 @@ impl GarageAdmin {
         run(py, || block_on(self.0.grant(&bucket, &key_name))).map(GrantedKey)
     }
 
+    fn key_names(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        run(py, || block_on(self.0.key_names()))
+    }
+
     fn revoke(&self, py: Python<'_>, key_name: String) -> PyResult<bool> {
         run(py, || block_on(self.0.revoke(&key_name)))
     }

@@ -39,6 +39,8 @@ async fn a_tenant_key_reads_and_writes_its_bucket_only() {
         (first.access_key.as_str(), first.secret_key.as_str(), false)
     );
     let other = admin.grant(&globex, &format!("{globex}.example.com")).await.unwrap();
+    let names = admin.key_names().await.unwrap();
+    assert!(names.contains(&format!("{acme}.example.com")) && names.contains(&format!("{globex}.example.com")));
     assert_ne!(other.access_key, first.access_key);
 
     let own = store(&acme, &first.access_key, &first.secret_key);

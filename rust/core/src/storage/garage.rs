@@ -101,6 +101,12 @@ impl GarageAdmin {
         Ok(true)
     }
 
+    /// The names of every key on the store (the platform's own among them).
+    pub async fn key_names(&self) -> Result<Vec<String>, Error> {
+        let keys = self.call(Method::GET, "ListKeys", None).await?;
+        Ok(keys.as_array().into_iter().flatten().filter_map(|k| k["name"].as_str().map(str::to_string)).collect())
+    }
+
     /// The id of the key named exactly `name` (Garage's own search also matches id prefixes).
     async fn key_id(&self, name: &str) -> Result<Option<String>, Error> {
         let keys = self.call(Method::GET, "ListKeys", None).await?;
