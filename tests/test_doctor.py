@@ -68,7 +68,7 @@ def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(setti
 	assert results["engine"].detail.startswith("EngineUnreachable")
 	assert results["tenant_keys"].detail.startswith("AccessDenied") and "wrong-admin-token" not in results["tenant_keys"].detail
 	table = format_table(list(results.values()))
-	assert table.count("FAIL") == 5 and "wrong-key" not in table and "0" * 64 not in table, table
+	assert table.count("FAIL") == 6 and "wrong-key" not in table and "0" * 64 not in table, table
 
 
 def test_a_traefik_directory_that_does_not_exist_fails_and_is_not_created(settings, tmp_path):
