@@ -344,8 +344,9 @@ class GarageAdmin:
 	def grant(self, bucket: str, key_name: str) -> GrantedKey:
 		"""A key named `key_name` that may read and write `bucket`, both made if missing;
 		the key creates and owns no bucket. Granting again returns the same key."""
-	def revoke(self, key_name: str) -> bool:
-		"""Deletes the key; whether there was one. The bucket and its objects stay."""
+	def revoke(self, access_key: str) -> bool:
+		"""Deletes the key with this id (a site's name may change, its key id does not);
+		whether there was one. The bucket and its objects stay."""
 	def key_names(self) -> list[str]:
 		"""The names of every key on the store (the platform's own among them)."""
 

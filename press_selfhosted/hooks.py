@@ -35,7 +35,7 @@ doc_events = {
 	"Site": {
 		"after_insert": ["press_selfhosted.integrations.dns.site_created", "press_selfhosted.integrations.storage.create_tenant_storage"],
 		"on_update": ["press_selfhosted.integrations.dns.site_changed", "press_selfhosted.integrations.storage_integration.site_changed"],
-		"after_rename": "press_selfhosted.integrations.dns.site_renamed",
+		"after_rename": ["press_selfhosted.integrations.dns.site_renamed", "press_selfhosted.integrations.storage_integration.site_renamed"],
 		"on_trash": "press_selfhosted.integrations.dns.site_removed",
 	},
 	"Site Domain": {

@@ -37,9 +37,20 @@ def site_changed(doc, method=None):
 			enqueue_after_commit=True)
 
 
+def site_renamed(doc, method=None, old=None, new=None, merge=False):
+	"""Site after_rename: its Tenant Storage follows. Press's backups and dfp's files go under
+	`<new>/` from now on; what is under `<old>/` stays there."""
+	if not active() or not frappe.db.exists("Tenant Storage", old) or frappe.db.exists("Tenant Storage", new):
+		return
+	frappe.rename_doc("Tenant Storage", old, new, force=True, show_alert=False)
+	tenant = frappe.get_doc("Tenant Storage", new)
+	if tenant.prefix == old:
+		tenant.update({"prefix": new, "files_status": f"renamed from {old}: what was written before stays under {old}/"})
+		tenant.save(ignore_permissions=True)
+
+
 def revoke_own_key(tenant) -> None:
-	"""Deletes the key Garage holds under the site's name (a key entered by hand is left alone)."""
-	if not tenant.access_key or not services().garage or not services().garage.revoke(tenant.site):
+	if not tenant.access_key or not services().garage or not services().garage.revoke(tenant.access_key):
 		return
 	tenant.update({"access_key": None, "secret_key": None, "files_status": "own key revoked: the site is archived"})
 	tenant.save(ignore_permissions=True)

@@ -73,15 +73,27 @@ class TestTenantFiles(FrappeTestCase):
 		site.load_doc_before_save()
 		site.status = "Archived"
 		site_changed(site)  # Site on_update
+		revoked = tenant.access_key
 		tenant.reload()
 		self.assertFalse(tenant.access_key)
-		self.assertFalse(services().garage.revoke(site.name))  # already gone
+		self.assertFalse(services().garage.revoke(revoked))  # already gone
 		reader = services().garage.grant(tenant.bucket, f"check {site.name}")  # the objects stay
 		try:
 			self.assertEqual(Store(self.values["s3_endpoint"], tenant.bucket, region=self.values["s3_region"],
 				access_key=reader.access_key, secret_key=reader.secret_key).get_bytes(f"{site.name}/a.txt"), b"abc")
 		finally:
-			services().garage.revoke(f"check {site.name}")
+			services().garage.revoke(reader.access_key)
+
+	def test_a_renamed_site_keeps_its_storage_under_the_new_name(self):
+		old = f"old-{frappe.generate_hash(length=6).lower()}.example.com"
+		new = old.replace("old-", "new-")
+		create_tenant_storage(_press_site(old))
+		key = frappe.db.get_value("Tenant Storage", old, "access_key")
+		frappe.rename_doc("Site", old, new, force=True)  # as Press does once the agent renamed the site
+		self.assertFalse(frappe.db.exists("Tenant Storage", old))
+		tenant = frappe.get_doc("Tenant Storage", new)
+		self.assertEqual((tenant.site, tenant.prefix, tenant.access_key), (new, new, key))  # the key id is unchanged
+		self.assertIn(f"stays under {old}/", tenant.files_status)
 
 	def test_without_garage_admin_sites_share_the_platform_bucket_and_get_no_files(self):
 		admin_url = frappe.db.get_single_value("Selfhosted Settings", "s3_admin_url")

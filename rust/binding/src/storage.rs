@@ -375,8 +375,8 @@ impl GarageAdmin {
         run(py, || block_on(self.0.key_names()))
     }
 
-    fn revoke(&self, py: Python<'_>, key_name: String) -> PyResult<bool> {
-        run(py, || block_on(self.0.revoke(&key_name)))
+    fn revoke(&self, py: Python<'_>, access_key: String) -> PyResult<bool> {
+        run(py, || block_on(self.0.revoke(&access_key)))
     }
 }
 

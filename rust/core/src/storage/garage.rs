@@ -92,13 +92,21 @@ impl GarageAdmin {
         Ok(GrantedKey { bucket: bucket.to_string(), secret_key: field(&info, "secretAccessKey")?, access_key, created })
     }
 
-    /// Deletes the key named `key_name`; says whether there was one. Its bucket and what is in
-    /// it stay: removing a tenant's data is a decision of its own.
-    pub async fn revoke(&self, key_name: &str) -> Result<bool, Error> {
-        check_key_name(key_name)?;
-        let Some(id) = self.key_id(key_name).await? else { return Ok(false) };
-        self.call(Method::POST, &format!("DeleteKey?id={id}"), None).await?;
-        Ok(true)
+    /// Deletes the key `access_key` (its id, which stays when a site is renamed; its name may
+    /// not); says whether there was one. Its bucket and what is in it stay: removing a tenant's
+    /// data is a decision of its own.
+    pub async fn revoke(&self, access_key: &str) -> Result<bool, Error> {
+        if !access_key.starts_with("GK")
+            || !access_key[2..].bytes().all(|b| b.is_ascii_hexdigit())
+            || access_key.len() < 4
+        {
+            return Err(ValidationError::new(format!("not a Garage key id: {access_key:?}")).into());
+        }
+        match self.call(Method::POST, &format!("DeleteKey?id={access_key}"), None).await {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// The names of every key on the store (the platform's own among them).
