@@ -49,12 +49,14 @@ class Services:
 		self.need("s3_bucket")
 		return self.store_for(self.settings["s3_bucket"])
 
-	def store_for(self, bucket: str) -> Store:
-		"""Another bucket on the same endpoint, with the same keys (Press names buckets per use)."""
-		self.need("s3_endpoint", "s3_access_key", "s3_secret_key")
+	def store_for(self, bucket: str, keys: tuple[str, str] | None = None) -> Store:
+		"""Another bucket on the same endpoint (Press names buckets per use), with the platform's
+		keys or the `(access_key, secret_key)` of a tenant."""
+		self.need("s3_endpoint", *(() if keys else ("s3_access_key", "s3_secret_key")))
 		s = self.settings
+		access_key, secret_key = keys or (s["s3_access_key"], s["s3_secret_key"])
 		return Store(s["s3_endpoint"], bucket, region=s.get("s3_region") or "us-east-1",
-			access_key=s["s3_access_key"], secret_key=s["s3_secret_key"], ca_bundle=s.get("s3_ca_bundle") or None)
+			access_key=access_key, secret_key=secret_key, ca_bundle=s.get("s3_ca_bundle") or None)
 
 	@cached_property
 	def garage(self) -> GarageAdmin | None:

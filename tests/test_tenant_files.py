@@ -14,6 +14,7 @@ from minio.error import S3Error
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.services import Services
 from press_selfhosted.storage import GarageAdmin, Store
 from press_selfhosted.tenant_files import DOCTYPE, DfpStorage, tenant_bucket
 
@@ -109,3 +110,17 @@ def test_a_wrong_admin_token_is_a_typed_error_without_the_token():
 	assert "not-the-admin-token" not in str(refused.value) and "not-the-admin-token" not in repr(wrong)
 	with pytest.raises(exc.ValidationError):
 		GarageAdmin("127.0.0.1:3903", "token")
+
+
+def test_services_open_a_tenant_bucket_with_the_tenant_key_only(garage, credentials):
+	endpoint, site = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT"), f"initech{os.getpid()}.example.com"
+	services = Services({"s3_endpoint": endpoint, "s3_region": credentials["region"], "s3_access_key": credentials["access_key"],
+		"s3_secret_key": credentials["secret_key"]})
+	key = garage.grant(tenant_bucket(site), site)
+	try:
+		services.store_for(key.bucket, (key.access_key, key.secret_key)).put_bytes(f"{site}/a.txt", b"a")
+		assert services.store_for(key.bucket, (key.access_key, key.secret_key)).usage(f"{site}/") == (1, 1)
+		with pytest.raises((exc.AccessDenied, exc.ObjectNotFound)):  # the platform's key was granted nothing there
+			services.store_for(key.bucket).get_bytes(f"{site}/a.txt")
+	finally:
+		garage.revoke(key.access_key)

@@ -73,6 +73,14 @@ impl TenantPrefix {
 #[pyclass(frozen, module = "press_selfhosted._native")]
 pub struct Store(storage::Store);
 
+/// The PEM of a CA bundle file, read before any request so a wrong path fails at once.
+fn read_ca_bundle(path: Option<PathBuf>) -> PyResult<Option<String>> {
+    let read = |path: PathBuf| {
+        std::fs::read_to_string(&path).map_err(|e| ValidationError::new(format!("CA bundle {}: {e}", path.display())))
+    };
+    Ok(path.map(read).transpose().map_err(Failure::from)?)
+}
+
 fn info(py: Python<'_>, o: ObjectInfo) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     let dict = pyo3::types::PyDict::new(py);
     dict.set_item("key", o.key)?;
@@ -100,13 +108,7 @@ impl Store {
         ca_bundle: Option<PathBuf>,
         connect_address: Option<&str>,
     ) -> PyResult<Self> {
-        let ca_bundle = ca_bundle
-            .map(|path| {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| ValidationError::new(format!("CA bundle {}: {e}", path.display())))
-            })
-            .transpose()
-            .map_err(Failure::from)?;
+        let ca_bundle = read_ca_bundle(ca_bundle)?;
         let connect_address = connect_address
             .map(|address| {
                 address
@@ -353,13 +355,7 @@ impl GarageAdmin {
     #[new]
     #[pyo3(signature = (url, token, *, ca_bundle = None))]
     fn new(url: &str, token: &str, ca_bundle: Option<PathBuf>) -> PyResult<Self> {
-        let ca_bundle = ca_bundle
-            .map(|path| {
-                std::fs::read_to_string(&path)
-                    .map_err(|e| ValidationError::new(format!("CA bundle {}: {e}", path.display())))
-            })
-            .transpose()
-            .map_err(Failure::from)?;
+        let ca_bundle = read_ca_bundle(ca_bundle)?;
         Ok(Self(storage::GarageAdmin::new(url, token, ca_bundle.as_deref()).map_err(Failure::from)?))
     }
 

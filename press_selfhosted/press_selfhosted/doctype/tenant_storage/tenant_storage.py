@@ -18,13 +18,9 @@ class TenantStorage(Document):
 		"""The tenant's bucket, through its own key when it has one (a bucket of its own may
 		grant the platform's key nothing)."""
 		from press_selfhosted.integrations import services
-		from press_selfhosted.storage import Store
 
-		if not self.access_key:
-			return services().store_for(self.bucket)
-		s = services().settings
-		return Store(s["s3_endpoint"], self.bucket, region=s.get("s3_region") or "us-east-1", access_key=self.access_key,
-			secret_key=self.get_password("secret_key"), ca_bundle=s.get("s3_ca_bundle") or None)
+		keys = (self.access_key, self.get_password("secret_key")) if self.access_key else None
+		return services().store_for(self.bucket, keys)
 
 	@frappe.whitelist()
 	def refresh_usage(self):
