@@ -11,6 +11,8 @@ over the site's own API as its Administrator, the way Press talks to a site in
 
 from __future__ import annotations
 
+import functools
+
 import frappe
 from frappe.frappeclient import FrappeClient
 from frappe.utils import now_datetime
@@ -93,8 +95,10 @@ def push(tenant, storage: DfpStorage, url: str | None = None) -> str:
 	url = url or f"https://{site.host_name or site.name}"
 	ca = services().settings.get("ca_directory")
 	api = FrappeClient(url, verify=f"{ca}/root.crt" if ca and url.startswith("https://") else True)
+	# FrappeClient sets no timeout: a site that stops answering must not hold the worker forever.
+	api.session.request = functools.partial(api.session.request, timeout=TIMEOUT)
 	# A form post: FrappeClient's own login puts the password in the URL, hence in access logs.
-	login = api.session.post(f"{url}/api/method/login", timeout=TIMEOUT, verify=api.verify,
+	login = api.session.post(f"{url}/api/method/login", verify=api.verify,
 		data={"usr": "Administrator", "pwd": get_decrypted_password("Site", site.name, "admin_password")})
 	if login.status_code != 200:
 		frappe.throw(f"{url} refused the Administrator's login (HTTP {login.status_code})")

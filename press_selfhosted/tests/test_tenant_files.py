@@ -94,6 +94,11 @@ class TestTenantFiles(FrappeTestCase):
 		tenant = frappe.get_doc("Tenant Storage", new)
 		self.assertEqual((tenant.site, tenant.prefix, tenant.access_key), (new, new, key))  # the key id is unchanged
 		self.assertIn(f"stays under {old}/", tenant.files_status)
+		bucket = tenant.bucket
+		tenant.grant_own_key()  # a key under the new name, on the bucket that holds the files
+		self.assertEqual(tenant.bucket, bucket)
+		self.assertNotEqual(tenant.access_key, key)
+		self.assertFalse(services().garage.revoke(key))  # the key of the old name is gone
 
 	def test_without_garage_admin_sites_share_the_platform_bucket_and_get_no_files(self):
 		admin_url = frappe.db.get_single_value("Selfhosted Settings", "s3_admin_url")

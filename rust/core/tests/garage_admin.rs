@@ -68,7 +68,9 @@ async fn bad_input_and_a_wrong_token_are_refused() {
     assert!(matches!(admin.grant("Bad_Bucket", "k").await, Err(Error::Invalid(_))));
     assert!(matches!(admin.grant("rs-fine", "").await, Err(Error::Invalid(_))));
     assert!(matches!(admin.grant("rs-fine", "a\nb").await, Err(Error::Invalid(_))));
-    assert!(matches!(admin.revoke("acme.example.com").await, Err(Error::Invalid(_))));
+    for id in ["acme.example.com", "GK", "GKzz", "gk1234"] {
+        assert!(matches!(admin.revoke(id).await, Err(Error::Invalid(_))), "{id}");
+    }
     assert!(matches!(GarageAdmin::new("127.0.0.1:3903", "t", None), Err(Error::Invalid(_))));
     assert!(matches!(GarageAdmin::new("http://127.0.0.1:3903/v2", "t", None), Err(Error::Invalid(_))));
     assert!(matches!(GarageAdmin::new("http://127.0.0.1:3903", "", None), Err(Error::Invalid(_))));

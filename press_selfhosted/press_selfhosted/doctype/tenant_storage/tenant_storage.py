@@ -39,7 +39,9 @@ class TenantStorage(Document):
 
 	@frappe.whitelist()
 	def grant_own_key(self):
-		"""A bucket and a key of the tenant's own on Garage; the same ones when granted again."""
+		"""A bucket and a key of the tenant's own on Garage; the same ones when granted again.
+		A tenant that has a bucket of its own keeps it (a renamed site's files are there), and a
+		key it held under another name (before a rename) is revoked."""
 		from press_selfhosted.integrations import services
 		from press_selfhosted.tenant_files import tenant_bucket
 
@@ -47,7 +49,10 @@ class TenantStorage(Document):
 		garage = services().garage
 		if not garage:
 			frappe.throw("Set Garage Admin API and Token in Selfhosted Settings first")
-		key = garage.grant(tenant_bucket(self.site), self.site)
+		own_bucket = self.bucket and self.bucket != services().settings.get("s3_bucket")
+		key = garage.grant(self.bucket if own_bucket else tenant_bucket(self.site), self.site)
+		if self.access_key and self.access_key != key.access_key:
+			garage.revoke(self.access_key)
 		self.update({"bucket": key.bucket, "access_key": key.access_key, "secret_key": key.secret_key})
 		self.save(ignore_permissions=True)
 		return {"bucket": key.bucket, "access_key": key.access_key, "created": key.created}

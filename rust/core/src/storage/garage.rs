@@ -96,10 +96,8 @@ impl GarageAdmin {
     /// not); says whether there was one. Its bucket and what is in it stay: removing a tenant's
     /// data is a decision of its own.
     pub async fn revoke(&self, access_key: &str) -> Result<bool, Error> {
-        if !access_key.starts_with("GK")
-            || !access_key[2..].bytes().all(|b| b.is_ascii_hexdigit())
-            || access_key.len() < 4
-        {
+        let hex = access_key.strip_prefix("GK").unwrap_or_default();
+        if hex.len() < 2 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ValidationError::new(format!("not a Garage key id: {access_key:?}")).into());
         }
         match self.call(Method::POST, &format!("DeleteKey?id={access_key}"), None).await {
