@@ -228,12 +228,16 @@ def _redis_command(workdir: Path, ports: Ports) -> list[str]:
 		"--appendonly", "no", "--daemonize", "no"]
 
 
+# CNI, named rather than left to Podman's guess (it picks netavark when that is installed):
+# tools/setup.sh installs the CNI plugins, dnsname for aliases among them.
 PODMAN_CONF = """[containers]
 default_ulimits = []
 [engine]
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
+[network]
+network_backend = "cni"
 """
 
 

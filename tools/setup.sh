@@ -5,8 +5,19 @@
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
-# Debian packages; apt runs only when one is missing. The engines are for the engine tests.
-PACKAGES=(openssl gcc pkg-config file podman runc busybox-static docker.io docker-registry apache2-utils socat pdns-server pdns-backend-sqlite3 sqlite3 dnsutils mariadb-server-core redis-server)
+# Debian packages, each named even when another one depends on it today; apt runs only when one
+# is missing, with --no-install-recommends, so nothing here may rely on a Recommends.
+PACKAGES=(
+	openssl gcc pkg-config file socat
+	# Podman with its init (catatonit is only a Recommends of podman, and `init: true` containers
+	# fail without it), on CNI: the bridge and portmap plugins publish loopback ports, dnsname (with
+	# dnsmasq) resolves containers' aliases on user networks. netavark is deliberately not used.
+	podman runc catatonit containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iptables
+	docker.io tini
+	busybox-static docker-registry apache2-utils
+	pdns-server pdns-backend-sqlite3 sqlite3 dnsutils
+	mariadb-server-core redis-server
+)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
 	[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null)" = "install ok installed" ] || missing+=("$pkg")
@@ -43,6 +54,8 @@ if [ "${1:-}" = "--with-garage" ] && [ ! -x "$PRESS_SELFHOSTED_GARAGE" ]; then
 		--root "$CACHE/garage-$GARAGE_VERSION" || exit 1
 	rm -rf "$CACHE/garage-build"
 fi
+
+bash "$ROOT/tools/preflight.sh" ${1:+"$1"} || exit 1
 
 echo "setup: building the release wheel (cargo target: $CARGO_TARGET_DIR)"
 rm -rf "$ROOT/dist"
