@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use press_selfhosted_core::pki::{CaOptions, CertificateAuthority, LeafRequest};
+use press_selfhosted_core::pki::{inspect, CaOptions, CertificateAuthority, LeafRequest};
 use press_selfhosted_core::proxy::{Certificate, Error, Platform, ProxyConfig, SiteRoute, TraefikApi};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -56,6 +56,7 @@ impl Ca {
             .tls_built_in_root_certs(false)
             .add_root_certificate(root)
             .redirect(reqwest::redirect::Policy::none())
+            .tls_info(true)
             .no_proxy();
         for host in hosts {
             builder = builder.resolve(host, https);
@@ -94,6 +95,40 @@ async fn upstream(tag: &'static str, status: u16) -> String {
 async fn get(client: &reqwest::Client, url: &str) -> (u16, String) {
     let response = client.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e:?}"));
     (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// The serial of the certificate Traefik serves for `host` (on a new connection each time).
+async fn served_serial(ca: &Ca, host: &str) -> String {
+    let response = ca.client(&[host]).get(format!("https://{host}/")).send().await.unwrap();
+    let info = response.extensions().get::<reqwest::tls::TlsInfo>().expect("TLS info");
+    let der = info.peer_certificate().expect("a peer certificate");
+    inspect(&pem::encode(&pem::Pem::new("CERTIFICATE", der.to_vec()))).unwrap().serial
+}
+
+/// Waits until Traefik serves the certificate with `serial` for `host`: a renewal written to
+/// the directory must reach the wire without anything else changing there.
+async fn wait_served(ca: &Ca, host: &str, serial: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let served = served_serial(ca, host).await;
+        if served == serial {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{host}: Traefik still serves {served}, not the renewed {serial}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn serial(certificate: &Certificate) -> String {
+    inspect(&certificate.chain_pem).unwrap().serial
+}
+
+/// The certificate files under `certs/` whose name starts with `stem.`.
+fn cert_files(config: &ProxyConfig, stem: &str) -> Vec<PathBuf> {
+    listing(&config.dir().join("certs"))
+        .into_iter()
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(&format!("{stem}.")))
+        .collect()
 }
 
 fn site(name: &str, upstream: &str, certificate: Option<Certificate>) -> SiteRoute {
@@ -144,7 +179,9 @@ async fn a_site_is_served_over_https_with_its_own_certificate_then_removed() {
     for host in [&name, &extra] {
         assert_eq!(get(&client, &format!("https://{host}/")).await, (200, format!("shop for {host}")));
     }
-    let key = config.dir().join("certs").join(format!("{name}.key"));
+    let files = cert_files(&config, &name);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let key = files.iter().find(|p| p.extension().unwrap() == "key").unwrap().clone();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
     assert!(!config.write_site(&route).unwrap().changed, "writing the same route again changes nothing");
@@ -156,6 +193,30 @@ async fn a_site_is_served_over_https_with_its_own_certificate_then_removed() {
     assert!(!config.remove_site(&name).unwrap(), "removing it again finds nothing");
     let after = client.get(format!("https://{name}/")).send().await;
     assert!(after.is_err() || after.unwrap().status() == 404, "a removed site is no longer served");
+}
+
+#[tokio::test]
+async fn a_renewed_site_certificate_is_served_and_the_old_one_removed() {
+    let (ca, config, api) = (Ca::new(), config(), api());
+    let name = domain("renewed");
+    let up = upstream("renewed", 200).await;
+    let first = ca.certificate(&[&name]);
+    let route = config.write_site(&site(&name, &up, Some(first.clone()))).unwrap();
+    api.wait_loaded(&[route], WAIT).await.unwrap();
+    wait_served(&ca, &name, &serial(&first)).await;
+    let old_files = cert_files(&config, &name);
+
+    let renewed = ca.certificate(&[&name]);
+    assert_ne!(serial(&renewed), serial(&first));
+    let route = config.write_site(&site(&name, &up, Some(renewed.clone()))).unwrap();
+    assert!(route.changed, "a renewed certificate changes the site's file");
+    wait_served(&ca, &name, &serial(&renewed)).await;
+    let new_files = cert_files(&config, &name);
+    assert_eq!(new_files.len(), 2, "{new_files:?}");
+    assert!(old_files.iter().all(|old| !old.exists()), "the old certificate's files are gone: {new_files:?}");
+    assert!(!config.write_site(&site(&name, &up, Some(renewed))).unwrap().changed);
+    config.remove_site(&name).unwrap();
+    assert!(cert_files(&config, &name).is_empty());
 }
 
 #[tokio::test]
@@ -278,6 +339,16 @@ async fn wildcard_maintenance_default_and_redirect_routes() {
     api.wait_loaded(&[active], WAIT).await.unwrap();
     assert_eq!(get(&client, &format!("https://{name}/")).await.0, 200);
 
+    // A renewed wildcard (Traefik's default certificate) reaches the wire too.
+    let renewed = Platform { wildcard: Some(ca.certificate(&[&format!("*.{zone}")])), ..platform.clone() };
+    let served = serial(platform.wildcard.as_ref().unwrap());
+    assert_eq!(served_serial(&ca, &name).await, served);
+    assert!(config.write_platform(&renewed).unwrap().iter().all(|r| r.changed));
+    let new_serial = serial(renewed.wildcard.as_ref().unwrap());
+    wait_served(&ca, &name, &new_serial).await;
+    wait_served(&ca, &unknown, &new_serial).await;
+    assert_eq!(cert_files(&config, "_platform").len(), 2, "the old wildcard's files are gone");
+
     let http = var("PRESS_SELFHOSTED_TEST_TRAEFIK_HTTP");
     let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).no_proxy().build().unwrap();
     let redirect = plain.get(format!("http://{http}/path")).header("Host", &name).send().await.unwrap();
@@ -286,5 +357,5 @@ async fn wildcard_maintenance_default_and_redirect_routes() {
 
     config.remove_site(&name).unwrap();
     config.write_platform(&Platform::default()).unwrap();
-    assert!(!config.dir().join("certs").join("_platform.key").exists());
+    assert!(cert_files(&config, "_platform").is_empty());
 }

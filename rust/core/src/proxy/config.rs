@@ -1,9 +1,17 @@
 //! The directory Traefik's file provider watches: `<site>.yaml` per site, `_platform.yaml`
 //! for the platform's routes, certificates under `certs/` (Traefik reads only the top level,
 //! and only `.yaml`/`.yml`/`.toml` files there, so temporary files are never loaded).
+//!
+//! Traefik watches only that top level, so a certificate rewritten in place under `certs/`
+//! would never be picked up. Certificate files are therefore named after their content
+//! (`<stem>.<fingerprint>.crt`): a renewed certificate changes the YAML file that names it,
+//! and that change is what makes Traefik reload. Older files of the stem go once the YAML no
+//! longer names them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
 
 use super::route::{self, Certificate, Platform, Route, SiteRoute};
 use super::yaml::to_yaml;
@@ -13,6 +21,8 @@ use crate::names::{self, ValidationError};
 
 const PLATFORM_FILE: &str = "_platform.yaml";
 const PLATFORM_CERT: &str = "_platform";
+/// Bytes of SHA-256 in a certificate file's name: enough to tell renewals apart.
+const FINGERPRINT_BYTES: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
@@ -54,19 +64,16 @@ impl ProxyConfig {
             Some(certificate) => Some(self.write_certificate(&checked.site, certificate)?),
             None => None,
         };
-        let paths = cert_files.as_ref().map(|(c, k, _)| (path_text(c), path_text(k)));
+        let paths = cert_files.as_ref().map(|(c, k)| (path_text(c), path_text(k)));
         let (config, mut route) = route::site_config(
             &checked,
             &self.entry_point,
             site.maintenance,
             paths.as_ref().map(|(c, k)| (c.as_str(), k.as_str())),
         );
-        route.changed = self.write_if_changed(&self.site_file(&checked.site), &to_yaml(&config), PUBLIC)?
-            || cert_files.as_ref().is_some_and(|(_, _, changed)| *changed);
-        if cert_files.is_none() {
-            // The site now uses the wildcard: its own certificate goes once the file no longer names it.
-            self.remove_certificate(&checked.site)?;
-        }
+        route.changed = self.write_if_changed(&self.site_file(&checked.site), &to_yaml(&config), PUBLIC)?;
+        // Certificates the file no longer names (all of them when the site now uses the wildcard).
+        self.remove_certificates(&checked.site, cert_files.as_ref())?;
         Ok(route)
     }
 
@@ -79,7 +86,7 @@ impl ProxyConfig {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
             Err(e) => return Err(Error::io(&path, e)),
         };
-        Ok(self.remove_certificate(&site)? || existed)
+        Ok(self.remove_certificates(&site, None)? || existed)
     }
 
     /// The sites that have a file, sorted.
@@ -105,7 +112,7 @@ impl ProxyConfig {
             }
             None => None,
         };
-        let paths = wildcard.as_ref().map(|(c, k, _)| (path_text(c), path_text(k)));
+        let paths = wildcard.as_ref().map(|(c, k)| (path_text(c), path_text(k)));
         let (config, mut routes) = route::platform_config(
             maintenance.as_deref(),
             default.as_deref(),
@@ -113,11 +120,8 @@ impl ProxyConfig {
             self.http_entry_point.as_deref(),
             paths.as_ref().map(|(c, k)| (c.as_str(), k.as_str())),
         );
-        let changed = self.write_if_changed(&self.dir.join(PLATFORM_FILE), &to_yaml(&config), PUBLIC)?
-            || wildcard.is_some_and(|(_, _, changed)| changed);
-        if platform.wildcard.is_none() {
-            self.remove_certificate(PLATFORM_CERT)?;
-        }
+        let changed = self.write_if_changed(&self.dir.join(PLATFORM_FILE), &to_yaml(&config), PUBLIC)?;
+        self.remove_certificates(PLATFORM_CERT, wildcard.as_ref())?;
         for route in &mut routes {
             route.changed = changed;
         }
@@ -128,22 +132,37 @@ impl ProxyConfig {
         self.dir.join(format!("{site}.yaml"))
     }
 
-    fn cert_paths(&self, stem: &str) -> (PathBuf, PathBuf) {
+    /// Where a certificate and its key go: named after the stem and their content, so that
+    /// a different certificate is a different path in the YAML file.
+    fn cert_paths(&self, stem: &str, certificate: &Certificate) -> (PathBuf, PathBuf) {
+        let digest = Sha256::new()
+            .chain_update(certificate.chain_pem.as_bytes())
+            .chain_update([0])
+            .chain_update(certificate.key_pem.as_bytes())
+            .finalize();
+        let fingerprint = hex::encode(&digest[..FINGERPRINT_BYTES]);
         let certs = self.dir.join("certs");
-        (certs.join(format!("{stem}.crt")), certs.join(format!("{stem}.key")))
+        (certs.join(format!("{stem}.{fingerprint}.crt")), certs.join(format!("{stem}.{fingerprint}.key")))
     }
 
-    fn write_certificate(&self, stem: &str, certificate: &Certificate) -> Result<(PathBuf, PathBuf, bool), Error> {
-        let (cert, key) = self.cert_paths(stem);
-        let key_changed = self.write_if_changed(&key, &certificate.key_pem, PRIVATE)?;
-        let cert_changed = self.write_if_changed(&cert, &certificate.chain_pem, PUBLIC)?;
-        Ok((cert, key, key_changed || cert_changed))
+    fn write_certificate(&self, stem: &str, certificate: &Certificate) -> Result<(PathBuf, PathBuf), Error> {
+        let (cert, key) = self.cert_paths(stem, certificate);
+        self.write_if_changed(&key, &certificate.key_pem, PRIVATE)?;
+        self.write_if_changed(&cert, &certificate.chain_pem, PUBLIC)?;
+        Ok((cert, key))
     }
 
-    fn remove_certificate(&self, stem: &str) -> Result<bool, Error> {
-        let (cert, key) = self.cert_paths(stem);
+    /// Removes the stem's certificate files except `keep`; true if any was removed.
+    fn remove_certificates(&self, stem: &str, keep: Option<&(PathBuf, PathBuf)>) -> Result<bool, Error> {
+        let certs = self.dir.join("certs");
+        let entries = fs::read_dir(&certs).map_err(|e| Error::io(&certs, e))?;
         let mut removed = false;
-        for path in [cert, key] {
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(&certs, e))?.path();
+            let ours = path.file_name().and_then(|n| n.to_str()).is_some_and(|name| cert_file_stem(name) == Some(stem));
+            if !ours || keep.is_some_and(|(c, k)| &path == c || &path == k) {
+                continue;
+            }
             match fs::remove_file(&path) {
                 Ok(()) => removed = true,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -162,6 +181,40 @@ impl ProxyConfig {
     }
 }
 
+/// The stem of a certificate file this module wrote: `<stem>.<fingerprint>.crt|key`, or the
+/// `<stem>.crt|key` of earlier versions, which named files by stem alone.
+fn cert_file_stem(name: &str) -> Option<&str> {
+    let base = name.strip_suffix(".crt").or_else(|| name.strip_suffix(".key"))?;
+    match base.rsplit_once('.') {
+        Some((stem, fingerprint))
+            if fingerprint.len() == 2 * FINGERPRINT_BYTES
+                && fingerprint.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            Some(stem)
+        }
+        _ => Some(base),
+    }
+}
+
 fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cert_file_stem;
+
+    #[test]
+    fn certificate_files_are_told_apart_by_stem_exactly() {
+        assert_eq!(cert_file_stem("a.example.com.0123456789abcdef.crt"), Some("a.example.com"));
+        assert_eq!(cert_file_stem("a.example.com.0123456789abcdef.key"), Some("a.example.com"));
+        assert_eq!(cert_file_stem("_platform.fedcba9876543210.crt"), Some("_platform"));
+        // Files of earlier versions, named by stem alone.
+        assert_eq!(cert_file_stem("a.example.com.crt"), Some("a.example.com"));
+        // A sub-domain's file is not its parent's, whatever its fingerprint.
+        assert_eq!(cert_file_stem("b.a.example.com.0123456789abcdef.crt"), Some("b.a.example.com"));
+        assert_eq!(cert_file_stem("a.example.com.0123456789ABCDEF.crt"), Some("a.example.com.0123456789ABCDEF"));
+        assert_eq!(cert_file_stem("a.example.com.yaml"), None);
+        assert_eq!(cert_file_stem(".a.example.com.crt.123.tmp"), None);
+    }
 }
