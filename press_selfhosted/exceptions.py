@@ -137,3 +137,8 @@ class ProvisioningFailed(SelfHostedError):
 		self.tenant = tenant
 		self.step = step
 		self.cause = cause
+
+
+class SetupFailed(SelfHostedError):
+	"""A step of `selfhosted setup` did not reach the state it set out to make; it is not
+	reported as done, and the run's records are not committed."""

@@ -9,6 +9,11 @@ app_license = "agpl-3.0"
 # even when it is installed (frappe/installer.py parse_app_name).
 required_apps = ["frappe/press"]
 
+# Press keeps the hooks cache across install-app's cache clear: these make ours take effect
+# (and stop) at once, without a Redis flush (press_selfhosted/lifecycle.py).
+after_install = "press_selfhosted.lifecycle.after_install"
+after_uninstall = "press_selfhosted.lifecycle.after_uninstall"
+
 # Module attributes Press looks up at call time are patched here (press_selfhosted/integrations).
 before_request = ["press_selfhosted.integrations.install"]
 before_job = ["press_selfhosted.integrations.install"]

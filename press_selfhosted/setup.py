@@ -12,6 +12,7 @@ from pathlib import Path
 
 import frappe
 
+from press_selfhosted.exceptions import SetupFailed
 from press_selfhosted.integrations.billing import BILLING_JOBS
 
 SETTINGS = "Selfhosted Settings"
@@ -54,6 +55,9 @@ CLOUD_JOBS = (
 
 def run() -> list[str]:
 	"""Every step, in order; the changes made, as lines for the operator."""
+	from press_selfhosted.integrations import install
+
+	install()  # Press's certbot, Route53 and S3 entry points, replaced in this process too
 	changes: list[str] = []
 	for step in (defaults, certificate_authority, cluster, root_domain, press_settings, backup_bucket, email_account, scheduler):
 		changes += step()
@@ -103,24 +107,55 @@ def cluster() -> list[str]:
 
 
 def root_domain() -> list[str]:
+	"""The Root Domain on Generic, its zone on PowerDNS and its wildcard certificate. The Root
+	Domain's doc_events make the last two on insert; each is checked here all the same, made if
+	missing, and reported only once it is really there."""
 	domain = frappe.db.get_single_value(SETTINGS, "root_domain")
 	if not domain:
 		return ["Root Domain: skipped, set root_domain in Selfhosted Settings"]
-	if frappe.db.exists("Root Domain", domain):
-		from press_selfhosted.integrations import dns, services
+	from press_selfhosted.integrations import dns, services, tls
 
-		changes = []
-		if frappe.db.get_value("Root Domain", domain, "dns_provider") != "Generic":
-			frappe.db.set_value("Root Domain", domain, "dns_provider", "Generic")
-			changes.append(f"Root Domain {domain}: DNS provider Generic (records go to PowerDNS)")
-		if services().dns.zone_for(domain) != f"{domain}.":  # made before press_selfhosted was installed
-			dns.create_zone(frappe.get_doc("Root Domain", domain))
-			changes.append(f"Root Domain {domain}: zone created on PowerDNS")
-		return changes
-	default_cluster = frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")
-	frappe.get_doc({"doctype": "Root Domain", "name": domain, "dns_provider": "Generic", "default_cluster": default_cluster}).insert(
-		ignore_permissions=True)
-	return [f"Root Domain {domain}: created on Generic, zone on PowerDNS, wildcard certificate requested"]
+	zones = services().dns
+	had_zone = zones.zone_for(domain) == f"{domain}."
+	had_wildcard = _wildcard(domain)
+	changes = []
+	if not frappe.db.exists("Root Domain", domain):
+		default_cluster = frappe.db.get_value("Cluster", {}, "name", order_by="creation asc")
+		frappe.get_doc({"doctype": "Root Domain", "name": domain, "dns_provider": "Generic", "default_cluster": default_cluster}).insert(
+			ignore_permissions=True)
+		changes.append(f"Root Domain {domain}: created on Generic")
+	elif frappe.db.get_value("Root Domain", domain, "dns_provider") != "Generic":
+		frappe.db.set_value("Root Domain", domain, "dns_provider", "Generic")
+		changes.append(f"Root Domain {domain}: DNS provider Generic (records go to PowerDNS)")
+	doc = frappe.get_doc("Root Domain", domain)
+
+	if zones.zone_for(domain) != f"{domain}.":
+		dns.create_zone(doc)
+		if zones.zone_for(domain) != f"{domain}.":
+			raise SetupFailed(f"Root Domain {domain}: PowerDNS still has no zone {domain} after creating it")
+	if not had_zone:
+		changes.append(f"Root Domain {domain}: zone created on PowerDNS")
+
+	if not _wildcard(domain):
+		tls.request_wildcard(doc)
+	certificate = frappe.get_doc("TLS Certificate", _wildcard(domain) or _wildcard(domain, active=False))
+	if certificate.status != "Active":
+		# Press obtains it in a background job; setup does it now, so that it can say so truly.
+		certificate._obtain_certificate()
+		certificate.reload()
+		if certificate.status != "Active":
+			raise SetupFailed(f"Root Domain {domain}: the wildcard certificate {certificate.name} is {certificate.status}: {certificate.error}")
+	if not had_wildcard:
+		changes.append(f"Root Domain {domain}: wildcard certificate {certificate.name} issued by the platform CA, expires {certificate.expires_on}")
+	return changes
+
+
+def _wildcard(domain: str, active: bool = True) -> str | None:
+	"""The wildcard TLS Certificate of the domain (only an Active one, by default)."""
+	filters = {"wildcard": 1, "domain": domain}
+	if active:
+		filters["status"] = "Active"
+	return frappe.db.get_value("TLS Certificate", filters, "name")
 
 
 def press_settings() -> list[str]:

@@ -66,8 +66,8 @@ def test_app_metadata_agrees():
 
 def _handlers(hooks: dict) -> list[str]:
 	"""Every dotted path of ours that the hooks name (doc_events, overrides, scheduler, before_*)."""
-	found, pending = [], [hooks[k] for k in ("before_request", "before_job", "doc_events", "override_whitelisted_methods",
-		"scheduler_events")]
+	found, pending = [], [hooks[k] for k in ("before_request", "before_job", "after_install", "after_uninstall", "doc_events",
+		"override_whitelisted_methods", "scheduler_events")]
 	while pending:
 		value = pending.pop()
 		if isinstance(value, dict):

@@ -36,12 +36,16 @@ def setup(context):
 	"""Wires this Press site for self-hosting; idempotent, prints what it changed."""
 	import frappe
 
+	from press_selfhosted.exceptions import SetupFailed
 	from press_selfhosted.setup import run
 
 	frappe.init(site=get_site(context))
 	frappe.connect()
 	try:
 		changes = run()
+	except SetupFailed as e:
+		click.echo(f"setup failed: {e}", err=True)
+		raise SystemExit(1) from None
 	finally:
 		frappe.destroy()
 	click.echo("\n".join(changes) if changes else "nothing changed: this Press is already set up")

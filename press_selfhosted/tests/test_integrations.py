@@ -52,6 +52,19 @@ class TestSelfHostedPress(FrappeTestCase):
 		finally:
 			self.assertIn(zone, services().powerdns.zones())
 
+	def test_setup_reports_a_zone_only_once_powerdns_has_it(self):
+		from unittest import mock
+
+		from press_selfhosted.exceptions import SetupFailed
+
+		services().powerdns.delete_zone(self.domain)
+		try:
+			with mock.patch("press_selfhosted.integrations.dns.create_zone"), self.assertRaises(SetupFailed) as failed:
+				setup()  # the zone is "created", but PowerDNS does not have it
+			self.assertIn(f"PowerDNS still has no zone {self.domain}", str(failed.exception))
+		finally:
+			self.assertEqual(setup(), [f"Root Domain {self.domain}: zone created on PowerDNS"])
+
 	def test_a_dns_server_without_a_port_is_refused(self):
 		settings = frappe.get_single("Selfhosted Settings")
 		settings.dns_server = "10.0.0.2"
@@ -61,6 +74,13 @@ class TestSelfHostedPress(FrappeTestCase):
 	def test_setup_wires_press_and_runs_again_without_changes(self):
 		changes = "\n".join(self.first_run)
 		self.assertIn(f"Root Domain {self.domain}: created on Generic", changes)
+		# What setup says it made is there: the zone, and an Active wildcard from the platform CA.
+		self.assertIn(f"Root Domain {self.domain}: zone created on PowerDNS", changes)
+		self.assertIn(f"{self.domain}.", services().powerdns.zones())
+		wildcard = frappe.get_doc("TLS Certificate", {"wildcard": 1, "domain": self.domain})
+		self.assertIn(f"wildcard certificate {wildcard.name} issued by the platform CA", changes)
+		self.assertEqual(wildcard.status, "Active")
+		self.assertIn(f"*.{self.domain}", inspect_certificate(wildcard.full_chain).names)
 		self.assertIn(f"Backup Bucket {self.values['s3_bucket']}: created", changes)
 		self.assertIn("CA: created", changes)
 		self.assertEqual(setup(), [])

@@ -1,0 +1,75 @@
+"""Bench test: the README's install path on a fresh Press site makes press_selfhosted active at
+once, and uninstalling makes it inactive, with no cache flush in between.
+
+Press keeps `app_hooks` across install-app's cache clear (its persistent_cache_keys), so this
+needs a site of its own: it creates one with Press (several minutes), primes the hooks cache
+as any request would, installs and uninstalls the app through the bench CLI, and drops the site.
+It needs the MariaDB root password in PRESS_SELFHOSTED_TEST_DB_ROOT_PASSWORD.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+from unittest import skipIf, skipUnless
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from frappe.utils import get_bench_path
+
+ROOT_PASSWORD = os.environ.get("PRESS_SELFHOSTED_TEST_DB_ROOT_PASSWORD")
+BENCH = shutil.which("bench")
+
+
+def doc_event_fires() -> str:
+	"""Run in the fresh site (`bench execute`): whether Root Domain's before_validate doc_event of
+	press_selfhosted fires (it keeps every Root Domain on Generic), and whether sync_jobs made
+	press_selfhosted's scheduled jobs, as JSON."""
+	doc = frappe.new_doc("Root Domain")
+	doc.dns_provider = "AWS Route 53"
+	doc.run_method("before_validate")  # Frappe's own dispatch: the controller, then the doc_events hooks
+	return json.dumps({
+		"provider": doc.dns_provider,
+		"scheduled": bool(frappe.db.exists("Scheduled Job Type", {"method": "press_selfhosted.health.refresh"})),
+	})
+
+
+@skipUnless(ROOT_PASSWORD, "PRESS_SELFHOSTED_TEST_DB_ROOT_PASSWORD is not set")
+@skipUnless(BENCH, "the bench CLI is not on PATH")
+@skipIf(frappe.conf.developer_mode, "developer_mode reads hooks without the cache this test is about")
+class TestInstallOnAFreshSite(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.site = f"fresh{frappe.generate_hash(length=6).lower()}.test"
+		cls.bench(["new-site", cls.site, "--db-root-password", ROOT_PASSWORD, "--admin-password", frappe.generate_hash(),
+			"--install-app", "press"])
+
+	@classmethod
+	def tearDownClass(cls):
+		try:
+			cls.bench(["drop-site", cls.site, "--db-root-password", ROOT_PASSWORD, "--no-backup", "--force"])
+		finally:
+			super().tearDownClass()
+
+	@staticmethod
+	def bench(args: list[str]) -> str:
+		done = subprocess.run([BENCH, *args], cwd=get_bench_path(), capture_output=True, text=True, timeout=1800)
+		if done.returncode:
+			raise AssertionError(f"bench {args[0]} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+		return done.stdout
+
+	def fired(self) -> dict:
+		out = self.bench(["--site", self.site, "execute", "press_selfhosted.tests.test_install.doc_event_fires"])
+		return json.loads(json.loads(out.strip().splitlines()[-1]))
+
+	def test_install_activates_and_uninstall_deactivates_without_a_flush(self):
+		# The hooks cached as every request and job of a Press site caches them.
+		self.bench(["--site", self.site, "execute", "frappe.get_hooks"])
+		self.assertEqual(self.fired(), {"provider": "AWS Route 53", "scheduled": False})
+
+		self.bench(["--site", self.site, "install-app", "press_selfhosted"])
+		self.assertEqual(self.fired(), {"provider": "Generic", "scheduled": True})
+
+		self.bench(["--site", self.site, "uninstall-app", "press_selfhosted", "--yes", "--no-backup"])
+		self.assertEqual(self.fired()["provider"], "AWS Route 53")
