@@ -2,13 +2,13 @@
 //! platform's own authoritative servers). Record sets cross as `(name, type, ttl, contents)`.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use press_selfhosted_core::dns::{self, Kind, RecordSet};
 use press_selfhosted_core::names::ValidationError;
 use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
+use crate::numbers::Number;
 use crate::runtime::block_on;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -18,9 +18,11 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 type RecordTuple = (String, String, u32, Vec<String>);
+/// A record set as an argument: its TTL is range-checked like every other number.
+type RecordArgument = (String, String, Number<u32>, Vec<String>);
 
-fn record_set((name, kind, ttl, contents): &RecordTuple) -> Result<RecordSet, Failure> {
-    Ok(RecordSet::new(name, Kind::parse(kind)?, *ttl, contents)?)
+fn record_set((name, kind, ttl, contents): &RecordArgument) -> Result<RecordSet, Failure> {
+    Ok(RecordSet::new(name, Kind::parse(kind)?, ttl.get(), contents)?)
 }
 
 fn tuple(set: RecordSet) -> RecordTuple {
@@ -67,7 +69,7 @@ impl PowerDns {
     }
 
     /// Replaces every `(name, type, ttl, contents)` given, in one request: all or none.
-    fn upsert(&self, py: Python<'_>, zone: &str, records: Vec<RecordTuple>) -> PyResult<()> {
+    fn upsert(&self, py: Python<'_>, zone: &str, records: Vec<RecordArgument>) -> PyResult<()> {
         let sets = records.iter().map(record_set).collect::<Result<Vec<_>, _>>()?;
         run(py, || block_on(self.0.upsert(zone, &sets)))
     }
@@ -114,8 +116,15 @@ impl DnsChecker {
 
     /// Waits until the name answers exactly `contents` (in any order; none: until it answers
     /// nothing); returns the seconds it took. Raises DnsNotPropagated after `timeout` seconds.
-    #[pyo3(signature = (name, kind, contents, *, timeout = 30.0))]
-    fn wait_for(&self, py: Python<'_>, name: &str, kind: &str, contents: Vec<String>, timeout: f64) -> PyResult<f64> {
+    #[pyo3(signature = (name, kind, contents, *, timeout = Number(30.0)))]
+    fn wait_for(
+        &self,
+        py: Python<'_>,
+        name: &str,
+        kind: &str,
+        contents: Vec<String>,
+        timeout: Number<f64>,
+    ) -> PyResult<f64> {
         // No contents: wait until the name answers nothing (a deletion has reached the server).
         let set = if contents.is_empty() {
             RecordSet {
@@ -125,11 +134,9 @@ impl DnsChecker {
                 contents,
             }
         } else {
-            record_set(&(name.to_string(), kind.to_string(), 60, contents))?
+            record_set(&(name.to_string(), kind.to_string(), Number(60), contents))?
         };
-        let timeout = Duration::try_from_secs_f64(timeout).map_err(|_| {
-            Failure::from(ValidationError::new(format!("timeout must be positive seconds, got {timeout}")))
-        })?;
+        let timeout = timeout.seconds()?;
         run(py, || block_on(self.0.wait_for(&set, timeout)).map(|d| d.as_secs_f64()))
     }
 }

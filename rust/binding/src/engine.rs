@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use press_selfhosted_core::engine::{
     self, naming, ContainerSpec, Endpoint, ExecSpec, Mount, PortRange, PublishedPort, RestartPolicy, TlsFiles,
@@ -13,6 +12,7 @@ use press_selfhosted_core::names::ValidationError;
 use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
+use crate::numbers::Number;
 use crate::runtime::block_on;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -184,12 +184,12 @@ impl Engine {
         env: Option<BTreeMap<String, String>>,
         labels: Option<BTreeMap<String, String>>,
         mounts: Option<Vec<(String, String, bool)>>,
-        ports: Option<BTreeMap<u16, u16>>,
-        memory_bytes: Option<i64>,
-        cpus: Option<f64>,
+        ports: Option<BTreeMap<Number<u16>, Number<u16>>>,
+        memory_bytes: Option<Number<i64>>,
+        cpus: Option<Number<f64>>,
         restart: &str,
         healthcheck: Option<Vec<String>>,
-        healthcheck_interval: Option<u32>,
+        healthcheck_interval: Option<Number<u32>>,
         user: Option<String>,
         workdir: Option<String>,
         init: bool,
@@ -210,13 +210,13 @@ impl Engine {
             ports: ports
                 .unwrap_or_default()
                 .into_iter()
-                .map(|(inner, host)| PublishedPort::loopback(inner, host))
+                .map(|(inner, host)| PublishedPort::loopback(inner.get(), host.get()))
                 .collect(),
-            memory_bytes,
-            cpus,
+            memory_bytes: memory_bytes.map(Number::get),
+            cpus: cpus.map(Number::get),
             restart: restart_policy(restart)?,
             healthcheck,
-            healthcheck_interval_seconds: healthcheck_interval,
+            healthcheck_interval_seconds: healthcheck_interval.map(Number::get),
             user,
             workdir,
             init,
@@ -229,14 +229,14 @@ impl Engine {
         run(py, || block_on(self.0.start(&container)))
     }
 
-    #[pyo3(signature = (container, *, timeout = 10))]
-    fn stop(&self, py: Python<'_>, container: String, timeout: i32) -> PyResult<()> {
-        run(py, || block_on(self.0.stop(&container, timeout)))
+    #[pyo3(signature = (container, *, timeout = Number(10)))]
+    fn stop(&self, py: Python<'_>, container: String, timeout: Number<i32>) -> PyResult<()> {
+        run(py, || block_on(self.0.stop(&container, timeout.get())))
     }
 
-    #[pyo3(signature = (container, *, timeout = 10))]
-    fn restart(&self, py: Python<'_>, container: String, timeout: i32) -> PyResult<()> {
-        run(py, || block_on(self.0.restart(&container, timeout)))
+    #[pyo3(signature = (container, *, timeout = Number(10)))]
+    fn restart(&self, py: Python<'_>, container: String, timeout: Number<i32>) -> PyResult<()> {
+        run(py, || block_on(self.0.restart(&container, timeout.get())))
     }
 
     #[pyo3(signature = (container, *, force = false))]
@@ -256,10 +256,16 @@ impl Engine {
         })
     }
 
-    #[pyo3(signature = (count = 1, *, start = 32300, end = 32500))]
-    fn allocate_ports(&self, py: Python<'_>, count: usize, start: u16, end: u16) -> PyResult<Vec<u16>> {
-        let range = PortRange::new(start, end).map_err(Failure::from)?;
-        run(py, || block_on(self.0.allocate_ports(range, count)))
+    #[pyo3(signature = (count = Number(1), *, start = Number(32300), end = Number(32500)))]
+    fn allocate_ports(
+        &self,
+        py: Python<'_>,
+        count: Number<usize>,
+        start: Number<u16>,
+        end: Number<u16>,
+    ) -> PyResult<Vec<u16>> {
+        let range = PortRange::new(start.get(), end.get()).map_err(Failure::from)?;
+        run(py, || block_on(self.0.allocate_ports(range, count.get())))
     }
 
     /// Runs `argv` in `container` (no shell). `on_line(stream, line)` is called for each
@@ -276,11 +282,11 @@ impl Engine {
         env: Option<BTreeMap<String, String>>,
         user: Option<String>,
         workdir: Option<String>,
-        timeout: Option<f64>,
+        timeout: Option<Number<f64>>,
         on_line: Option<Py<PyAny>>,
         check: bool,
     ) -> PyResult<ExecResult> {
-        let timeout = timeout.map(seconds).transpose()?;
+        let timeout = timeout.map(Number::seconds).transpose()?;
         let spec = ExecSpec { argv, env: env.unwrap_or_default(), user, workdir, timeout };
         let mut sink = LineSink { callback: on_line.as_ref(), error: None };
         let result = run(py, || {
@@ -310,12 +316,13 @@ impl Engine {
         &self,
         py: Python<'_>,
         container: String,
-        tail: Option<u64>,
-        since: Option<i64>,
+        tail: Option<Number<u64>>,
+        since: Option<Number<i64>>,
         follow: bool,
         on_line: Option<Py<PyAny>>,
     ) -> PyResult<Vec<(&'static str, String)>> {
         let mut sink = LineSink { callback: on_line.as_ref(), error: None };
+        let (tail, since) = (tail.map(Number::get), since.map(Number::get));
         let mut lines = Vec::new();
         let result = run(py, || {
             block_on(self.0.logs(&container, tail, since, follow, |line| {
@@ -333,9 +340,9 @@ impl Engine {
 
     /// Runs the container's healthcheck once (through exec) and says whether it passed; a
     /// check that runs past `timeout` seconds fails.
-    #[pyo3(signature = (container, *, timeout = 30.0))]
-    fn run_healthcheck(&self, py: Python<'_>, container: String, timeout: f64) -> PyResult<bool> {
-        let timeout = seconds(timeout)?;
+    #[pyo3(signature = (container, *, timeout = Number(30.0)))]
+    fn run_healthcheck(&self, py: Python<'_>, container: String, timeout: Number<f64>) -> PyResult<bool> {
+        let timeout = timeout.seconds()?;
         run(py, || block_on(self.0.run_healthcheck(&container, timeout)))
     }
 
@@ -355,13 +362,6 @@ impl Engine {
             ]))
         })
     }
-}
-
-fn seconds(value: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(value)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| ValidationError::new("timeout must be a positive number of seconds").into())
 }
 
 fn credentials<'a>(

@@ -4,6 +4,7 @@
 mod dns;
 mod engine;
 mod errors;
+mod numbers;
 mod pki;
 mod proxy;
 mod runtime;

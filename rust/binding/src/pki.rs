@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use time::OffsetDateTime;
 
 use crate::errors::{run, Failure};
+use crate::numbers::Number;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<CertificateAuthority>()?;
@@ -37,15 +38,15 @@ impl CertificateAuthority {
         name: Option<String>,
         key_type: &str,
         passphrase: Option<String>,
-        root_validity_days: Option<u32>,
-        intermediate_validity_days: Option<u32>,
+        root_validity_days: Option<Number<u32>>,
+        intermediate_validity_days: Option<Number<u32>>,
     ) -> PyResult<Self> {
         let defaults = CaOptions::default();
         let options = CaOptions {
             name: name.unwrap_or(defaults.name),
             key_type: key_type.parse().map_err(Failure::from)?,
-            root_validity_days: root_validity_days.unwrap_or(defaults.root_validity_days),
-            intermediate_validity_days: intermediate_validity_days.unwrap_or(defaults.intermediate_validity_days),
+            root_validity_days: root_validity_days.map_or(defaults.root_validity_days, Number::get),
+            intermediate_validity_days: intermediate_validity_days.map_or(defaults.intermediate_validity_days, Number::get),
         };
         run(py, || Ok(Self(pki::CertificateAuthority::create(&directory, &options, passphrase.as_deref())?)))
     }
@@ -56,7 +57,7 @@ impl CertificateAuthority {
         run(py, || Ok(Self(pki::CertificateAuthority::load(&directory, passphrase.as_deref())?)))
     }
 
-    #[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = pki::DEFAULT_VALIDITY_DAYS,
+    #[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = Number(pki::DEFAULT_VALIDITY_DAYS),
                         not_before = None, server = true, client = false))]
     #[allow(clippy::too_many_arguments)]
     fn issue(
@@ -64,7 +65,7 @@ impl CertificateAuthority {
         py: Python<'_>,
         names: Vec<String>,
         key_type: &str,
-        validity_days: u32,
+        validity_days: Number<u32>,
         not_before: Option<&Bound<'_, PyAny>>,
         server: bool,
         client: bool,
@@ -207,9 +208,9 @@ impl CertificateInfo {
         self.0.days_left(OffsetDateTime::now_utc())
     }
 
-    #[pyo3(signature = (threshold_days = pki::DEFAULT_RENEWAL_DAYS))]
-    fn needs_renewal(&self, threshold_days: i64) -> bool {
-        self.0.needs_renewal(threshold_days, OffsetDateTime::now_utc())
+    #[pyo3(signature = (threshold_days = Number(pki::DEFAULT_RENEWAL_DAYS)))]
+    fn needs_renewal(&self, threshold_days: Number<i64>) -> bool {
+        self.0.needs_renewal(threshold_days.get(), OffsetDateTime::now_utc())
     }
 
     fn __repr__(&self) -> String {
@@ -228,13 +229,13 @@ fn inspect_certificate(py: Python<'_>, pem: String) -> PyResult<CertificateInfo>
 }
 
 #[pyfunction]
-#[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = pki::DEFAULT_VALIDITY_DAYS,
+#[pyo3(signature = (names, *, key_type = "ecdsa-p256", validity_days = Number(pki::DEFAULT_VALIDITY_DAYS),
                     not_before = None))]
 fn self_signed_certificate(
     py: Python<'_>,
     names: Vec<String>,
     key_type: &str,
-    validity_days: u32,
+    validity_days: Number<u32>,
     not_before: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<IssuedCertificate> {
     let request = leaf_request(names, key_type, validity_days, not_before, true, false)?;
@@ -251,7 +252,7 @@ fn decrypt_private_key(py: Python<'_>, pem: String, passphrase: String) -> PyRes
 fn leaf_request(
     names: Vec<String>,
     key_type: &str,
-    validity_days: u32,
+    validity_days: Number<u32>,
     not_before: Option<&Bound<'_, PyAny>>,
     server: bool,
     client: bool,
@@ -264,5 +265,5 @@ fn leaf_request(
                 .map_err(|_| Failure::Invalid(ValidationError::new("not_before must be a timezone-aware datetime")))
         })
         .transpose()?;
-    Ok(LeafRequest { names, key_type, validity_days, not_before, server_auth: server, client_auth: client })
+    Ok(LeafRequest { names, key_type, validity_days: validity_days.get(), not_before, server_auth: server, client_auth: client })
 }

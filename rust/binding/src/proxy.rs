@@ -2,13 +2,12 @@
 //! it back through Traefik's API. Certificates cross as `(full_chain_pem, private_key_pem)`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use press_selfhosted_core::names::ValidationError;
 use press_selfhosted_core::proxy::{self, Certificate, Platform, ProxyConfig, SiteRoute, TraefikApi};
 use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
+use crate::numbers::Number;
 use crate::runtime::block_on;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -74,11 +73,6 @@ impl From<proxy::RouterStatus> for RouterStatus {
 
 fn certificate(pair: Option<(String, String)>) -> Option<Certificate> {
     pair.map(|(chain_pem, key_pem)| Certificate { chain_pem, key_pem })
-}
-
-fn seconds(timeout: f64) -> Result<Duration, Failure> {
-    Duration::try_from_secs_f64(timeout)
-        .map_err(|_| ValidationError::new(format!("timeout must be positive seconds, got {timeout}")).into())
 }
 
 /// Traefik's dynamic configuration directory and its API.
@@ -147,19 +141,24 @@ impl Proxy {
         run(py, || block_on(self.api.routers()).map(|all| all.into_iter().map(RouterStatus::from).collect()))
     }
 
-    #[pyo3(signature = (routes, *, timeout = 15.0))]
-    fn wait_loaded(&self, py: Python<'_>, routes: Vec<Bound<'_, Route>>, timeout: f64) -> PyResult<Vec<RouterStatus>> {
+    #[pyo3(signature = (routes, *, timeout = Number(15.0)))]
+    fn wait_loaded(
+        &self,
+        py: Python<'_>,
+        routes: Vec<Bound<'_, Route>>,
+        timeout: Number<f64>,
+    ) -> PyResult<Vec<RouterStatus>> {
         let routes: Vec<proxy::Route> = routes.iter().map(|r| r.get().into()).collect();
-        let timeout = seconds(timeout)?;
+        let timeout = timeout.seconds()?;
         run(py, || {
             block_on(self.api.wait_loaded(&routes, timeout))
                 .map(|all| all.into_iter().map(RouterStatus::from).collect())
         })
     }
 
-    #[pyo3(signature = (routers, *, timeout = 15.0))]
-    fn wait_gone(&self, py: Python<'_>, routers: Vec<String>, timeout: f64) -> PyResult<()> {
-        let timeout = seconds(timeout)?;
+    #[pyo3(signature = (routers, *, timeout = Number(15.0)))]
+    fn wait_gone(&self, py: Python<'_>, routers: Vec<String>, timeout: Number<f64>) -> PyResult<()> {
+        let timeout = timeout.seconds()?;
         run(py, || block_on(self.api.wait_gone(&routers, timeout)))
     }
 }

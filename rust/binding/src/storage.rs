@@ -12,6 +12,7 @@ use pyo3::types::PyBytes;
 use time::{Date, OffsetDateTime};
 
 use crate::errors::{run, Failure};
+use crate::numbers::Number;
 use crate::runtime::block_on;
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -149,9 +150,10 @@ impl Store {
         &self,
         py: Python<'py>,
         key: String,
-        start: u64,
-        end: Option<u64>,
+        start: Number<u64>,
+        end: Option<Number<u64>>,
     ) -> PyResult<Bound<'py, PyBytes>> {
+        let (start, end) = (start.get(), end.map(Number::get));
         let data = run(py, || block_on(self.0.get_range(&key, start, end)))?;
         Ok(PyBytes::new(py, &data))
     }
@@ -165,16 +167,16 @@ impl Store {
         run(py, || block_on(self.0.begin_multipart(&key)))
     }
 
-    #[pyo3(signature = (key, upload_id, number, *, expires = 3600))]
+    #[pyo3(signature = (key, upload_id, number, *, expires = Number(3600)))]
     fn presign_part(
         &self,
         py: Python<'_>,
         key: String,
         upload_id: String,
-        number: u32,
-        expires: u32,
+        number: Number<u32>,
+        expires: Number<u32>,
     ) -> PyResult<String> {
-        run(py, || block_on(self.0.presign_part(&key, &upload_id, number, expires)))
+        run(py, || block_on(self.0.presign_part(&key, &upload_id, number.get(), expires.get())))
     }
 
     /// Completes a client-sent multipart upload from `[(part_number, etag)]`.
@@ -183,8 +185,9 @@ impl Store {
         py: Python<'_>,
         key: String,
         upload_id: String,
-        parts: Vec<(u32, String)>,
+        parts: Vec<(Number<u32>, String)>,
     ) -> PyResult<()> {
+        let parts = parts.into_iter().map(|(number, etag)| (number.get(), etag)).collect();
         run(py, || block_on(self.0.complete_multipart(&key, &upload_id, parts)))
     }
 
@@ -215,18 +218,18 @@ impl Store {
 
     /// Raises QuotaExceeded when `adding` bytes more under `prefix` would pass `quota`;
     /// returns the bytes used now.
-    fn check_quota(&self, py: Python<'_>, prefix: String, quota: u64, adding: u64) -> PyResult<u64> {
-        run(py, || block_on(self.0.check_quota(&prefix, quota, adding)))
+    fn check_quota(&self, py: Python<'_>, prefix: String, quota: Number<u64>, adding: Number<u64>) -> PyResult<u64> {
+        run(py, || block_on(self.0.check_quota(&prefix, quota.get(), adding.get())))
     }
 
-    #[pyo3(signature = (key, *, expires = 3600))]
-    fn presign_get(&self, py: Python<'_>, key: String, expires: u32) -> PyResult<String> {
-        run(py, || block_on(self.0.presign_get(&key, expires)))
+    #[pyo3(signature = (key, *, expires = Number(3600)))]
+    fn presign_get(&self, py: Python<'_>, key: String, expires: Number<u32>) -> PyResult<String> {
+        run(py, || block_on(self.0.presign_get(&key, expires.get())))
     }
 
-    #[pyo3(signature = (key, *, expires = 3600))]
-    fn presign_put(&self, py: Python<'_>, key: String, expires: u32) -> PyResult<String> {
-        run(py, || block_on(self.0.presign_put(&key, expires)))
+    #[pyo3(signature = (key, *, expires = Number(3600)))]
+    fn presign_put(&self, py: Python<'_>, key: String, expires: Number<u32>) -> PyResult<String> {
+        run(py, || block_on(self.0.presign_put(&key, expires.get())))
     }
 
     /// `[(key, upload_id, initiated)]` of multipart uploads neither completed nor aborted.
@@ -247,21 +250,27 @@ impl Store {
     /// Uploads a file in parts (bounded memory, retried parts, aborted on failure) and
     /// records its SHA-256. `progress(done, total)` follows completed parts; `cancel` stops
     /// it; `quota=(prefix, bytes)` refuses it up front when the tenant would pass its quota.
-    #[pyo3(signature = (path, key, *, concurrency = 4, attempts = 5, progress = None, cancel = None, quota = None))]
+    #[pyo3(signature = (path, key, *, concurrency = Number(4), attempts = Number(5), progress = None, cancel = None,
+                        quota = None))]
     #[allow(clippy::too_many_arguments)]
     fn upload_file<'py>(
         &self,
         py: Python<'py>,
         path: PathBuf,
         key: String,
-        concurrency: usize,
-        attempts: u32,
+        concurrency: Number<usize>,
+        attempts: Number<u32>,
         progress: Option<Py<PyAny>>,
         cancel: Option<Py<CancelToken>>,
-        quota: Option<(String, u64)>,
+        quota: Option<(String, Number<u64>)>,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let token = token_of(cancel);
-        let options = UploadOptions { concurrency, attempts, cancel: token.clone(), quota };
+        let options = UploadOptions {
+            concurrency: concurrency.get(),
+            attempts: attempts.get(),
+            cancel: token.clone(),
+            quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
+        };
         let mut reporter = Reporter::new(progress, &token);
         let result = run(py, || block_on(self.0.upload_file(&path, &key, &options, |d, t| reporter.report(d, t))));
         reporter.raised()?;
@@ -324,15 +333,15 @@ impl<'a> Reporter<'a> {
 /// The keys that Press's rotation `scheme` ("fifo" keeping `keep` per site, or "gfs" with
 /// Press's windows) expires on `today`, from `backups` given as `(site, key, taken_at)`.
 #[pyfunction]
-#[pyo3(signature = (backups, *, scheme = "gfs", keep = 30, today = None))]
+#[pyo3(signature = (backups, *, scheme = "gfs", keep = Number(30), today = None))]
 fn expired_backups(
     backups: Vec<(String, String, OffsetDateTime)>,
     scheme: &str,
-    keep: usize,
+    keep: Number<usize>,
     today: Option<Date>,
 ) -> PyResult<Vec<String>> {
     let scheme = match scheme {
-        "fifo" => Scheme::Fifo { keep },
+        "fifo" => Scheme::Fifo { keep: keep.get() },
         "gfs" => Scheme::PRESS_GFS,
         other => {
             return Err(
