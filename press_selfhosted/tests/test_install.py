@@ -60,8 +60,15 @@ class TestInstallOnAFreshSite(FrappeTestCase):
 		return done.stdout
 
 	def fired(self) -> dict:
-		out = self.bench(["--site", self.site, "execute", "press_selfhosted.tests.test_install.doc_event_fires"])
-		return json.loads(json.loads(out.strip().splitlines()[-1]))
+		"""doc_event_fires() in a new process connected to the fresh site, as a worker would be
+		(`bench execute` refuses functions of apps the site does not have)."""
+		code = (f"import frappe; frappe.init(site={self.site!r}, sites_path='.'); frappe.connect(); "
+			"from press_selfhosted.tests.test_install import doc_event_fires; print(doc_event_fires())")
+		python = os.path.join(get_bench_path(), "env", "bin", "python")
+		done = subprocess.run([python, "-c", code], cwd=os.path.join(get_bench_path(), "sites"), capture_output=True, text=True, timeout=300)
+		if done.returncode:
+			raise AssertionError(f"doc_event_fires exited {done.returncode}:\n{done.stderr[-3000:]}")
+		return json.loads(done.stdout.strip().splitlines()[-1])
 
 	def test_install_activates_and_uninstall_deactivates_without_a_flush(self):
 		# The hooks cached as every request and job of a Press site caches them.
@@ -70,6 +77,12 @@ class TestInstallOnAFreshSite(FrappeTestCase):
 
 		self.bench(["--site", self.site, "install-app", "press_selfhosted"])
 		self.assertEqual(self.fired(), {"provider": "Generic", "scheduled": True})
+		self.assertIn("press_selfhosted", self.installed_apps())
 
 		self.bench(["--site", self.site, "uninstall-app", "press_selfhosted", "--yes", "--no-backup"])
-		self.assertEqual(self.fired()["provider"], "AWS Route 53")
+		self.assertEqual(self.fired(), {"provider": "AWS Route 53", "scheduled": False})
+		self.assertNotIn("press_selfhosted", self.installed_apps())
+
+	def installed_apps(self) -> list[str]:
+		"""The site's apps as its processes see them (Press caches the list across cache clears)."""
+		return json.loads(self.bench(["--site", self.site, "list-apps", "--format", "json"]))[self.site]
