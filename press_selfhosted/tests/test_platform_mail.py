@@ -49,6 +49,7 @@ class TestPlatformMail(FrappeTestCase):
 			subject = f"Site ready {frappe.generate_hash(length=8)}"
 			frappe.flags.testing_email = True  # Frappe skips the SMTP session in tests without it
 			frappe.sendmail(recipients=["ops@example.com"], subject=subject, message="Your site is ready.", now=True)
+			frappe.db.commit()  # Frappe 16 sends a now=True mail once the transaction commits; 15 at once
 			deadline = time.monotonic() + 10
 			while not inbox.messages and time.monotonic() < deadline:
 				time.sleep(0.1)
