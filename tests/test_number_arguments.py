@@ -4,7 +4,7 @@ ValidationError as any other bad input, before anything is sent or written; Pyth
 OverflowError never reaches the caller. A value that is no number stays a TypeError."""
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from conftest import service_env
@@ -57,7 +57,7 @@ def calls(ca, info, store, engine, proxy):
 		("Store.upload_file concurrency", lambda v: store.upload_file(__file__, "k", concurrency=v)),
 		("Store.upload_file attempts", lambda v: store.upload_file(__file__, "k", attempts=v)),
 		("Store.upload_file quota", lambda v: store.upload_file(__file__, "k", quota=("p/", v))),
-		("expired_backups keep", lambda v: expired_backups([("s", "k", datetime.now(UTC))], scheme="fifo", keep=v)),
+		("expired_backups keep", lambda v: expired_backups([("s", "k", datetime.now(timezone.utc))], scheme="fifo", keep=v)),
 		("Engine.allocate_ports count", lambda v: engine.allocate_ports(v)),
 		("Engine.allocate_ports start", lambda v: engine.allocate_ports(1, start=v)),
 		("Engine.run published port", lambda v: engine.run("erp-saas-cloud-c16-never", "none:1", ports={8000: v})),
