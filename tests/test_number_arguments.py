@@ -113,6 +113,16 @@ def test_the_message_names_the_value_and_the_range(every_call):
 	assert len(str(raised.value)) < 120 and "401 digits" in str(raised.value)  # a huge int is cut short
 
 
+def test_an_int_that_prints_oddly_is_refused_without_a_panic(every_call):
+	class Odd(int):
+		def __str__(self):
+			return "€" * 50  # three bytes each: byte 20 is inside a character
+
+	with pytest.raises(ValidationError, match="out of range") as raised:
+		dict(every_call)["issue validity_days"](Odd(-1))
+	assert str(raised.value).startswith("€" * 20 + "… (0 digits)")
+
+
 def test_values_that_are_no_numbers_stay_type_errors(every_call):
 	calls_by_name = dict(every_call)
 	for what in ("issue validity_days", "Store.presign_get expires", "Engine.allocate_ports count"):

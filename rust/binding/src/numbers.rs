@@ -65,11 +65,12 @@ number_argument! {
 }
 
 fn out_of_range(obj: Borrowed<'_, '_, PyAny>, expected: &str) -> PyErr {
-    // The value as Python prints it, cut short: an int can have a million digits.
+    // The value as Python prints it, cut short (an int can have a million digits) by
+    // characters, not bytes: an int subclass may print anything.
     let mut value = obj.str().map(|s| s.to_string()).unwrap_or_else(|_| "the value".into());
-    if value.len() > 40 {
-        let digits = value.bytes().filter(u8::is_ascii_digit).count();
-        value = format!("{}… ({digits} digits)", &value[..20]);
+    if value.chars().count() > 40 {
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        value = format!("{}… ({digits} digits)", value.chars().take(20).collect::<String>());
     }
     Failure::Invalid(ValidationError::new(format!("{value} is out of range: expected {expected}"))).into()
 }
