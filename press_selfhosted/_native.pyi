@@ -140,6 +140,10 @@ def decrypt_private_key(pem: str, passphrase: str) -> str:
 	"""The unencrypted PKCS#8 PEM of an encrypted key, for servers that cannot read
 	encrypted keys."""
 
+def domain_name(name: str, *, allow_wildcard: bool = False) -> str:
+	"""The host name in canonical form (lower case, IDNA, no trailing dot), or ValidationError:
+	empty or over-long labels, characters outside host names, a wildcard where none is allowed."""
+
 LineCallback = Callable[[Literal["stdout", "stderr"], str], object]
 
 def object_name(kind: str, slug: str) -> str:
@@ -188,6 +192,17 @@ class Engine:
 
 	def connect_network(self, network: str, container: str, *, aliases: Sequence[str] | None = None) -> None: ...
 	def remove_network(self, name: str) -> None: ...
+	def ensure_volume(self, name: str, *, labels: dict[str, str] | None = None) -> bool:
+		"""Creates named volume `name` (labelled) unless it exists; whether it was created.
+		An empty volume is filled from the image's content at its first mount."""
+
+	def remove_volume(self, name: str, *, force: bool = False) -> bool:
+		"""Removes the volume and its data; False when there was none. NameConflict while a
+		container uses it, unless force."""
+
+	def list_volumes(self, labels: Sequence[str] | None = None) -> list[str]:
+		"""Names of the volumes carrying every label given ("key" or "key=value"), sorted."""
+
 	def run(
 		self,
 		name: str,
@@ -548,12 +563,15 @@ class Proxy:
 		upstreams: Sequence[str],
 		*,
 		hosts: Sequence[str] = (),
+		socketio: Sequence[str] = (),
 		certificate: CertificatePair | None = None,
 		maintenance: bool = False,
-	) -> Route:
+	) -> list[Route]:
 		"""Routes the site and its extra `hosts` to `upstreams` ("http://host:port") over
-		HTTPS, with its own certificate or (None) the platform's wildcard. `maintenance`
-		(deactivated or suspended) sends it to the platform's maintenance page instead."""
+		HTTPS, with its own certificate or (None) the platform's wildcard; `/socket.io` goes
+		to the `socketio` upstreams when given (a second router, `<site>_socketio`).
+		`maintenance` (deactivated or suspended) sends it to the platform's maintenance page
+		instead. Returns the site's routers, the main one first, for wait_loaded."""
 
 	def write_platform(
 		self,

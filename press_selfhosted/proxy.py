@@ -2,9 +2,9 @@
 
 	from press_selfhosted.proxy import Proxy
 	proxy = Proxy("/etc/traefik/dynamic", "http://127.0.0.1:8080")
-	route = proxy.write_site("acme.cloud.example.com", ["http://127.0.0.1:32310"],
+	routes = proxy.write_site("acme.cloud.example.com", ["http://127.0.0.1:32310"],
 		certificate=(cert.full_chain_pem, cert.private_key_pem()))
-	proxy.wait_loaded([route])      # RouteDisabled carries Traefik's own error
+	proxy.wait_loaded(routes)       # RouteDisabled carries Traefik's own error
 """
 
 from press_selfhosted._native import Proxy, Route, RouterStatus

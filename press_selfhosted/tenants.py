@@ -226,9 +226,9 @@ def _certificate(platform: Platform, report: TenantReport) -> bool:
 def _route(platform: Platform, report: TenantReport) -> bool:
 	tls = _tenant_dir(platform, report.tenant) / "tls"
 	certificate = ((tls / "site.fullchain.crt").read_text(), (tls / "site.key").read_text())
-	route = platform.proxy.write_site(report.site, [f"http://127.0.0.1:{report.port}"], certificate=certificate)
-	platform.proxy.wait_loaded([route], timeout=platform.timeout)
-	return route.changed
+	routes = platform.proxy.write_site(report.site, [f"http://127.0.0.1:{report.port}"], certificate=certificate)
+	platform.proxy.wait_loaded(routes, timeout=platform.timeout)
+	return routes[0].changed
 
 
 def _storage(platform: Platform, report: TenantReport) -> bool:

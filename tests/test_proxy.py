@@ -27,11 +27,11 @@ def certificate(ca, *names):
 def test_a_route_is_written_read_back_and_removed(proxy, ca):
 	site = "py-route.proxy.test"
 	pair = certificate(ca, site)
-	route = proxy.write_site(site, ["http://127.0.0.1:9"], certificate=pair)
+	(route,) = proxy.write_site(site, ["http://127.0.0.1:9"], certificate=pair)
 	assert (route.router, route.service, route.changed) == (f"{site}@file", site, True)
 	(status,) = proxy.wait_loaded([route])
 	assert (status.name, status.status, status.errors) == (route.router, "enabled", [])
-	assert not proxy.write_site(site, ["http://127.0.0.1:9"], certificate=pair).changed
+	assert not proxy.write_site(site, ["http://127.0.0.1:9"], certificate=pair)[0].changed
 	assert site in proxy.sites()
 	assert proxy.remove_site(site)
 	proxy.wait_gone([route.router])
@@ -59,10 +59,10 @@ def test_a_disabled_router_raises_route_disabled_with_traefik_s_error(ca):
 	wrong = Proxy(service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"), service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_API"),
 		entry_point="nosuch", http_entry_point=None)
 	site = "py-disabled.proxy.test"
-	route = wrong.write_site(site, ["http://127.0.0.1:9"], certificate=certificate(ca, site))
+	routes = wrong.write_site(site, ["http://127.0.0.1:9"], certificate=certificate(ca, site))
 	try:
 		with pytest.raises(RouteDisabled, match="nosuch"):
-			wrong.wait_loaded([route], timeout=3)
+			wrong.wait_loaded(routes, timeout=3)
 	finally:
 		wrong.remove_site(site)
 
@@ -81,11 +81,11 @@ def test_a_broken_file_beside_ours_is_caught_by_the_read_back(tmp_path, ca):
 		env = launcher.env()
 		proxy = Proxy(env["PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"], env["PRESS_SELFHOSTED_TEST_TRAEFIK_API"])
 		first = proxy.write_site("one.broken.test", ["http://127.0.0.1:9"], certificate=certificate(ca, "one.broken.test"))
-		proxy.wait_loaded([first])
+		proxy.wait_loaded(first)
 		(Path(proxy.config_dir) / "hand-edited.yaml").write_text("http:\n  routers: {oops: [\n")
 		second = proxy.write_site("two.broken.test", ["http://127.0.0.1:9"], certificate=certificate(ca, "two.broken.test"))
 		with pytest.raises(RouteNotLoaded, match="broken file"):
-			proxy.wait_loaded([second], timeout=4)
+			proxy.wait_loaded(second, timeout=4)
 		# Traefik keeps serving the last good configuration: the first route, not the second.
 		names = {r.name for r in proxy.routers()}
 		assert "one.broken.test@file" in names and "two.broken.test@file" not in names

@@ -17,6 +17,8 @@ PACKAGES=(
 	busybox-static docker-registry apache2-utils
 	pdns-server pdns-backend-sqlite3 sqlite3 dnsutils
 	mariadb-server-core redis-server
+	# The bench image's Debian base (tools/debian-rootfs.sh).
+	debootstrap
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -21,6 +21,8 @@ done
 eval "$("$PY" tools/services.py env --state "$state")"
 bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || problems+=("the test image's rootfs was not built")
 export PRESS_SELFHOSTED_TEST_ROOTFS="$state/busybox-rootfs.tar"
+PRESS_SELFHOSTED_TEST_BENCH_IMAGE=$(bash tools/bench-image.sh) || problems+=("the stand-in bench image was not built")
+export PRESS_SELFHOSTED_TEST_BENCH_IMAGE
 
 cargo test --workspace --no-fail-fast --color never 2>&1 | tee "$state/cargo.log"
 cargo_rc=${PIPESTATUS[0]}

@@ -14,7 +14,16 @@ use crate::runtime::block_on;
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PowerDns>()?;
     module.add_class::<DnsChecker>()?;
+    module.add_function(wrap_pyfunction!(domain_name, module)?)?;
     Ok(())
+}
+
+/// A host name checked as every part of the platform checks it (IDNA, label and name lengths,
+/// no path or shell characters), in canonical form: lower case, no trailing dot.
+#[pyfunction]
+#[pyo3(signature = (name, *, allow_wildcard = false))]
+fn domain_name(name: &str, allow_wildcard: bool) -> PyResult<String> {
+    Ok(press_selfhosted_core::names::domain(name, allow_wildcard).map_err(Failure::from)?)
 }
 
 type RecordTuple = (String, String, u32, Vec<String>);

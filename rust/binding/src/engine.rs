@@ -166,6 +166,21 @@ impl Engine {
         run(py, || block_on(self.0.remove_network(&name)))
     }
 
+    #[pyo3(signature = (name, *, labels = None))]
+    fn ensure_volume(&self, py: Python<'_>, name: String, labels: Option<BTreeMap<String, String>>) -> PyResult<bool> {
+        run(py, || block_on(self.0.ensure_volume(&name, &labels.unwrap_or_default())))
+    }
+
+    #[pyo3(signature = (name, *, force = false))]
+    fn remove_volume(&self, py: Python<'_>, name: String, force: bool) -> PyResult<bool> {
+        run(py, || block_on(self.0.remove_volume(&name, force)))
+    }
+
+    #[pyo3(signature = (labels = None))]
+    fn list_volumes(&self, py: Python<'_>, labels: Option<Vec<String>>) -> PyResult<Vec<String>> {
+        run(py, || block_on(self.0.list_volumes(&labels.unwrap_or_default())))
+    }
+
     /// Creates and starts a container; returns its id. `ports` maps container ports to host
     /// ports on 127.0.0.1 (`{8000: 32301}`); `mounts` are `(source, target, read_only)` with a
     /// volume name or an absolute host path as source; `restart` is "no", "always",

@@ -102,19 +102,27 @@ impl Proxy {
         self.config.dir().to_path_buf()
     }
 
-    #[pyo3(signature = (site, upstreams, *, hosts = Vec::new(), certificate = None, maintenance = false))]
+    #[pyo3(signature = (site, upstreams, *, hosts = Vec::new(), socketio = Vec::new(), certificate = None, maintenance = false))]
+    #[allow(clippy::too_many_arguments)]
     fn write_site(
         &self,
         py: Python<'_>,
         site: String,
         upstreams: Vec<String>,
         hosts: Vec<String>,
+        socketio: Vec<String>,
         certificate: Option<(String, String)>,
         maintenance: bool,
-    ) -> PyResult<Route> {
-        let route =
-            SiteRoute { site, extra_hosts: hosts, upstreams, certificate: self::certificate(certificate), maintenance };
-        run(py, || Ok(self.config.write_site(&route)?.into()))
+    ) -> PyResult<Vec<Route>> {
+        let route = SiteRoute {
+            site,
+            extra_hosts: hosts,
+            upstreams,
+            socketio,
+            certificate: self::certificate(certificate),
+            maintenance,
+        };
+        run(py, || Ok(self.config.write_site(&route)?.into_iter().map(Route::from).collect()))
     }
 
     #[pyo3(signature = (*, wildcard = None, maintenance_url = None, default_url = None))]

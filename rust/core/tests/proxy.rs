@@ -136,6 +136,7 @@ fn site(name: &str, upstream: &str, certificate: Option<Certificate>) -> SiteRou
         site: name.into(),
         extra_hosts: vec![],
         upstreams: vec![upstream.into()],
+        socketio: vec![],
         certificate,
         maintenance: false,
     }
@@ -169,7 +170,7 @@ async fn a_site_is_served_over_https_with_its_own_certificate_then_removed() {
     let up = upstream("shop", 200).await;
     let mut route = site(&name, &up, Some(ca.certificate(&[&name, &extra])));
     route.extra_hosts = vec![extra.clone()];
-    let written = config.write_site(&route).unwrap();
+    let written = config.write_site(&route).unwrap().remove(0);
     assert!(written.changed);
     assert_eq!(written.router, format!("{name}@file"));
     let loaded = api.wait_loaded(std::slice::from_ref(&written), WAIT).await.unwrap();
@@ -184,7 +185,7 @@ async fn a_site_is_served_over_https_with_its_own_certificate_then_removed() {
     let key = files.iter().find(|p| p.extension().unwrap() == "key").unwrap().clone();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
-    assert!(!config.write_site(&route).unwrap().changed, "writing the same route again changes nothing");
+    assert!(!config.write_site(&route).unwrap().remove(0).changed, "writing the same route again changes nothing");
     assert!(config.sites().unwrap().contains(&name));
 
     assert!(config.remove_site(&name).unwrap());
@@ -201,20 +202,20 @@ async fn a_renewed_site_certificate_is_served_and_the_old_one_removed() {
     let name = domain("renewed");
     let up = upstream("renewed", 200).await;
     let first = ca.certificate(&[&name]);
-    let route = config.write_site(&site(&name, &up, Some(first.clone()))).unwrap();
+    let route = config.write_site(&site(&name, &up, Some(first.clone()))).unwrap().remove(0);
     api.wait_loaded(&[route], WAIT).await.unwrap();
     wait_served(&ca, &name, &serial(&first)).await;
     let old_files = cert_files(&config, &name);
 
     let renewed = ca.certificate(&[&name]);
     assert_ne!(serial(&renewed), serial(&first));
-    let route = config.write_site(&site(&name, &up, Some(renewed.clone()))).unwrap();
+    let route = config.write_site(&site(&name, &up, Some(renewed.clone()))).unwrap().remove(0);
     assert!(route.changed, "a renewed certificate changes the site's file");
     wait_served(&ca, &name, &serial(&renewed)).await;
     let new_files = cert_files(&config, &name);
     assert_eq!(new_files.len(), 2, "{new_files:?}");
     assert!(old_files.iter().all(|old| !old.exists()), "the old certificate's files are gone: {new_files:?}");
-    assert!(!config.write_site(&site(&name, &up, Some(renewed))).unwrap().changed);
+    assert!(!config.write_site(&site(&name, &up, Some(renewed))).unwrap().remove(0).changed);
     config.remove_site(&name).unwrap();
     assert!(cert_files(&config, &name).is_empty());
 }
@@ -225,8 +226,8 @@ async fn two_sites_never_see_each_others_traffic() {
     let (a, b) = (domain("tenant-a"), domain("tenant-b"));
     let (up_a, up_b) = (upstream("A", 200).await, upstream("B", 200).await);
     let routes = vec![
-        config.write_site(&site(&a, &up_a, Some(ca.certificate(&[&a])))).unwrap(),
-        config.write_site(&site(&b, &up_b, Some(ca.certificate(&[&b])))).unwrap(),
+        config.write_site(&site(&a, &up_a, Some(ca.certificate(&[&a])))).unwrap().remove(0),
+        config.write_site(&site(&b, &up_b, Some(ca.certificate(&[&b])))).unwrap().remove(0),
     ];
     api.wait_loaded(&routes, WAIT).await.unwrap();
     let client = ca.client(&[&a, &b]);
@@ -247,7 +248,7 @@ async fn a_router_traefik_disables_is_reported_with_traefik_s_error() {
     let wrong = ProxyConfig::new(Path::new(&var("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR")), "nosuch", None).unwrap();
     let name = domain("lost");
     let up = upstream("lost", 200).await;
-    let route = wrong.write_site(&site(&name, &up, Some(ca.certificate(&[&name])))).unwrap();
+    let route = wrong.write_site(&site(&name, &up, Some(ca.certificate(&[&name])))).unwrap().remove(0);
     let error = api.wait_loaded(&[route], Duration::from_secs(4)).await.unwrap_err();
     match &error {
         Error::RouteDisabled { router, errors, .. } => {
@@ -299,7 +300,7 @@ async fn a_half_written_file_never_reaches_traefik() {
     let leftover = config.dir().join(format!(".{name}.yaml.999999.0.tmp"));
     std::fs::write(&leftover, "http:\n  routers: {broken: [\n").unwrap();
     let up = upstream("after-crash", 200).await;
-    let route = config.write_site(&site(&name, &up, Some(ca.certificate(&[&name])))).unwrap();
+    let route = config.write_site(&site(&name, &up, Some(ca.certificate(&[&name])))).unwrap().remove(0);
     // Were the leftover read, Traefik would drop the whole file provider and never load this.
     api.wait_loaded(&[route], WAIT).await.unwrap();
     assert_eq!(get(&ca.client(&[&name]), &format!("https://{name}/")).await.0, 200);
@@ -322,7 +323,7 @@ async fn wildcard_maintenance_default_and_redirect_routes() {
     };
     let mut routes = config.write_platform(&platform).unwrap();
     let mut route = site(&name, &up, None); // served with the wildcard
-    routes.push(config.write_site(&route).unwrap());
+    routes.push(config.write_site(&route).unwrap().remove(0));
     api.wait_loaded(&routes, WAIT).await.unwrap();
     let unknown = format!("unknown.{zone}");
     let client = ca.client(&[&name, &unknown]);
@@ -330,12 +331,12 @@ async fn wildcard_maintenance_default_and_redirect_routes() {
     assert_eq!(get(&client, &format!("https://{unknown}/")).await, (404, format!("no such site for {unknown}")));
 
     route.maintenance = true;
-    let suspended = config.write_site(&route).unwrap();
+    let suspended = config.write_site(&route).unwrap().remove(0);
     assert!(suspended.changed);
     api.wait_loaded(&[suspended], WAIT).await.unwrap();
     assert_eq!(get(&client, &format!("https://{name}/")).await, (503, format!("maintenance for {name}")));
     route.maintenance = false;
-    let active = config.write_site(&route).unwrap();
+    let active = config.write_site(&route).unwrap().remove(0);
     api.wait_loaded(&[active], WAIT).await.unwrap();
     assert_eq!(get(&client, &format!("https://{name}/")).await.0, 200);
 
@@ -358,4 +359,22 @@ async fn wildcard_maintenance_default_and_redirect_routes() {
     config.remove_site(&name).unwrap();
     config.write_platform(&Platform::default()).unwrap();
     assert!(cert_files(&config, "_platform").is_empty());
+}
+
+#[tokio::test]
+async fn socket_io_reaches_its_own_upstream_and_the_rest_the_web() {
+    let (ca, config, api) = (Ca::new(), config(), api());
+    let name = domain("live");
+    let (web, socketio) = (upstream("web", 200).await, upstream("socketio", 200).await);
+    let mut route = site(&name, &web, Some(ca.certificate(&[&name])));
+    route.socketio = vec![socketio];
+    let written = config.write_site(&route).unwrap();
+    assert_eq!(written.len(), 2);
+    assert_eq!(written[1].router, format!("{name}_socketio@file"));
+    api.wait_loaded(&written, WAIT).await.unwrap();
+    let client = ca.client(&[&name]);
+    assert_eq!(get(&client, &format!("https://{name}/socket.io/?EIO=4")).await, (200, format!("socketio for {name}")));
+    assert_eq!(get(&client, &format!("https://{name}/login")).await, (200, format!("web for {name}")));
+    config.remove_site(&name).unwrap();
+    api.wait_gone(&[written[0].router.clone(), written[1].router.clone()], WAIT).await.unwrap();
 }

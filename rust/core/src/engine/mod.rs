@@ -10,6 +10,7 @@ pub mod naming;
 mod networks;
 mod observe;
 mod ports;
+mod volumes;
 
 pub use connect::{Endpoint, Engine, EngineInfo, EngineKind, TlsFiles};
 pub use containers::{ContainerSpec, ContainerState, Mount, PublishedPort, RestartPolicy};

@@ -57,24 +57,28 @@ impl ProxyConfig {
     }
 
     /// Writes the site's certificate (if it has its own) and then its file, so Traefik never
-    /// loads a router whose certificate is missing. Unchanged files are left alone.
-    pub fn write_site(&self, site: &SiteRoute) -> Result<Route, Error> {
+    /// loads a router whose certificate is missing. Unchanged files are left alone. Returns
+    /// the site's routers, the main one first.
+    pub fn write_site(&self, site: &SiteRoute) -> Result<Vec<Route>, Error> {
         let checked = site.check()?;
         let cert_files = match &site.certificate {
             Some(certificate) => Some(self.write_certificate(&checked.site, certificate)?),
             None => None,
         };
         let paths = cert_files.as_ref().map(|(c, k)| (path_text(c), path_text(k)));
-        let (config, mut route) = route::site_config(
+        let (config, mut routes) = route::site_config(
             &checked,
             &self.entry_point,
             site.maintenance,
             paths.as_ref().map(|(c, k)| (c.as_str(), k.as_str())),
         );
-        route.changed = self.write_if_changed(&self.site_file(&checked.site), &to_yaml(&config), PUBLIC)?;
+        let changed = self.write_if_changed(&self.site_file(&checked.site), &to_yaml(&config), PUBLIC)?;
+        for route in &mut routes {
+            route.changed = changed;
+        }
         // Certificates the file no longer names (all of them when the site now uses the wildcard).
         self.remove_certificates(&checked.site, cert_files.as_ref())?;
-        Ok(route)
+        Ok(routes)
     }
 
     /// Removes the site's file, then its certificate. True if there was anything to remove.

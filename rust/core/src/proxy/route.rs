@@ -78,6 +78,8 @@ pub struct SiteRoute {
     pub site: String,
     pub extra_hosts: Vec<String>,
     pub upstreams: Vec<String>,
+    /// Where `/socket.io` goes (a bench's socketio process); empty: with the rest.
+    pub socketio: Vec<String>,
     pub certificate: Option<Certificate>,
     /// Deactivated or suspended (Press's "Update Site Status"): served by the maintenance page.
     pub maintenance: bool,
@@ -99,6 +101,7 @@ pub struct Checked {
     pub site: String,
     pub hosts: Vec<String>,
     pub upstreams: Vec<String>,
+    pub socketio: Vec<String>,
 }
 
 impl SiteRoute {
@@ -115,10 +118,11 @@ impl SiteRoute {
             return Err(ValidationError::new(format!("site {site} needs at least one upstream")));
         }
         let upstreams = self.upstreams.iter().map(|u| upstream(u)).collect::<Result<Vec<_>, _>>()?;
+        let socketio = self.socketio.iter().map(|u| upstream(u)).collect::<Result<Vec<_>, _>>()?;
         if let Some(certificate) = &self.certificate {
             certificate.check(&hosts)?;
         }
-        Ok(Checked { site, hosts, upstreams })
+        Ok(Checked { site, hosts, upstreams, socketio })
     }
 }
 
@@ -161,29 +165,49 @@ fn tls_files(cert_file: &str, key_file: &str) -> Value {
     json!({"certFile": cert_file, "keyFile": key_file})
 }
 
-/// The site's file: its router and service, and its certificate when it has its own.
+/// The name of a site's socketio router and service: `_` cannot occur in a validated site
+/// name, so it never collides with another site's.
+pub fn socketio_name(site: &str) -> String {
+    format!("{site}_socketio")
+}
+
+/// The site's file: its router and service (and a second pair for `/socket.io` when the site
+/// has socketio upstreams), and its certificate when it has its own. The routes are returned
+/// main router first.
 pub fn site_config(
     checked: &Checked,
     entry_point: &str,
     maintenance: bool,
     cert_files: Option<(&str, &str)>,
-) -> (Value, Route) {
+) -> (Value, Vec<Route>) {
     let rule = host_rule(&checked.hosts);
-    let service = if maintenance { MAINTENANCE } else { checked.site.as_str() };
-    let mut http = Map::new();
-    http.insert(
-        "routers".into(),
-        json!({&checked.site: {"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}}),
+    let service = if maintenance { MAINTENANCE.to_string() } else { checked.site.clone() };
+    let mut routers = Map::new();
+    let mut services = Map::new();
+    routers.insert(
+        checked.site.clone(),
+        json!({"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}),
     );
     // The service stays defined in maintenance, so the file still says where the site lives.
-    http.insert("services".into(), json!({&checked.site: servers(&checked.upstreams)}));
+    services.insert(checked.site.clone(), servers(&checked.upstreams));
+    let mut routes = vec![Route { router: format!("{}@file", checked.site), rule: rule.clone(), service, changed: false }];
+    if !checked.socketio.is_empty() {
+        let name = socketio_name(&checked.site);
+        let rule = format!("({rule}) && PathPrefix(`/socket.io`)");
+        let service = if maintenance { MAINTENANCE.to_string() } else { name.clone() };
+        routers.insert(name.clone(), json!({"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}));
+        services.insert(name.clone(), servers(&checked.socketio));
+        routes.push(Route { router: format!("{name}@file"), rule, service, changed: false });
+    }
+    let mut http = Map::new();
+    http.insert("routers".into(), Value::Object(routers));
+    http.insert("services".into(), Value::Object(services));
     let mut config = Map::new();
     config.insert("http".into(), Value::Object(http));
     if let Some((cert, key)) = cert_files {
         config.insert("tls".into(), json!({"certificates": [tls_files(cert, key)]}));
     }
-    let route = Route { router: format!("{}@file", checked.site), rule, service: service.to_string(), changed: false };
-    (Value::Object(config), route)
+    (Value::Object(config), routes)
 }
 
 /// The platform's file. Only the parts asked for are written: Traefik refuses an empty
@@ -271,6 +295,7 @@ mod tests {
             site: "Shop.Example.COM.".into(),
             extra_hosts: vec!["shop.example.com".into(), "www.shop.test".into()],
             upstreams: vec!["http://127.0.0.1:9000".into()],
+            socketio: vec![],
             certificate: None,
             maintenance: false,
         };

@@ -1,0 +1,207 @@
+"""STAND-IN for a Frappe bench, for tests where Frappe itself cannot be installed. It answers
+the commands the local executor runs in a bench container (`bench new-site`, `install-app`,
+`list-apps`, `drop-site`, `scheduler`, `worker`, `schedule`), and stands in for gunicorn (the
+web process, port 8000) and for Frappe's socketio (port 9000), so a site made on it is real
+where the platform is concerned: its own MariaDB database and user, its directory and config,
+and pages served for its name. It is not Frappe: it renders one login page and nothing else.
+
+	standin.py bench ARGS...      (installed as `bench`)
+	standin.py web ARGS...        (installed as the bench's env/bin/gunicorn)
+	standin.py socketio           (installed as `node`, for apps/frappe/socketio.js)
+"""
+
+import argparse
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path("/home/frappe/frappe-bench")
+SITES = BENCH / "sites"
+VERSION = "15.0.0-standin"
+
+
+def common_config() -> dict:
+	path = SITES / "common_site_config.json"
+	return json.loads(path.read_text()) if path.exists() else {}
+
+
+def site_config(site: str) -> dict:
+	return json.loads((SITES / site / "site_config.json").read_text())
+
+
+def write_json(path: Path, data: dict) -> None:
+	tmp = path.with_name(f".{path.name}.tmp")
+	tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+	tmp.replace(path)
+
+
+def sql(statements: str, user: str, password: str, database: str | None = None) -> str:
+	"""Runs SQL through the MariaDB client; the password goes by environment, the SQL by stdin."""
+	conf = common_config()
+	argv = ["mariadb", "--batch", "--skip-column-names", "-h", str(conf.get("db_host", "127.0.0.1")),
+		"-P", str(conf.get("db_port", 3306)), "-u", user]
+	if database:
+		argv.append(database)
+	done = subprocess.run(argv, input=statements, capture_output=True, text=True, env={**os.environ, "MYSQL_PWD": password})
+	if done.returncode:
+		sys.exit(f"mariadb: {done.stderr.strip()}")
+	return done.stdout
+
+
+def installed_apps(site: str) -> list[str]:
+	conf = site_config(site)
+	rows = sql("SELECT app FROM standin_apps ORDER BY id;", conf["db_name"], conf["db_password"], conf["db_name"])
+	return rows.split()
+
+
+def new_site(args) -> None:
+	if (SITES / args.site).exists() and not args.force:
+		sys.exit(f"Site {args.site} already exists")
+	db, password = args.db_name, os.urandom(8).hex()
+	scope = args.mariadb_user_host_login_scope or "%"
+	sql(f"CREATE DATABASE `{db}`; CREATE USER '{db}'@'{scope}' IDENTIFIED BY '{password}';"
+		f" GRANT ALL PRIVILEGES ON `{db}`.* TO '{db}'@'{scope}'; FLUSH PRIVILEGES;",
+		args.mariadb_root_username, args.mariadb_root_password)
+	# The site's own user makes its tables: proof the database is the site's.
+	sql("CREATE TABLE standin_apps (id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(140) UNIQUE);"
+		" INSERT INTO standin_apps (app) VALUES ('frappe');", db, password, db)
+	for sub in ("public/files", "private/files", "private/backups", "logs"):
+		(SITES / args.site / sub).mkdir(parents=True, exist_ok=True)
+	write_json(SITES / args.site / "site_config.json", {"db_name": db, "db_password": password, "db_type": "mariadb"})
+	print(f"*** Site {args.site} created (stand-in) ***")
+
+
+def drop_site(args) -> None:
+	conf = site_config(args.site)
+	db = conf["db_name"]
+	sql(f"DROP DATABASE IF EXISTS `{db}`; DROP USER IF EXISTS '{db}'@'%'; FLUSH PRIVILEGES;",
+		args.root_login, args.root_password)
+	archived = BENCH / "archived" / "sites"
+	archived.mkdir(parents=True, exist_ok=True)
+	shutil.move(str(SITES / args.site), str(archived / f"{args.site}-{int(time.time())}"))
+	print(f"Dropped {args.site}")
+
+
+def on_site(site: str, rest: list[str]) -> None:
+	if not (SITES / site / "site_config.json").exists():
+		sys.exit(f"Site {site} does not exist")
+	command, *args = rest
+	if command == "install-app":
+		app = args[0]
+		if app not in (SITES / "apps.txt").read_text().split():
+			sys.exit(f"App {app} not in apps.txt")
+		conf = site_config(site)
+		sql(f"INSERT IGNORE INTO standin_apps (app) VALUES ('{app}');", conf["db_name"], conf["db_password"], conf["db_name"])
+		print(f"Installing {app}... done")
+	elif command == "list-apps":
+		for app in installed_apps(site):
+			print(f"{app} {VERSION}")
+	elif command == "execute" and args == ["frappe.get_installed_apps"]:
+		print(json.dumps(installed_apps(site)))
+	elif command == "scheduler" and args[:1] in (["enable"], ["disable"]):
+		conf = site_config(site)
+		conf["pause_scheduler"] = int(args[0] == "disable")
+		write_json(SITES / site / "site_config.json", conf)
+		print(f"Scheduler {args[0]}d for site {site}")
+	elif command in ("migrate", "clear-cache"):
+		print(f"{command}: nothing to do (stand-in)")
+	else:
+		sys.exit(f"bench (stand-in): unsupported command {rest}")
+
+
+def bench(argv: list[str]) -> None:
+	if argv[:1] == ["--site"]:
+		return on_site(argv[1], argv[2:])
+	command, *rest = argv or ["help"]
+	if command == "new-site":
+		p = argparse.ArgumentParser(prog="bench new-site")
+		p.add_argument("site")
+		p.add_argument("--db-name", required=True)
+		p.add_argument("--mariadb-root-username", default="root")
+		p.add_argument("--mariadb-root-password", required=True)
+		p.add_argument("--admin-password")
+		p.add_argument("--mariadb-user-host-login-scope")
+		p.add_argument("--no-mariadb-socket", action="store_true")
+		p.add_argument("--force", action="store_true")
+		return new_site(p.parse_args(rest))
+	if command == "drop-site":
+		p = argparse.ArgumentParser(prog="bench drop-site")
+		p.add_argument("site")
+		p.add_argument("--root-login", default="root")
+		p.add_argument("--root-password", required=True)
+		p.add_argument("--no-backup", action="store_true")
+		p.add_argument("--force", action="store_true")
+		return drop_site(p.parse_args(rest))
+	if command == "version":
+		return print(f"frappe {VERSION}")
+	if command in ("worker", "schedule"):
+		while True:  # a long-running process, as supervisord expects of these
+			time.sleep(3600)
+	sys.exit(f"bench (stand-in): unsupported command {argv}")
+
+
+class Site(http.server.BaseHTTPRequestHandler):
+	def do_GET(self) -> None:
+		path = self.path.split("?", 1)[0]
+		if path.startswith("/assets/"):
+			file = (SITES / path.lstrip("/")).resolve()
+			if file.is_file() and str(file).startswith(str(SITES / "assets")):
+				return self.reply(200, file.read_bytes(), "text/css" if file.suffix == ".css" else "application/octet-stream")
+			return self.reply(404, b"not found", "text/plain")
+		site = (self.headers.get("X-Frappe-Site-Name") or self.headers.get("Host", "")).split(":")[0]
+		if not site or "/" in site or not (SITES / site / "site_config.json").exists():
+			return self.reply(404, f"{site} does not exist".encode(), "text/plain")
+		if path == "/api/method/ping":
+			return self.reply(200, b'{"message":"pong"}', "application/json")
+		page = (f"<!DOCTYPE html><html><head><title>Login</title><link rel=stylesheet href=/assets/frappe/standin.css>"
+			f"</head><body><h1>Login to {site}</h1><p>bench stand-in {VERSION}</p></body></html>")
+		return self.reply(200, page.encode(), "text/html")
+
+	def reply(self, status: int, body: bytes, kind: str) -> None:
+		self.send_response(status)
+		self.send_header("Content-Type", kind)
+		self.send_header("Content-Length", str(len(body)))
+		self.end_headers()
+		self.wfile.write(body)
+
+	def log_message(self, *args) -> None:
+		pass
+
+
+class SocketIo(Site):
+	def do_GET(self) -> None:
+		if self.path.startswith("/socket.io/"):
+			return self.reply(200, b'{"socketio":"stand-in"}', "application/json")
+		return self.reply(404, b"not found", "text/plain")
+
+
+def serve(handler, port: int) -> None:
+	http.server.ThreadingHTTPServer(("0.0.0.0", port), handler).serve_forever()
+
+
+def main() -> None:
+	role, argv = sys.argv[1], sys.argv[2:]
+	if role == "bench":
+		bench(argv)
+	elif role == "web":
+		p = argparse.ArgumentParser(prog="gunicorn")
+		p.add_argument("-b", "--bind", default="0.0.0.0:8000")
+		p.add_argument("--chdir")
+		p.add_argument("-w", "--workers")
+		p.add_argument("-t", "--timeout")
+		p.add_argument("--preload", action="store_true")
+		p.add_argument("app", nargs="?")
+		serve(Site, int(p.parse_known_args(argv)[0].bind.rsplit(":", 1)[1]))
+	elif role == "socketio":
+		serve(SocketIo, 9000)
+	else:
+		sys.exit(f"unknown role {role}")
+
+
+if __name__ == "__main__":
+	main()

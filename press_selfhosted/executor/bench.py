@@ -1,0 +1,342 @@
+"""Benches: one container per bench, as Press's images expect (supervisord running gunicorn,
+socketio, the workers, the scheduler and the bench's own Redis), its sites, logs and config on
+named volumes that outlive the container. Press's jobs New Bench, Archive Bench, Bench Restart
+and Update Bench Configuration; each takes the job's request as Press sends it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, ContainerState, object_name
+from press_selfhosted.exceptions import ContainerNotFound, EngineError, ValidationError
+from press_selfhosted.executor import container
+from press_selfhosted.executor.container import BENCH_DIR
+from press_selfhosted.executor.jobs import Recorder, StepFailed
+from press_selfhosted.executor.platform import Platform, check_bench
+
+WEB_PORT, SOCKETIO_PORT = 8000, 9000
+REDIS_CACHE_PORT, REDIS_QUEUE_PORT = 13000, 11000
+VOLUMES = ("sites", "logs", "config")
+SUPERVISOR_CONF = f"{BENCH_DIR}/config/supervisord.conf"
+SUPERVISORCTL = ["supervisorctl", "-c", SUPERVISOR_CONF]
+NOTE_NGINX = "no nginx: Traefik serves each site once it is added to the upstream (the proxy's job)"
+
+
+@dataclass(frozen=True)
+class BenchPorts:
+	web: int
+	socketio: int
+
+
+def container_name(bench: str) -> str:
+	return object_name("bench", check_bench(bench))
+
+
+def volume_name(bench: str, kind: str) -> str:
+	return object_name("bench", f"{check_bench(bench)}-{kind}")
+
+
+def ports(state: ContainerState) -> BenchPorts:
+	return BenchPorts(state.ports.get(WEB_PORT) or 0, state.ports.get(SOCKETIO_PORT) or 0)
+
+
+def upstreams(platform: Platform, bench: str) -> tuple[str, str]:
+	"""Where Traefik reaches the bench's web and socketio processes."""
+	name = container_name(bench)
+	if platform.upstream == "network":
+		return f"http://{name}:{WEB_PORT}", f"http://{name}:{SOCKETIO_PORT}"
+	bound = ports(platform.engine.inspect(name))
+	return f"http://127.0.0.1:{bound.web}", f"http://127.0.0.1:{bound.socketio}"
+
+
+def supervisor_conf(bench_config: dict) -> str:
+	"""supervisord's whole configuration: every process of the bench, logs under logs/."""
+	workers = _int(bench_config, "background_workers", 1, 1, 32)
+	gunicorn = _int(bench_config, "gunicorn_workers", 2, 1, 64)
+	timeout = _int(bench_config, "http_timeout", 120, 10, 3600)
+	logs = f"{BENCH_DIR}/logs"
+	programs = {
+		"web": f"{BENCH_DIR}/env/bin/gunicorn --chdir {BENCH_DIR}/sites --bind 0.0.0.0:{WEB_PORT} --workers {gunicorn}"
+		f" --timeout {timeout} --preload 'frappe.app:application_with_statics()'",
+		"socketio": f"node {BENCH_DIR}/apps/frappe/socketio.js",
+		"schedule": "bench schedule",
+		"worker-short": "bench worker --queue short,default",
+		"worker-long": "bench worker --queue long,default,short",
+		"redis-cache": f"redis-server --port {REDIS_CACHE_PORT} --bind 127.0.0.1 --save '' --appendonly no"
+		f" --maxmemory {_int(bench_config, 'redis_cache_size', 512, 16, 65536)}mb --maxmemory-policy allkeys-lru",
+		"redis-queue": f"redis-server --port {REDIS_QUEUE_PORT} --bind 127.0.0.1 --save '' --appendonly no",
+	}
+	lines = [
+		"; Written by press_selfhosted's local executor: the bench's processes.",
+		"[supervisord]", "nodaemon=true", f"logfile={logs}/supervisord.log", f"pidfile={logs}/supervisord.pid",
+		"[unix_http_server]", f"file={logs}/supervisor.sock", "chmod=0700",
+		"[supervisorctl]", f"serverurl=unix://{logs}/supervisor.sock",
+		"[rpcinterface:supervisor]", "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface",
+	]
+	for name, command in programs.items():
+		copies = workers if name.startswith("worker") else 1
+		lines += [
+			f"[program:{name}]", f"command={command}", f"directory={BENCH_DIR}/sites" if name == "web" else f"directory={BENCH_DIR}",
+			"autorestart=true", "stopasgroup=true", "killasgroup=true", f"stdout_logfile={logs}/{name}.log",
+			f"stderr_logfile={logs}/{name}.error.log",
+			f"priority={1 if name.startswith('redis') else 10}",
+		]
+		if copies > 1:
+			lines += [f"numprocs={copies}", "process_name=%(program_name)s-%(process_num)d"]
+	return "\n".join(lines) + "\n"
+
+
+def common_site_config(platform: Platform, requested: dict, current: dict) -> dict:
+	"""Press's common_site_config with what the container needs: the Database Server as the
+	bench reaches it, and the bench's own Redis."""
+	return {
+		**current,
+		**requested,
+		"db_host": platform.database.bench_host,
+		"db_port": platform.database.bench_port,
+		"redis_cache": f"redis://127.0.0.1:{REDIS_CACHE_PORT}",
+		"redis_queue": f"redis://127.0.0.1:{REDIS_QUEUE_PORT}",
+		"redis_socketio": f"redis://127.0.0.1:{REDIS_QUEUE_PORT}",
+		"webserver_port": WEB_PORT,
+		"socketio_port": SOCKETIO_PORT,
+	}
+
+
+def check_new_bench(request: dict) -> tuple[str, str, dict]:
+	"""(bench, image, bench_config) of a New Bench request, or ValidationError."""
+	bench = check_bench(request.get("name"))
+	config = _dict(request, "bench_config")
+	image = config.get("docker_image")
+	if not isinstance(image, str) or not image or any(c.isspace() or c in "'\"`;$&|" for c in image):
+		raise ValidationError(f"bench {bench}: bench_config.docker_image must name an image, got {image!r}")
+	_limits(config)
+	supervisor_conf(config)
+	return bench, image, config
+
+
+def new_bench(platform: Platform, rec: Recorder, request: dict) -> dict:
+	bench, image, config = check_new_bench(request)
+	name = container_name(bench)
+	with rec.step("Initialize Bench") as step:
+		_ensure_image(platform, image, request.get("registry") or {}, step)
+		for kind in VOLUMES:
+			if platform.engine.ensure_volume(volume_name(bench, kind), labels=_labels(bench)):
+				step.say(f"volume {volume_name(bench, kind)} created")
+	with rec.step("Update Bench Configuration") as step:
+		_configure(platform, bench, image, config, _dict(request, "common_site_config"), step)
+	with rec.step("Deploy Bench") as step:
+		bound = _deploy(platform, bench, image, config, step)
+	with rec.step("Bench Setup NGINX") as step:
+		step.say(NOTE_NGINX)
+	return {"container": name, "web_port": bound.web, "socketio_port": bound.socketio}
+
+
+def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
+	name = container_name(bench)
+	with rec.step("Bench Disable Production") as step:
+		try:
+			state = platform.engine.inspect(name)
+		except ContainerNotFound:
+			state = None
+		if state is not None and state.running:
+			sites = site_names(platform, bench)
+			if sites:
+				# Press keeps the bench Active when its traceback says so.
+				raise StepFailed(f"Bench has sites: {', '.join(sites)}")
+		if state is not None:
+			platform.engine.remove(name, force=True)
+			step.say(f"container {name} removed")
+	with rec.step("Move Bench to Archived Directory") as step:
+		for kind in VOLUMES:
+			if platform.engine.remove_volume(volume_name(bench, kind)):
+				step.say(f"volume {volume_name(bench, kind)} removed")
+	return {}
+
+
+def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
+	name = container_name(bench)
+	with rec.step("Bench Restart") as step:
+		if request.get("web_only"):
+			container.run(platform.engine, name, [*SUPERVISORCTL, "restart", "web"], step)
+		else:
+			platform.engine.restart(name)
+			step.say(f"container {name} restarted")
+		_wait_port(ports(platform.engine.inspect(name)).web, platform.timeout)
+	return {}
+
+
+def update_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
+	name = container_name(bench)
+	state = platform.engine.inspect(name)
+	config = _dict(request, "bench_config")
+	image = config.get("docker_image") or state.image
+	with rec.step("Update Bench Configuration") as step:
+		_configure(platform, bench, image, config, _dict(request, "common_site_config"), step)
+	with rec.step("Bench Setup NGINX") as step:
+		step.say(NOTE_NGINX)
+	with rec.step("Generate Docker Compose File") as step:
+		step.say("no compose file: the executor runs the bench's container through the engine's API")
+	with rec.step("Update Bench Memory Limits") as step:
+		memory, cpus = _limits(config)
+		step.say(f"memory limit {memory >> 20 if memory else 'none'} MiB, CPUs {cpus or 'no limit'}")
+	with rec.step("Deploy Bench") as step:
+		previous = ports(state)
+		platform.engine.remove(name, force=True)
+		bound = _deploy(platform, bench, image, config, step, keep=previous)
+	return {"container": name, "web_port": bound.web, "socketio_port": bound.socketio}
+
+
+def site_names(platform: Platform, bench: str) -> list[str]:
+	"""The bench's sites: directories of sites/ with a site_config.json."""
+	found = container.run(platform.engine, container_name(bench),
+		["find", f"{BENCH_DIR}/sites", "-mindepth", "2", "-maxdepth", "2", "-name", "site_config.json"], None)
+	return sorted(line.split("/")[-2] for line in found.split())
+
+
+def _ensure_image(platform: Platform, image: str, registry: dict, step) -> None:
+	"""Pulls the bench's image; when the registry cannot be reached and the image is here
+	already, the local one is used and the administrator told."""
+	credentials = {"username": registry.get("username") or None, "password": registry.get("password") or None}
+	try:
+		platform.engine.pull(image, **credentials)
+		step.say(f"pulled {image}")
+	except EngineError as pull_error:
+		try:
+			platform.engine.image_id(image)
+		except EngineError:
+			raise pull_error from None
+		message = f"the registry did not give {image} ({pull_error}); the image already on the engine is used"
+		step.say(message)
+		platform.alert(message)
+
+
+def _configure(platform: Platform, bench: str, image: str, config: dict, requested: dict, step) -> None:
+	"""Writes the bench's configuration into its volumes. Before the first deploy the volumes
+	are mounted in a short-lived container (which fills them from the image)."""
+	name = container_name(bench)
+	try:
+		running = platform.engine.inspect(name).running
+	except ContainerNotFound:
+		running = False
+	target = name
+	if not running:
+		target = object_name("bench", f"{bench}-setup")
+		try:
+			platform.engine.remove(target, force=True)
+		except ContainerNotFound:
+			pass
+		platform.engine.run(target, image, ["sleep", "3600"], labels=_labels(bench), mounts=_mounts(bench),
+			user="frappe", init=True)
+	try:
+		current = container.read_json(platform.engine, target, f"{BENCH_DIR}/sites/common_site_config.json")
+		files = {
+			SUPERVISOR_CONF: supervisor_conf(config),
+			f"{BENCH_DIR}/sites/common_site_config.json": _json(common_site_config(platform, requested, current)),
+			f"{BENCH_DIR}/config/bench_config.json": _json(config),
+		}
+		container.write_files(platform.engine, target, files, step)
+	finally:
+		if target != name:
+			platform.engine.remove(target, force=True)
+
+
+def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep: BenchPorts | None = None) -> BenchPorts:
+	name = container_name(bench)
+	try:
+		state = platform.engine.inspect(name)
+		if state.running:
+			step.say(f"container {name} already runs")
+			bound = ports(state)
+			_wait_port(bound.web, platform.timeout)
+			step.say(_wait_running(platform, name))
+			return bound
+		platform.engine.remove(name, force=True)
+	except ContainerNotFound:
+		pass
+	memory, cpus = _limits(config)
+	with _PORTS:
+		web, socketio = (keep.web, keep.socketio) if keep and keep.web else platform.engine.allocate_ports(2)
+		platform.engine.run(
+			name, image, ["supervisord", "-n", "-c", SUPERVISOR_CONF],
+			labels=_labels(bench), mounts=_mounts(bench), ports={WEB_PORT: web, SOCKETIO_PORT: socketio},
+			memory_bytes=memory, cpus=cpus, restart="always", user="frappe", workdir=BENCH_DIR, init=True,
+			network=platform.network, aliases=[name] if platform.network else None,
+		)
+	step.say(f"container {name} runs {image}: web on 127.0.0.1:{web}, socketio on 127.0.0.1:{socketio}")
+	_wait_port(web, platform.timeout)
+	step.say(_wait_running(platform, name))
+	return BenchPorts(web, socketio)
+
+
+def _wait_running(platform: Platform, name: str) -> str:
+	"""Until supervisord reports every process RUNNING; its status table, or StepFailed with it."""
+	deadline, table = time.monotonic() + platform.timeout, ""
+	while time.monotonic() < deadline:
+		result = platform.engine.exec(name, [*SUPERVISORCTL, "status"], user="frappe", timeout=30)
+		table = result.stdout.strip()
+		states = [line.split()[1] for line in table.splitlines() if len(line.split()) > 1]
+		if states and all(state == "RUNNING" for state in states):
+			return table
+		time.sleep(0.5)
+	raise StepFailed(f"the bench's processes did not all start within {platform.timeout:.0f} s:\n{table}")
+
+
+def _wait_port(port: int, timeout: float) -> None:
+	"""Until something answers HTTP on the published port (any status: no site is needed)."""
+	deadline, last = time.monotonic() + timeout, "no answer"
+	while time.monotonic() < deadline:
+		try:
+			with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+				conn.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+				if conn.recv(16).startswith(b"HTTP/"):
+					return
+		except OSError as e:
+			last = str(e)
+		time.sleep(0.5)
+	raise StepFailed(f"the bench's web process did not answer on port {port} within {timeout:.0f} s ({last})")
+
+
+def _limits(config: dict) -> tuple[int | None, float | None]:
+	"""Press's bench_config: memory_max in MB, vcpu a count."""
+	memory = config.get("memory_max")
+	cpus = config.get("vcpu")
+	memory_bytes = _int(config, "memory_max", 0, 64, 1 << 20) << 20 if memory else None
+	if cpus is not None and (not isinstance(cpus, int | float) or isinstance(cpus, bool) or not 0 < cpus <= 256):
+		raise ValidationError(f"bench_config.vcpu is out of range: expected 0 < vcpu <= 256, got {cpus!r}")
+	return memory_bytes, float(cpus) if cpus else None
+
+
+def _int(config: dict, key: str, default: int, low: int, high: int) -> int:
+	value = config.get(key, default)
+	if value is None:
+		return default
+	if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+		raise ValidationError(f"bench_config.{key} is out of range: expected an integer {low}..{high}, got {value!r}")
+	return value
+
+
+def _dict(request: dict, key: str) -> dict:
+	value = request.get(key) or {}
+	if not isinstance(value, dict):
+		raise ValidationError(f"{key} must be an object, got {type(value).__name__}")
+	return value
+
+
+def _labels(bench: str) -> dict[str, str]:
+	return {LABEL_KIND: "bench", LABEL_BENCH: bench}
+
+
+def _mounts(bench: str) -> list[tuple[str, str, bool]]:
+	return [(volume_name(bench, kind), f"{BENCH_DIR}/{kind}", False) for kind in VOLUMES]
+
+
+def _json(data: dict) -> str:
+	return json.dumps(data, indent=1, sort_keys=True) + "\n"
+
+
+# Allocating ports and publishing them are one step, so two benches never get the same.
+_PORTS = threading.Lock()

@@ -1,0 +1,93 @@
+"""The Database Server's side of a site: a temporary privileged user for `bench new-site` and
+`drop-site` (as the agent does, so the root password never enters a bench container), and the
+checks and cleanup that make a failed site leave nothing behind."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pymysql
+
+from press_selfhosted.exceptions import SelfHostedError, ValidationError
+from press_selfhosted.executor.platform import Database
+
+
+class DatabaseError(SelfHostedError):
+	"""The Database Server refused or could not be reached."""
+
+
+def database_name(site: str) -> str:
+	"""A site's database (and user) name: stable, unique per site, and 17 characters, within
+	MariaDB's limits for both."""
+	return "_" + hashlib.sha256(site.encode()).hexdigest()[:16]
+
+
+@contextmanager
+def connection(database: Database, password: str) -> Iterator[pymysql.connections.Connection]:
+	try:
+		conn = pymysql.connect(host=database.host, port=database.port, user=database.root_user, password=password,
+			connect_timeout=10, autocommit=True)
+	except pymysql.MySQLError as e:
+		# PyMySQL's message names the user and host, never the password.
+		raise DatabaseError(f"the Database Server at {database.host}:{database.port} refused: {e.args[-1]}") from None
+	try:
+		yield conn
+	finally:
+		conn.close()
+
+
+@contextmanager
+def temporary_user(database: Database, root_password: str) -> Iterator[tuple[str, str]]:
+	"""A user with every privilege (and GRANT), for one site operation, dropped afterwards
+	whatever happens."""
+	user, password = f"_tmp_{secrets.token_hex(6)}", secrets.token_urlsafe(24)
+	with connection(database, root_password) as conn, conn.cursor() as cur:
+		cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
+		cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%' WITH GRANT OPTION")
+		try:
+			yield user, password
+		finally:
+			cur.execute("DROP USER IF EXISTS %s@'%%'", (user,))
+
+
+def check_database_name(name: object) -> str:
+	"""A site database's name as Frappe makes them (and as it is quoted in SQL here)."""
+	if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_]{1,64}", name):
+		raise ValidationError(f"not a site database name: {name!r}")
+	return name
+
+
+def remove_site_database(database: Database, root_password: str, name: str) -> list[str]:
+	"""Drops the site's database and every user named after it; what was there."""
+	name = check_database_name(name)
+	removed = []
+	with connection(database, root_password) as conn, conn.cursor() as cur:
+		cur.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (name,))
+		if cur.fetchone():
+			cur.execute(f"DROP DATABASE `{name}`")
+			removed.append(f"database {name}")
+		cur.execute("SELECT host FROM mysql.user WHERE user = %s", (name,))
+		for (host,) in cur.fetchall():
+			cur.execute("DROP USER %s@%s", (name, host))
+			removed.append(f"user {name}@{host}")
+	return removed
+
+
+def site_database_exists(database: Database, root_password: str, name: str) -> tuple[bool, bool]:
+	"""(database exists, a user of that name exists)."""
+	with connection(database, root_password) as conn, conn.cursor() as cur:
+		cur.execute("SELECT 1 FROM information_schema.schemata WHERE schema_name = %s", (name,))
+		has_db = cur.fetchone() is not None
+		cur.execute("SELECT 1 FROM mysql.user WHERE user = %s", (name,))
+		return has_db, cur.fetchone() is not None
+
+
+def temporary_users(database: Database, root_password: str) -> list[str]:
+	"""Temporary users left behind (there should never be any)."""
+	with connection(database, root_password) as conn, conn.cursor() as cur:
+		cur.execute("SELECT user FROM mysql.user WHERE user LIKE '\\_tmp\\_%%'")
+		return [row[0] for row in cur.fetchall()]

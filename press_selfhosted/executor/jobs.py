@@ -1,0 +1,192 @@
+"""A local agent job as plain data: its steps as they run, and the JSON Press reads from an
+agent's `GET /agent/jobs/<id>` (press/agent.py, agent_job.py `handle_polled_job`).
+
+A runner gets a `Recorder` and wraps each of Press's steps in `with recorder.step(name) as
+step:`. The step records the commands it runs and their output with every secret masked; an
+exception fails the step and the job, with the traceback, and stops the run. `on_change`
+sees the job after every change, so its store (the Frappe side) shows progress as it happens.
+"""
+
+from __future__ import annotations
+
+import traceback as tb
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+
+MASK = "********"
+PENDING, RUNNING, SUCCESS, FAILURE = "Pending", "Running", "Success", "Failure"
+
+
+def now() -> datetime:
+	return datetime.now(timezone.utc)
+
+
+def agent_time(moment: datetime | None) -> str | None:
+	"""The agent's format: UTC, no offset (Press reads it as a naive UTC datetime)."""
+	return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f") if moment else None
+
+
+def agent_duration(start: datetime | None, end: datetime | None) -> str | None:
+	"""HH:MM:SS.ffffff, as the agent prints a timedelta."""
+	if not (start and end):
+		return None
+	micros = int((end - start).total_seconds() * 1_000_000)
+	seconds, micros = divmod(micros, 1_000_000)
+	return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}.{micros:06d}"
+
+
+@dataclass
+class Step:
+	name: str
+	status: str = RUNNING
+	start: datetime | None = None
+	end: datetime | None = None
+	output: list[str] = field(default_factory=list)
+	commands: list[dict] = field(default_factory=list)
+	traceback: str = ""
+	data: dict = field(default_factory=dict)
+
+
+@dataclass
+class Job:
+	id: int
+	name: str
+	agent_job_id: str | None = None
+	status: str = PENDING
+	enqueue: datetime = field(default_factory=now)
+	start: datetime | None = None
+	end: datetime | None = None
+	steps: list[Step] = field(default_factory=list)
+	data: dict = field(default_factory=dict)
+	output: str = ""
+	traceback: str = ""
+
+	def to_agent(self) -> dict:
+		"""The agent's polled JSON. `data` is always a dict: the result, or on failure
+		{traceback, output}, since Press calls job["data"].get(...)."""
+		data = self.data if self.status != FAILURE else {**self.data, "traceback": self.traceback, "output": self.output}
+		return {
+			"id": self.id,
+			"name": self.name,
+			"status": self.status,
+			"agent_job_id": self.agent_job_id,
+			"enqueue": agent_time(self.enqueue),
+			"start": agent_time(self.start),
+			"end": agent_time(self.end),
+			"duration": agent_duration(self.start, self.end),
+			"data": data,
+			"commands": [c for s in self.steps for c in s.commands],
+			"steps": [
+				{
+					"id": i + 1,
+					"name": s.name,
+					"status": s.status,
+					"start": agent_time(s.start),
+					"end": agent_time(s.end),
+					"duration": agent_duration(s.start, s.end),
+					"data": {**s.data, "output": "\n".join(s.output), "traceback": s.traceback},
+					"commands": s.commands,
+				}
+				for i, s in enumerate(self.steps)
+			],
+		}
+
+	def to_dict(self) -> dict:
+		"""JSON-safe, for the job's store."""
+		return _jsonable(asdict(self))
+
+	@classmethod
+	def from_dict(cls, raw: dict) -> Job:
+		raw = {k: _moment(k, v) for k, v in raw.items()}
+		raw["steps"] = [Step(**{k: _moment(k, v) for k, v in s.items()}) for s in raw.get("steps", [])]
+		return cls(**raw)
+
+
+_MOMENTS = ("enqueue", "start", "end")
+
+
+def _jsonable(value):
+	if isinstance(value, datetime):
+		return value.isoformat()
+	if isinstance(value, dict):
+		return {k: _jsonable(v) for k, v in value.items()}
+	if isinstance(value, list):
+		return [_jsonable(v) for v in value]
+	return value
+
+
+def _moment(key: str, value):
+	return datetime.fromisoformat(value) if key in _MOMENTS and isinstance(value, str) else value
+
+
+class StepFailed(Exception):
+	"""A step that failed for a reason the operator can act on; its message is the output."""
+
+
+class Recorder:
+	"""Runs a job's steps; see the module's doc. `secrets` are masked wherever they appear."""
+
+	def __init__(self, job: Job, on_change: Callable[[Job], object] = lambda job: None, secrets: Sequence[str] = ()):
+		self.job = job
+		self.on_change = on_change
+		self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+	def mask(self, text: str) -> str:
+		for secret in self.secrets:
+			text = text.replace(secret, MASK)
+		return text
+
+	def start(self) -> None:
+		self.job.status, self.job.start = RUNNING, now()
+		self.on_change(self.job)
+
+	def finish(self, data: dict | None = None) -> None:
+		self.job.status, self.job.end = SUCCESS, now()
+		self.job.data = data or {}
+		self.on_change(self.job)
+
+	def fail(self, error: BaseException) -> None:
+		self.job.status, self.job.end = FAILURE, now()
+		self.job.traceback = self.mask("".join(tb.format_exception(error)))
+		self.job.output = self.mask(str(error))
+		self.on_change(self.job)
+
+	@contextmanager
+	def step(self, name: str) -> Iterator[StepLog]:
+		step = Step(name, start=now())
+		self.job.steps.append(step)
+		self.on_change(self.job)
+		log = StepLog(self, step)
+		try:
+			yield log
+		except BaseException as e:
+			step.status, step.end = FAILURE, now()
+			step.traceback = self.mask("".join(tb.format_exception(e)))
+			step.output.append(self.mask(str(e)))
+			self.on_change(self.job)
+			raise
+		step.status, step.end = SUCCESS, now()
+		self.on_change(self.job)
+
+
+class StepLog:
+	"""What a step tells Press: lines of output and the commands it ran (masked)."""
+
+	def __init__(self, recorder: Recorder, step: Step):
+		self._recorder, self._step = recorder, step
+
+	def mask(self, text: str) -> str:
+		return self._recorder.mask(text)
+
+	def say(self, text: str) -> None:
+		self._step.output.append(self._recorder.mask(text))
+
+	def command(self, argv: Sequence[str], output: str = "", exit_code: int = 0) -> None:
+		mask = self._recorder.mask
+		self._step.commands.append(
+			{"command": mask(" ".join(argv)), "output": mask(output), "returncode": exit_code, "directory": None}
+		)
+		if output:
+			self._step.output.append(mask(output.rstrip("\n")))

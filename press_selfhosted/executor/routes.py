@@ -1,0 +1,123 @@
+"""Press's agent paths (press/agent.py) mapped to the executor's runners: a job path gives the
+job's type and a runner `(platform, recorder) -> data`; a synchronous path gives its answer.
+Names in a path are checked before anything runs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from press_selfhosted import __version__
+from press_selfhosted.exceptions import SelfHostedError
+from press_selfhosted.executor import bench, proxy, site
+from press_selfhosted.executor.jobs import Recorder
+from press_selfhosted.executor.platform import Platform, check_bench
+from press_selfhosted.names import check_site
+
+Runner = Callable[[Platform, Recorder], dict]
+# The bench a site lives on (the Frappe side reads it from Press's Site).
+BenchOf = Callable[[str], str]
+
+
+class NotSupported(SelfHostedError):
+	"""A path the local executor does not answer (yet); its message names it."""
+
+
+@dataclass(frozen=True)
+class JobRoute:
+	job_type: str
+	runner: Runner
+	# Values of the request to mask in everything the job shows.
+	secrets: tuple[str, ...] = ()
+
+
+def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf) -> JobRoute:
+	parts = _parts(path)
+	data = data if data is not None else {}
+	d = data if isinstance(data, dict) else {}
+	secrets = tuple(str(d[k]) for k in ("mariadb_root_password", "admin_password") if d.get(k))
+	registry = d.get("registry") or {}
+	if isinstance(registry, dict) and registry.get("password"):
+		secrets += (str(registry["password"]),)
+	match method, parts:
+		case "POST", ["benches"]:
+			bench.check_new_bench(d)
+			return JobRoute("New Bench", lambda p, r: bench.new_bench(p, r, d), secrets)
+		case "POST", ["benches", b, "archive"]:
+			return JobRoute("Archive Bench", lambda p, r: bench.archive_bench(p, r, check_bench(b)))
+		case "POST", ["benches", b, "restart"]:
+			return JobRoute("Bench Restart", lambda p, r: bench.restart_bench(p, r, check_bench(b), d))
+		case "POST", ["benches", b, "config"]:
+			return JobRoute("Update Bench Configuration", lambda p, r: bench.update_bench(p, r, check_bench(b), d))
+		case "POST", ["benches", b, "sites"]:
+			site.check_new_site(b, d)
+			return JobRoute("New Site", lambda p, r: site.new_site(p, r, check_bench(b), d), secrets)
+		case "POST", ["benches", b, "sites", s, "config"]:
+			return JobRoute("Update Site Configuration",
+				lambda p, r: site.update_site_configuration(p, r, check_bench(b), check_site(s), d))
+		case "POST", ["benches", b, "sites", s, "archive"]:
+			return JobRoute("Archive Site", lambda p, r: site.archive_site(p, r, check_bench(b), check_site(s), d), secrets)
+		case "POST", ["benches", b, "sites", s, "rename"]:
+			return JobRoute("Rename Site", lambda p, r: site.rename_site(p, r, check_bench(b), check_site(s), d))
+		case "POST", ["proxy", "upstreams"]:
+			return JobRoute("Add Upstream to Proxy", lambda p, r: proxy.add_upstream(p, r, d))
+		case "POST", ["proxy", "upstreams", _, "sites"]:
+			s = check_site(d.get("name"))
+			return JobRoute("Add Site to Upstream", lambda p, r: proxy.add_site(p, r, s, bench_of(s)))
+		case "POST", ["proxy", "upstreams", _, "domains"]:
+			host = check_site(d.get("domain"))
+			return JobRoute("Add Domain to Upstream", lambda p, r: proxy.add_site(p, r, host, bench_of(host)))
+		case "DELETE", ["proxy", "upstreams", _, "sites", s]:
+			return JobRoute("Remove Site from Upstream", lambda p, r: proxy.remove_site(p, r, check_site(s), d))
+		case "POST", ["proxy", "upstreams", _, "sites", s, "status"]:
+			s = check_site(s)
+			return JobRoute("Update Site Status", lambda p, r: proxy.update_status(p, r, s, bench_of(s), d))
+		case "POST", ["proxy", "upstreams", _, "sites", s, "rename"]:
+			s = check_site(s)
+			return JobRoute("Rename Site on Upstream", lambda p, r: proxy.rename_site(p, r, s, bench_of(s), d))
+		case "POST", ["proxy", "hosts"]:
+			target = check_site(d.get("target"))
+			key = (d.get("certificate") or {}).get("privkey.pem")
+			return JobRoute("Add Host to Proxy", lambda p, r: proxy.add_host(p, r, d, bench_of(target)),
+				(key,) if key else ())
+		case "DELETE", ["proxy", "hosts", h]:
+			return JobRoute("Remove Host from Proxy", lambda p, r: proxy.remove_host(p, r, h))
+		case "POST", ["proxy", "wildcards"]:
+			return JobRoute("Add Wildcard Hosts to Proxy", lambda p, r: proxy.add_wildcards(p, r, data))
+		case "POST", ["proxy", "reload"]:
+			return JobRoute("Reload NGINX Job", lambda p, r: proxy.reload(p, r))
+	raise NotSupported(f"the local executor does not run {method} {path} yet")
+
+
+def answer(platform: Platform, method: str, path: str, data: dict | None) -> object:
+	"""The answer to a synchronous call, as the agent gives it."""
+	parts = _parts(path)
+	match method, parts:
+		case "GET", ["ping"]:
+			return {"message": "pong"}
+		case "GET", ["version"]:
+			return {"commit": f"press_selfhosted-{__version__}", "status": "local executor", "python": None}
+		case "GET", ["benches", b, "sites", s, "apps"]:
+			return {"data": site.installed_apps(platform, check_bench(b), check_site(s))}
+		case "GET", ["benches", b, "sites", s, "info"]:
+			return {"data": site.site_info(platform, check_bench(b), check_site(s))}
+		case "POST", ["benches", b, "info"]:
+			b = check_bench(b)
+			return {s: site.site_info(platform, b, s) for s in bench.site_names(platform, b)}
+		case "GET", ["benches", b, "status"]:
+			b = check_bench(b)
+			state = platform.engine.inspect(bench.container_name(b))
+			sites = {s: {"scheduler": True, "web": state.running} for s in bench.site_names(platform, b)}
+			return {"sites": sites, "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")}
+	raise NotSupported(f"the local executor does not answer {method} {path} yet")
+
+
+def _parts(path: str) -> list[str]:
+	"""The path's segments; Press sometimes writes a leading slash. `..` and empty segments
+	are refused: a name never escapes its place."""
+	parts = path.strip().strip("/").split("/")
+	if any(p in ("", ".", "..") or re.search(r"[\s\\]", p) for p in parts):
+		raise NotSupported(f"not an agent path: {path!r}")
+	return parts

@@ -1,0 +1,357 @@
+"""The local executor's runners against the real services `make test` starts: Podman and
+Docker run the STAND-IN bench image (tools/bench-image.sh: Debian, supervisord, Redis, a
+MariaDB client and a stand-in for Frappe), the platform's MariaDB runs beside it on the
+platform network, Traefik routes, PowerDNS resolves, the platform CA certifies. Each job goes
+through `routes.job` as Press's request would, and is checked as Press reads it."""
+
+import json
+import os
+import secrets
+import socket
+import ssl
+import time
+import urllib.request
+
+import pymysql
+import pytest
+from conftest import service_env
+
+from press_selfhosted import exceptions as exc
+from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
+from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, Engine, object_name
+from press_selfhosted.executor import bench as benches
+from press_selfhosted.executor import database, execute, routes
+from press_selfhosted.executor.jobs import FAILURE, SUCCESS, Job
+from press_selfhosted.executor.platform import STEPS, Database, Platform
+from press_selfhosted.proxy import Proxy
+
+ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
+IMAGE = "erp-saas-cloud-c16-test/bench-standin:1"
+ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
+
+
+class World:
+	"""One engine's platform: a network, the platform MariaDB, a bench, a DNS zone."""
+
+	def __init__(self, engine: Engine, ca, tag: str):
+		self.engine, self.ca, self.tag = engine, ca, tag
+		self.zone = f"exec-{tag}.test"
+		self.bench = f"b-{tag}"
+		self.root_password = secrets.token_urlsafe(18)
+		self.next_id = 0
+		self.sites: dict[str, str] = {}
+
+	def job(self, method: str, path: str, data: dict | list | None = None) -> Job:
+		route = routes.job(method, path, data, bench_of=lambda site: self.sites.get(site, self.bench))
+		self.next_id += 1
+		seen = []
+		job = execute(self.platform, Job(self.next_id, route.job_type), route, on_change=lambda j: seen.append(j.status))
+		assert seen[0] == "Running" and seen[-1] == job.status
+		return job
+
+	def sql(self, query: str, *args) -> list:
+		conn = pymysql.connect(host="127.0.0.1", port=self.db_port, user="root", password=self.root_password)
+		try:
+			with conn.cursor() as cur:
+				cur.execute(query, args or None)
+				return list(cur.fetchall())
+		finally:
+			conn.close()
+
+
+@pytest.fixture(params=sorted(ENGINES), scope="module")
+def world(request, tmp_path_factory):
+	from press_selfhosted.pki import CertificateAuthority
+
+	url = os.environ.get(ENGINES[request.param])
+	if not url:
+		pytest.fail(f"{ENGINES[request.param]} is not set: run the tests through `make test`")
+	engine = Engine.connect(url)
+	try:
+		engine.image_id(IMAGE)
+	except exc.ImageMissing:
+		engine.import_rootfs(service_env("PRESS_SELFHOSTED_TEST_BENCH_IMAGE"), IMAGE)
+	ca = CertificateAuthority.create(tmp_path_factory.mktemp("ca") / "ca")
+	w = World(engine, ca, f"{request.param[:3]}{os.getpid()}")
+	network = object_name("net", w.tag)
+	engine.ensure_network(network, labels={LABEL_KIND: "network"})
+	db_name = object_name("db", w.tag)
+	(w.db_port,) = engine.allocate_ports(1, start=40000, end=45000)
+	engine.run(db_name, IMAGE, ["platform-mariadb"], env={"MARIADB_ROOT_PASSWORD": w.root_password},
+		labels={LABEL_KIND: "database"}, ports={3306: w.db_port}, init=True, network=network, aliases=[db_name])
+	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+		pdns = PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
+	pdns.ensure_zone(w.zone, nameservers=[f"ns1.{w.zone}"])
+	https = service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS")
+	w.https_port = int(https.rsplit(":", 1)[1])
+
+	def certificate(site):
+		issued = ca.issue([site])
+		return issued.full_chain_pem, issued.private_key_pem()
+
+	w.platform = Platform(
+		engine=engine,
+		database=Database("127.0.0.1", w.db_port, db_name, 3306),
+		proxy=Proxy(service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"), service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_API")),
+		dns=PlatformDns(pdns, DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")]), ttl=60),
+		address="127.0.0.1",
+		network=network,
+		site_certificate=certificate,
+		timeout=90,
+		alert=lambda message: w.alerts.append(message),
+	)
+	w.alerts = []
+	w.pdns = pdns
+	_wait_sql(w)
+	yield w
+	for container in engine.list([f"{LABEL_BENCH}={w.bench}"]):
+		engine.remove(container.name, force=True)
+	for volume in engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]):
+		engine.remove_volume(volume, force=True)
+	engine.remove(db_name, force=True)
+	engine.remove_network(network)
+	pdns.delete_zone(w.zone)
+
+
+def _wait_sql(w: World) -> None:
+	deadline = time.monotonic() + 90
+	while True:
+		try:
+			w.sql("SELECT 1")
+			return
+		except pymysql.MySQLError:
+			if time.monotonic() > deadline:
+				raise
+			time.sleep(0.5)
+
+
+def new_bench_request(w: World, **config) -> dict:
+	return {
+		"name": w.bench,
+		"bench_config": {"docker_image": IMAGE, "background_workers": 1, "gunicorn_workers": 1, **config},
+		"common_site_config": {"monitor": 1, "db_host": "10.0.0.1"},
+		"registry": {"url": "127.0.0.1:1", "username": "press", "password": "registry-secret-1"},
+	}
+
+
+def new_site_request(w: World, site: str, apps=("frappe",)) -> dict:
+	return {
+		"name": site, "apps": list(apps), "config": {"host_name": f"https://{site}"},
+		"mariadb_root_password": w.root_password, "admin_password": ADMIN_PASSWORD,
+		"managed_database_config": {},
+	}
+
+
+def https_get(w: World, site: str, path: str = "/") -> tuple[int, str]:
+	"""GET over HTTPS through Traefik, trusting only the platform root, with SNI for the site."""
+	context = ssl.create_default_context(cadata=w.ca.root_pem)
+	conn = socket.create_connection(("127.0.0.1", w.https_port), timeout=15)
+	with context.wrap_socket(conn, server_hostname=site) as tls:
+		tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {site}\r\n\r\n".encode())
+		reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
+	head, _, body = reply.partition("\r\n\r\n")
+	return int(head.split()[1]), body
+
+
+def maintenance_page() -> int:
+	"""A loopback server answering 503 to everything; its port."""
+	import http.server
+	import threading
+
+	class Page(http.server.BaseHTTPRequestHandler):
+		def do_GET(self):
+			self.send_response(503)
+			self.send_header("Content-Length", "20")
+			self.end_headers()
+			self.wfile.write(b"down for maintenance")
+
+		def log_message(self, *args):
+			pass
+
+	server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+	threading.Thread(target=server.serve_forever, daemon=True).start()
+	return server.server_address[1]
+
+
+def steps(job: Job) -> list[tuple[str, str]]:
+	return [(s["name"], s["status"]) for s in job.to_agent()["steps"]]
+
+
+@pytest.fixture(scope="module")
+def running_bench(world):
+	job = world.job("POST", "benches", new_bench_request(world))
+	assert job.status == SUCCESS, job.to_agent()
+	return job
+
+
+def test_new_bench_runs_one_container_as_press_images_expect(world, running_bench):
+	w, job = world, running_bench
+	assert steps(job) == [(name, "Success") for name in STEPS["New Bench"]]
+	state = w.engine.inspect(benches.container_name(w.bench))
+	assert state.running and state.labels[LABEL_BENCH] == w.bench and state.labels[LABEL_KIND] == "bench"
+	ports = benches.ports(state)
+	assert 32300 <= ports.web <= 32500 and 32300 <= ports.socketio <= 32500 and ports.web != ports.socketio
+	assert job.data == {"container": state.name, "web_port": ports.web, "socketio_port": ports.socketio}
+	# The registry at 127.0.0.1:1 cannot answer: the image already here is used, and said so.
+	assert any(IMAGE in alert and "already on the engine" in alert for alert in w.alerts)
+	status = w.engine.exec(state.name, benches.SUPERVISORCTL + ["status"], user="frappe")
+	for program in ("web", "socketio", "schedule", "redis-cache", "redis-queue", "worker-short", "worker-long"):
+		assert any(line.startswith(program) and "RUNNING" in line for line in status.stdout.splitlines()), status.stdout
+	common = json.loads(w.engine.exec(state.name, ["cat", "sites/common_site_config.json"], user="frappe",
+		workdir="/home/frappe/frappe-bench").stdout)
+	# The Database Server as the bench reaches it, not Press's private IP; Redis is the bench's own.
+	assert (common["db_host"], common["db_port"], common["monitor"]) == (w.platform.database.bench_host, 3306, 1)
+	assert common["redis_queue"] == "redis://127.0.0.1:11000"
+	agent = json.dumps(job.to_agent())
+	assert "registry-secret-1" not in agent
+	# Running New Bench again changes nothing and keeps the ports.
+	again = w.job("POST", "benches", new_bench_request(w))
+	assert again.status == SUCCESS and again.data == job.data
+
+
+def test_a_new_site_has_its_own_database_and_is_served_over_https(world, running_bench):
+	w = world
+	site = f"one.{w.zone}"
+	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site))
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(name, "Success") for name in STEPS["New Site"]]
+	db = database.database_name(site)
+	assert w.sql("SELECT schema_name FROM information_schema.schemata WHERE schema_name = %s", db) == [(db,)]
+	assert w.sql("SELECT host FROM mysql.user WHERE user = %s", db) == [("%",)]
+	assert database.temporary_users(w.platform.database, w.root_password) == []
+	# The site's own user made its tables: the database is the site's.
+	assert w.sql(f"SELECT app FROM `{db}`.standin_apps") == [("frappe",)]
+	agent = job.to_agent()
+	text = json.dumps(agent)
+	assert ADMIN_PASSWORD not in text and w.root_password not in text and "********" in text
+	new_site_step = agent["steps"][0]
+	assert "bench new-site" in new_site_step["commands"][0]["command"]
+	assert agent["data"] == {} and agent["duration"].count(":") == 2
+
+	upstream = w.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site})
+	assert upstream.status == SUCCESS, upstream.to_agent()
+	assert steps(upstream) == [(name, "Success") for name in STEPS["Add Site to Upstream"]]
+	assert DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")]).lookup(site, "A") == ["127.0.0.1"]
+	status, body = https_get(w, site, "/login")
+	assert status == 200 and f"Login to {site}" in body
+	assert https_get(w, site, "/assets/frappe/standin.css")[0] == 200
+	status, body = https_get(w, site, "/socket.io/?EIO=4&transport=polling")
+	assert status == 200 and "stand-in" in body
+	assert "frappe" in routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/apps", None)["data"]
+	info = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/info", None)["data"]
+	assert set(info["usage"]) == {"database", "public", "private", "backups"}
+	assert "db_password" not in info["config"] and info["config"]["host_name"] == f"https://{site}"
+	assert site in routes.answer(w.platform, "GET", f"benches/{w.bench}/status", None)["sites"]
+
+
+def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):
+	w = world
+	site = f"broken.{w.zone}"
+	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site, apps=("frappe", "notinstalled")))
+	assert job.status == FAILURE
+	assert steps(job) == [("New Site", "Success"), ("Install Apps", "Failure")]
+	agent = job.to_agent()
+	assert "notinstalled" in agent["data"]["output"] and agent["data"]["traceback"]
+	assert ADMIN_PASSWORD not in json.dumps(agent)
+	db = database.database_name(site)
+	assert database.site_database_exists(w.platform.database, w.root_password, db) == (False, False)
+	assert site not in benches.site_names(w.platform, w.bench)
+	assert w.engine.exec(benches.container_name(w.bench), ["test", "-e", f"/home/frappe/frappe-bench/sites/{site}"]).exit_code == 1
+	assert database.temporary_users(w.platform.database, w.root_password) == []
+	assert site not in w.platform.proxy.sites()
+
+
+@pytest.mark.parametrize(("path", "data", "match"), [
+	("benches", {"name": "../etc", "bench_config": {"docker_image": IMAGE}}, "bench name"),
+	("benches", {"name": "ok", "bench_config": {"docker_image": "img; rm -rf /"}}, "docker_image"),
+	("benches", {"name": "ok", "bench_config": {"docker_image": IMAGE, "memory_max": 1 << 40}}, "out of range"),
+	("benches/ok/sites", {"name": "a b.test", "mariadb_root_password": "x", "admin_password": "y"}, "characters other than"),
+	("benches/ok/sites", {"name": "a.test", "apps": ["frappe", "x;rm"], "mariadb_root_password": "x",
+		"admin_password": "y"}, "app name"),
+	("benches/../sites", {}, "not an agent path"),
+])
+def test_bad_input_is_refused_before_anything_runs(world, path, data, match):
+	def state():
+		return sorted(c.name for c in world.engine.list([LABEL_KIND])), world.platform.proxy.sites()
+
+	before = state()
+	with pytest.raises((exc.ValidationError, routes.NotSupported), match=match):
+		routes.job("POST", path, data, bench_of=lambda site: world.bench)
+	assert state() == before
+
+
+def test_site_config_status_rename_and_archive(world, running_bench):
+	w = world
+	site, renamed = f"two.{w.zone}", f"three.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	assert w.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site}).status == SUCCESS
+
+	job = w.job("POST", f"benches/{w.bench}/sites/{site}/config", {"config": {"x_key": 7}, "remove": ["host_name"]})
+	assert job.status == SUCCESS
+	info = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/info", None)["data"]["config"]
+	assert info["x_key"] == 7 and "host_name" not in info
+
+	# The platform's maintenance page (Selfhosted Settings' maintenance URL) serves suspended sites.
+	w.platform.proxy.write_platform(maintenance_url=f"http://127.0.0.1:{maintenance_page()}")
+	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "suspended", "extra_domains": []})
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(n, "Success") for n in STEPS["Update Site Status"]]
+	assert https_get(w, site, "/login") == (503, "down for maintenance")
+	assert w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "activated"}).status == SUCCESS
+	assert https_get(w, site, "/login")[0] == 200
+
+	job = w.job("POST", f"benches/{w.bench}/sites/{site}/rename", {"new_name": renamed})
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(n, "Success") for n in STEPS["Rename Site"]]
+	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/rename", {"new_name": renamed, "domains": []})
+	assert job.status == SUCCESS, job.to_agent()
+	assert f"Login to {renamed}" in https_get(w, renamed, "/login")[1]
+	assert site not in w.platform.proxy.sites()
+	checker = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+	assert checker.lookup(site, "A") == [] and checker.lookup(renamed, "A") == ["127.0.0.1"]
+
+	# Press archives a site with two jobs: the bench's and the proxy's.
+	job = w.job("POST", f"benches/{w.bench}/sites/{renamed}/archive",
+		{"mariadb_root_password": w.root_password, "force": False})
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(n, "Success") for n in STEPS["Archive Site"]]
+	job = w.job("DELETE", f"proxy/upstreams/10.0.0.5/sites/{renamed}", {"extra_domains": []})
+	assert job.status == SUCCESS
+	db = database.database_name(site)  # the database keeps the name it was made with
+	assert database.site_database_exists(w.platform.database, w.root_password, db) == (False, False)
+	assert renamed not in benches.site_names(w.platform, w.bench) and renamed not in w.platform.proxy.sites()
+	assert checker.lookup(renamed, "A") == []
+
+
+def test_restart_update_configuration_and_archive_bench(world, running_bench):
+	w = world
+	name = benches.container_name(w.bench)
+	started = w.engine.inspect(name).started_at
+	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": True}).status == SUCCESS
+	assert w.engine.inspect(name).started_at == started, "a web-only restart keeps the container"
+	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": False}).status == SUCCESS
+	assert w.engine.inspect(name).started_at != started
+
+	request = {"bench_config": {"docker_image": IMAGE, "memory_max": 768, "gunicorn_workers": 3},
+		"common_site_config": {"monitor": 0}}
+	job = w.job("POST", f"benches/{w.bench}/config", request)
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(n, "Success") for n in STEPS["Update Bench Configuration"]]
+	assert job.data["web_port"] == running_bench.data["web_port"], "the bench keeps its ports"
+	assert w.engine.stats(name)["memory_limit_bytes"] == 768 << 20
+	conf = w.engine.exec(name, ["cat", benches.SUPERVISOR_CONF], user="frappe").stdout
+	assert "--workers 3" in conf
+
+	site = f"stays.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	job = w.job("POST", f"benches/{w.bench}/archive")
+	assert job.status == FAILURE and "Bench has sites" in job.to_agent()["data"]["traceback"]
+	assert w.engine.inspect(name).running
+	archived = {"mariadb_root_password": w.root_password}
+	for remaining in benches.site_names(w.platform, w.bench):
+		assert w.job("POST", f"benches/{w.bench}/sites/{remaining}/archive", archived).status == SUCCESS
+	job = w.job("POST", f"benches/{w.bench}/archive")
+	assert job.status == SUCCESS, job.to_agent()
+	with pytest.raises(exc.ContainerNotFound):
+		w.engine.inspect(name)
+	assert w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]) == []
