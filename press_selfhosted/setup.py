@@ -59,7 +59,8 @@ def run() -> list[str]:
 
 	install()  # Press's certbot, Route53 and S3 entry points, replaced in this process too
 	changes: list[str] = []
-	for step in (defaults, certificate_authority, cluster, root_domain, press_settings, backup_bucket, email_account, scheduler):
+	for step in (defaults, certificate_authority, cluster, root_domain, press_settings, local_servers, backup_bucket,
+			email_account, scheduler):
 		changes += step()
 	frappe.db.commit()
 	return changes
@@ -183,6 +184,60 @@ def press_settings() -> list[str]:
 			changes.append(f"Press Settings {field}: set (Password field)")
 	if changes:
 		press.save(ignore_permissions=True)
+	return changes
+
+
+# The local trio's host names, as Press names its own (n for proxies, m for databases, f for apps).
+LOCAL_SERVERS = (("Proxy Server", "n1"), ("Database Server", "m1"), ("Server", "f1"))
+
+
+def local_servers() -> list[str]:
+	"""A Proxy Server, a Database Server and an App Server, Active and marked for the local
+	executor (Selfhosted Server), bound to Traefik, the platform MariaDB and the engine. Made
+	only when missing; a marked server that is not Active is checked and made Active."""
+	from press_selfhosted.integrations.agent import MARKS, check_server
+
+	s = frappe.get_single(SETTINGS)
+	missing = [label for field, label in (("root_domain", "root_domain"), ("mariadb_address", "mariadb_address"),
+		("mariadb_bench_address", "mariadb_bench_address"), ("mariadb_root_password", "mariadb_root_password"),
+		("traefik_config_dir", "traefik_config_dir"), ("traefik_api_url", "traefik_api_url")) if not s.get(field)]
+	if missing:
+		return [f"local servers: skipped, set {', '.join(missing)} in Selfhosted Settings"]
+	domain = s.root_domain
+	cluster = frappe.db.get_value("Root Domain", domain, "default_cluster")
+	names = {doctype: f"{host}.{domain}" for doctype, host in LOCAL_SERVERS}
+	address = "127.0.0.1"
+	common = {"domain": domain, "cluster": cluster, "status": "Active", "private_ip": address}
+	records = {
+		"Proxy Server": {**common, "hostname": "n1", "ip": s.public_address or address, "domains": [{"domain": domain}]},
+		"Database Server": {**common, "hostname": "m1", "mariadb_root_password": s.get_password("mariadb_root_password"),
+			"db_port": int(s.mariadb_address.rsplit(":", 1)[1]), "enable_schema_size_parser": 0},
+		"Server": {**common, "hostname": "f1", "proxy_server": names["Proxy Server"],
+			"database_server": names["Database Server"], "public": 1, "use_for_new_benches": 1, "use_for_new_sites": 1},
+	}
+	bindings = {
+		"Proxy Server": {"description": f"Traefik: {s.traefik_api_url}, routes in {s.traefik_config_dir}"},
+		"Database Server": {"mariadb_address": s.mariadb_address, "mariadb_bench_address": s.mariadb_bench_address,
+			"description": f"the platform MariaDB at {s.mariadb_address} (from benches: {s.mariadb_bench_address})"},
+		"Server": {"description": "benches run as containers on the engine of Selfhosted Settings"},
+	}
+	changes = []
+	for doctype, _host in LOCAL_SERVERS:
+		name = names[doctype]
+		if not frappe.db.exists(doctype, name):
+			frappe.get_doc({"doctype": doctype, **records[doctype]}).insert(ignore_permissions=True)
+			changes.append(f"{doctype} {name}: created, Active")
+		if not frappe.db.exists(MARKS, name):
+			frappe.get_doc({"doctype": MARKS, "server_type": doctype, "server": name, **bindings[doctype]}).insert(
+				ignore_permissions=True)
+			changes.append(f"{doctype} {name}: marked for the local executor")
+		try:
+			answered = check_server(doctype, name)
+		except Exception as e:
+			raise SetupFailed(f"{doctype} {name} does not answer: {e}") from e
+		if frappe.db.get_value(doctype, name, "status") != "Active":
+			frappe.db.set_value(doctype, name, "status", "Active")
+			changes.append(f"{doctype} {name}: Active ({answered})")
 	return changes
 
 

@@ -51,4 +51,29 @@ def setup(context):
 	click.echo("\n".join(changes) if changes else "nothing changed: this Press is already set up")
 
 
+@selfhosted.command("deploy-image")
+@click.argument("group")
+@click.argument("image")
+@pass_context
+def deploy_image(context, group, image):
+	"""Deploys an image that is already built to the Release Group's servers (no build server)."""
+	import frappe
+
+	from press_selfhosted.exceptions import SelfHostedError
+	from press_selfhosted.integrations.images import deploy_image
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	frappe.set_user("Administrator")
+	try:
+		deploy = deploy_image(group, image)
+		frappe.db.commit()
+	except SelfHostedError as e:
+		click.echo(f"deploy-image failed: {e}", err=True)
+		raise SystemExit(1) from None
+	finally:
+		frappe.destroy()
+	click.echo(f"Deploy {deploy}: {image} queued for the servers of {group}; Press inserts the benches within seconds")
+
+
 commands = [selfhosted]

@@ -3,7 +3,8 @@
 import frappe
 from frappe.model.document import Document
 
-PASSWORDS = ("s3_secret_key", "s3_admin_token", "pdns_api_key", "ca_passphrase", "registry_password", "smtp_password")
+PASSWORDS = ("s3_secret_key", "s3_admin_token", "pdns_api_key", "ca_passphrase", "registry_password", "smtp_password",
+	"mariadb_root_password")
 
 
 class SelfhostedSettings(Document):

@@ -1,0 +1,318 @@
+"""Press's remote agent → the local executor, for servers marked as Selfhosted Servers.
+
+Press sends every bench, site and proxy operation through `Agent.request` (a job when it
+passes `agent_job`, a synchronous call otherwise) and pings with `Agent.raw_request`
+(press/agent.py). For a marked server both are answered here, in-process: a job request
+becomes a Local Agent Job (integer id, stored, run on the `long` queue) and Press gets
+`{"job": id}` as from an agent; Press's poller then reads `jobs/<ids>` and `agent-jobs/<names>`
+from the same store, so its Agent Job and Agent Job Step records, its callbacks and the desk's
+job view work unchanged. Servers not marked go to Press's own code: real agents keep working.
+
+Press's "Setup Server" (an Ansible play over SSH) is replaced for marked servers by a check
+that their engine, database or proxy answers, ending Active. No Agent Request Failure is
+ever recorded for them: a request to a marked server never goes over the network.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import datetime, timezone
+
+import frappe
+
+from press_selfhosted.exceptions import SelfHostedError, ValidationError
+from press_selfhosted.integrations import active, services
+
+AGENT = "press.agent"
+SERVER = "press.press.doctype.server.server"
+STORE = "Local Agent Job"
+MARKS = "Selfhosted Server"
+QUEUE = "long"
+# Keys of a request that are secrets: kept in the job's Password field, masked in its request.
+SECRET_KEYS = ("mariadb_root_password", "admin_password")
+
+
+def is_marked(server_type: str, server: str) -> bool:
+	return bool(server) and frappe.db.exists(MARKS, {"server": server, "server_type": server_type}) is not None
+
+
+def request(original):
+	def request(self, method, path, data=None, files=None, agent_job=None, raises=True):
+		if not active() or not is_marked(self.server_type, self.server):
+			return original(self, method, path, data, files, agent_job, raises)
+		try:
+			return answer(self.server_type, self.server, method, path, data, agent_job)
+		except SelfHostedError as e:
+			if not agent_job:
+				raise
+			# What Press does with an agent's 4xx: the job fails at once with the message.
+			agent_job.traceback = agent_job.output = f"local executor refused the request: {e}"
+			agent_job.flags.status_code = 400
+			return None
+
+	return request
+
+
+def raw_request(original):
+	def raw_request(self, method, path, data=None, raises=True, timeout=None):
+		if not active() or not is_marked(self.server_type, self.server):
+			return original(self, method, path, data, raises, timeout)
+		return answer(self.server_type, self.server, method, path, data, None)
+
+	return raw_request
+
+
+def setup_server(original):
+	def setup_server(self):
+		if not active() or not is_marked(self.doctype, self.name):
+			return original(self)
+		check_server(self.doctype, self.name)
+		self.status = "Active"
+		if self.meta.has_field("is_server_setup"):
+			self.is_server_setup = 1
+		self.save()
+
+	return setup_server
+
+
+PATCHES = [
+	(AGENT, "Agent.request", request),
+	(AGENT, "Agent.raw_request", raw_request),
+	(SERVER, "BaseServer.setup_server", setup_server),
+]
+
+
+def answer(server_type: str, server: str, method: str, path: str, data, agent_job) -> object:
+	from press_selfhosted.executor import routes
+
+	method = method.upper()
+	parts = path.strip().strip("/").split("/")
+	if parts[0] == "jobs" and len(parts) == 2 and method == "GET":
+		return polled_jobs(parts[1])
+	if parts[0] == "agent-jobs" and len(parts) == 2 and method == "GET":
+		return [{"id": int(name), "agent_job_id": agent} for name, agent in frappe.get_all(
+			STORE, filters={"agent_job": ("in", parts[1].split(","))}, fields=["name", "agent_job"], as_list=True)]
+	if agent_job is None:
+		return routes.answer(platform_for(server_type, server), method, path, data)
+	route = routes.job(method, path, data, bench_of=bench_of)
+	return {"job": enqueue(server_type, server, method, path, data, agent_job.name, route.job_type)}
+
+
+def enqueue(server_type: str, server: str, method: str, path: str, data, agent_job: str | None, job_type: str) -> int:
+	from press_selfhosted.executor.jobs import Job
+
+	shown, hidden = _split_secrets(data)
+	doc = frappe.get_doc({"doctype": STORE, "job_type": job_type, "server_type": server_type, "server": server,
+		"agent_job": agent_job, "method": method, "path": path, "request": json.dumps(shown, indent=1, sort_keys=True),
+		"secrets": json.dumps(hidden) if hidden else None, "status": "Pending"}).insert(ignore_permissions=True)
+	job = Job(int(doc.name), job_type, agent_job_id=agent_job)
+	doc.db_set("state", json.dumps(job.to_dict()))
+	frappe.enqueue("press_selfhosted.integrations.agent.run", queue=QUEUE, timeout=7200, job_id=f"local-agent-job-{doc.name}",
+		deduplicate=True, enqueue_after_commit=True, local_job=int(doc.name))
+	return int(doc.name)
+
+
+def run(local_job: int) -> None:
+	"""Runs one stored job to its end (the `long` queue)."""
+	from press_selfhosted.executor import execute, routes
+	from press_selfhosted.executor.jobs import Job
+
+	doc = frappe.get_doc(STORE, local_job)
+	if doc.status in ("Success", "Failure"):
+		return
+	data = json.loads(doc.request or "null")
+	if doc.secrets and isinstance(data, dict):
+		data.update(json.loads(doc.get_password("secrets")))
+	job = Job.from_dict(json.loads(doc.state))
+	frappe.db.set_value(STORE, doc.name, "runner", f"{socket.gethostname()}:{os.getpid()}")
+	frappe.db.commit()
+
+	def save(job: Job) -> None:
+		frappe.db.set_value(STORE, doc.name, {"status": job.status, "state": json.dumps(job.to_dict())})
+		frappe.db.commit()
+
+	try:
+		route = routes.job(doc.method, doc.path, data, bench_of=bench_of)
+		platform = platform_for(doc.server_type, doc.server, site=_site_of(doc.path, data))
+	except Exception as e:
+		from press_selfhosted.executor.jobs import Recorder
+
+		Recorder(job, save).fail(e)
+		return
+	execute(platform, job, route, save)
+
+
+def polled_jobs(ids: str) -> dict | list:
+	"""`GET jobs/<id>` (a dict) or `jobs/<id,id,…>` (a list), as the agent answers."""
+	from press_selfhosted.executor.jobs import Job
+
+	wanted = [int(i) for i in ids.split(",") if i.strip().isdigit()]
+	docs = frappe.get_all(STORE, filters={"name": ("in", wanted)}, fields=["name", "status", "state", "runner"])
+	jobs = []
+	for doc in docs:
+		job = Job.from_dict(json.loads(doc.state))
+		if doc.status == "Running" and _runner_gone(doc.runner):
+			job = _abandon(doc.name, job, doc.runner)
+		jobs.append(job.to_agent())
+	jobs.sort(key=lambda j: wanted.index(j["id"]))
+	return jobs[0] if len(wanted) == 1 and jobs else jobs
+
+
+def _runner_gone(runner: str | None) -> bool:
+	"""Whether the worker that started the job has died (checked where it ran: on this host)."""
+	if not runner or ":" not in runner:
+		return False
+	host, pid = runner.rsplit(":", 1)
+	if host != socket.gethostname():
+		return False
+	try:
+		os.kill(int(pid), 0)
+	except ProcessLookupError:
+		return True
+	except PermissionError:
+		return False
+	return False
+
+
+def _abandon(name: str, job, runner: str):
+	"""A job whose worker died is never left Running: it ends as Failure, saying why."""
+	from press_selfhosted.executor.jobs import FAILURE
+
+	message = (f"the worker running this job ({runner}) stopped before it finished; what the finished steps made is "
+		"kept, run the operation again")
+	for step in job.steps:
+		if step.status == "Running":
+			step.status, step.end = FAILURE, datetime.now(timezone.utc)
+			step.output.append(message)
+	job.status, job.end, job.output, job.traceback = FAILURE, datetime.now(timezone.utc), message, message
+	frappe.db.set_value(STORE, name, {"status": FAILURE, "state": json.dumps(job.to_dict())})
+	return job
+
+
+def bench_of(site: str) -> str:
+	bench = frappe.db.get_value("Site", site, "bench") or frappe.db.get_value("Site", {"host_name": f"https://{site}"}, "bench")
+	if not bench:
+		domain = frappe.db.get_value("Site Domain", site, "site")
+		bench = frappe.db.get_value("Site", domain, "bench") if domain else None
+	if not bench:
+		raise ValidationError(f"no bench serves {site}")
+	return bench
+
+
+def platform_for(server_type: str, server: str, site: str | None = None):
+	"""The executor's platform for a marked server: its engine, the Database Server it uses,
+	Traefik and PowerDNS from Selfhosted Settings."""
+	from press_selfhosted.engine import Engine
+	from press_selfhosted.executor.platform import Database, Platform
+
+	s = services()
+	settings = s.settings
+	app_server = _app_server(server_type, server, site)
+	mark = frappe.get_doc(MARKS, app_server)
+	endpoints = (settings.get("engine_endpoints") or "").split()
+	endpoint = mark.engine_endpoint or (endpoints[0] if endpoints else None)
+	tls = None
+	if mark.engine_tls_directory:
+		folder = mark.engine_tls_directory
+		tls = (f"{folder}/ca.pem", f"{folder}/cert.pem", f"{folder}/key.pem")
+	engine = Engine.connect(endpoint, tls=tls)
+	database_server = frappe.db.get_value("Server", app_server, "database_server")
+	db = frappe.get_doc(MARKS, database_server) if database_server and frappe.db.exists(MARKS, database_server) else None
+	host, port = split_address((db and db.mariadb_address) or settings.get("mariadb_address") or "")
+	bench_host, bench_port = split_address((db and db.mariadb_bench_address) or settings.get("mariadb_bench_address") or "")
+	proxy_server = frappe.db.get_value("Server", app_server, "proxy_server")
+	network = settings.get("bench_network") or None
+	if network:
+		from press_selfhosted.engine import LABEL_KIND
+
+		engine.ensure_network(network, labels={LABEL_KIND: "network"})
+	return Platform(
+		engine=engine,
+		database=Database(host, port, bench_host, bench_port),
+		proxy=s.proxy,
+		dns=s.dns,
+		# Sites point at their proxy server, as press_selfhosted's DNS integration writes them.
+		address=proxy_server or settings.get("public_address"),
+		network=network,
+		upstream=settings.get("bench_upstream") or "loopback",
+		alert=lambda message: frappe.log_error(title="Local executor", message=message),
+	)
+
+
+def _app_server(server_type: str, server: str, site: str | None) -> str:
+	if server_type == "Server":
+		return server
+	if server_type == "Proxy Server" and site:
+		try:
+			app = frappe.db.get_value("Bench", bench_of(site), "server")
+		except ValidationError:
+			app = None
+		if app:
+			return app
+	field = "proxy_server" if server_type == "Proxy Server" else "database_server"
+	candidates = frappe.get_all("Server", filters={field: server}, pluck="name")
+	marked = [c for c in candidates if is_marked("Server", c)]
+	if not marked:
+		raise ValidationError(f"no app server marked for the local executor uses {server_type} {server}")
+	return marked[0]
+
+
+def _site_of(path: str, data) -> str | None:
+	parts = path.strip("/").split("/")
+	if parts[:2] == ["proxy", "upstreams"]:
+		if len(parts) >= 5:
+			return parts[4]
+		if isinstance(data, dict):
+			return data.get("name") or data.get("domain")
+	if parts[:2] == ["proxy", "hosts"] and isinstance(data, dict):
+		return data.get("target")
+	return None
+
+
+def split_address(address: str) -> tuple[str, int]:
+	"""`host:port` → (host, port); ValueError saying what is wrong."""
+	host, sep, port = address.strip().rpartition(":")
+	if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+		raise ValueError(f"expected host:port, got {address!r}")
+	return host, int(port)
+
+
+def check_server(server_type: str, server: str) -> str:
+	"""That the marked server's engine, database or proxy answers; what answered."""
+	mark = frappe.get_doc(MARKS, server)
+	if server_type == "Server":
+		platform = platform_for(server_type, server)
+		return f"{platform.engine.kind} {platform.engine.version} at {platform.engine.endpoint}"
+	if server_type == "Database Server":
+		import pymysql
+
+		host, port = split_address(mark.mariadb_address or services().settings.get("mariadb_address") or "")
+		password = frappe.get_doc("Database Server", server).get_password("mariadb_root_password")
+		try:
+			pymysql.connect(host=host, port=port, user="root", password=password, connect_timeout=5).close()
+		except pymysql.MySQLError as e:
+			raise ValidationError(f"MariaDB at {host}:{port} refused: {e.args[-1]}") from None
+		return f"MariaDB at {host}:{port}"
+	routers = services().proxy.routers()
+	return f"Traefik with {len(routers)} routers"
+
+
+def _split_secrets(data) -> tuple[object, dict]:
+	if not isinstance(data, dict):
+		return data, {}
+	shown, hidden = dict(data), {}
+	for key in SECRET_KEYS:
+		if shown.get(key):
+			hidden[key] = shown[key]
+			shown[key] = "********"
+	registry = shown.get("registry")
+	if isinstance(registry, dict) and registry.get("password"):
+		hidden["registry"] = registry
+		shown["registry"] = {**registry, "password": "********"}
+	certificate = shown.get("certificate")
+	if isinstance(certificate, dict) and certificate.get("privkey.pem"):
+		hidden["certificate"] = certificate
+		shown["certificate"] = {**certificate, "privkey.pem": "********"}
+	return shown, hidden
