@@ -173,6 +173,9 @@ def press_settings() -> list[str]:
 		wanted["certbot_directory"] = str(Path(frappe.get_site_path("private", "certbot")).resolve())
 	if not press.eff_registration_email:
 		wanted["eff_registration_email"] = f"admin@{s.root_domain or 'localhost'}"
+	# App Release refuses to save without it (it names where releases would be cloned).
+	if not press.clone_directory:
+		wanted["clone_directory"] = str(Path(frappe.get_site_path("private", "clones")).resolve())
 	changes = [f"Press Settings {field}: {value}" for field, value in wanted.items() if value and press.get(field) != value]
 	for field, value in wanted.items():
 		if value:
