@@ -21,6 +21,9 @@ before_job = ["press_selfhosted.integrations.install"]
 # Route53 → PowerDNS on the events Press would call it; a wildcard from the platform CA for each
 # Root Domain; a Tenant Storage record per site; teams that need no payment gateway.
 doc_events = {
+	# `bench console` runs no request or job hook: any document saved there installs the patches
+	# first (idempotent), before Press's own code on that document can reach what they replace.
+	"*": {"before_validate": "press_selfhosted.integrations.install"},
 	"Root Domain": {
 		"before_validate": "press_selfhosted.integrations.dns.keep_generic",
 		"after_insert": ["press_selfhosted.integrations.dns.create_zone", "press_selfhosted.integrations.tls.request_wildcard"],
