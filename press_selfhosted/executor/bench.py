@@ -301,9 +301,10 @@ def _wait_port(port: int, timeout: float) -> None:
 
 
 def _limits(config: dict) -> tuple[int | None, float | None]:
-	"""Press's bench_config: memory_max in MB, vcpu a count."""
+	"""Press's bench_config: memory_max in MB, vcpu a count; 0 or none is no limit, as Press
+	sends them for a bench without limits."""
 	memory = config.get("memory_max")
-	cpus = config.get("vcpu")
+	cpus = config.get("vcpu") or None
 	memory_bytes = _int(config, "memory_max", 0, 64, 1 << 20) << 20 if memory else None
 	if cpus is not None and (not isinstance(cpus, int | float) or isinstance(cpus, bool) or not 0 < cpus <= 256):
 		raise ValidationError(f"bench_config.vcpu is out of range: expected 0 < vcpu <= 256, got {cpus!r}")
