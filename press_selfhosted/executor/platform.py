@@ -46,6 +46,8 @@ STEPS: dict[str, tuple[str, ...]] = {
 	"Remove Host from Proxy": ("Remove Host from Proxy",),
 	"Add Wildcard Hosts to Proxy": ("Add Wildcard Hosts to Proxy", "Reload NGINX"),
 	"Reload NGINX Job": ("Reload NGINX",),
+	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
+	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
 }
 
 # Said in every "Reload NGINX" step: there is nothing to reload.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from press_selfhosted.executor.bench import upstreams
 from press_selfhosted.executor.jobs import Recorder
-from press_selfhosted.executor.platform import TRAEFIK_RELOADS, Platform
+from press_selfhosted.executor.platform import STEPS, TRAEFIK_RELOADS, Platform
 from press_selfhosted.names import check_site
 
 # Press's site statuses that its nginx serves from the maintenance page.
@@ -125,4 +125,17 @@ def reload(platform: Platform, rec: Recorder) -> dict:
 	with rec.step("Reload NGINX") as step:
 		platform.proxy.routers()  # Traefik answers: its configuration is live
 		step.say(TRAEFIK_RELOADS)
+	return {}
+
+
+# Press's SSH proxy gives each bench a user that reaches its container's sshd; benches here run
+# no sshd, and the engine is how an administrator reaches a bench (`selfhosted` commands).
+NO_SSH = "no SSH proxy on this platform: a bench is reached through its container engine"
+
+
+def ssh_user(platform: Platform, rec: Recorder, adding: bool) -> dict:
+	names = STEPS["Add User to Proxy" if adding else "Remove User from Proxy"]
+	for name in names:
+		with rec.step(name) as step:
+			step.say(NO_SSH)
 	return {}

@@ -88,6 +88,10 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf) -> 
 			return JobRoute("Add Wildcard Hosts to Proxy", lambda p, r: proxy.add_wildcards(p, r, data))
 		case "POST", ["proxy", "reload"]:
 			return JobRoute("Reload NGINX Job", lambda p, r: proxy.reload(p, r))
+		case "POST", ["ssh", "users"]:
+			return JobRoute("Add User to Proxy", lambda p, r: proxy.ssh_user(p, r, adding=True))
+		case "DELETE", ["ssh", "users", _]:
+			return JobRoute("Remove User from Proxy", lambda p, r: proxy.ssh_user(p, r, adding=False))
 	raise NotSupported(f"the local executor does not run {method} {path} yet")
 
 
