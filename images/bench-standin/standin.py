@@ -126,7 +126,6 @@ def bench(argv: list[str]) -> None:
 		p.add_argument("--mariadb-root-password", required=True)
 		p.add_argument("--admin-password")
 		p.add_argument("--mariadb-user-host-login-scope")
-		p.add_argument("--no-mariadb-socket", action="store_true")
 		p.add_argument("--force", action="store_true")
 		return new_site(p.parse_args(rest))
 	if command == "drop-site":
