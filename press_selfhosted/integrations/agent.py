@@ -119,15 +119,18 @@ def run(local_job: int) -> None:
 	from press_selfhosted.executor import execute, routes
 	from press_selfhosted.executor.jobs import Job
 
-	doc = frappe.get_doc(STORE, local_job)
-	if doc.status in ("Success", "Failure"):
+	# Claimed in one statement: a job enqueued twice (a retried delivery) runs once.
+	frappe.db.sql(f"UPDATE `tab{STORE}` SET status = 'Running', runner = %s WHERE name = %s AND status = 'Pending'",
+		(f"{socket.gethostname()}:{os.getpid()}", local_job))
+	claimed = frappe.db._cursor.rowcount == 1
+	frappe.db.commit()
+	if not claimed:
 		return
+	doc = frappe.get_doc(STORE, local_job)
 	data = json.loads(doc.request or "null")
 	if doc.secrets and isinstance(data, dict):
 		data.update(json.loads(doc.get_password("secrets")))
 	job = Job.from_dict(json.loads(doc.state))
-	frappe.db.set_value(STORE, doc.name, "runner", f"{socket.gethostname()}:{os.getpid()}")
-	frappe.db.commit()
 
 	def save(job: Job) -> None:
 		frappe.db.set_value(STORE, doc.name, {"status": job.status, "state": json.dumps(job.to_dict())})

@@ -1,0 +1,234 @@
+"""Bench tests of the local executor inside a real Press: the local servers made by setup, a
+Release Group deployed from an image that is already built, a Site inserted as the desk does,
+driven through Press's own code (its New Bench Queue, Agent Job delivery, poller and
+callbacks) to Active and served over HTTPS through Traefik, then archived.
+
+The steps Press's workers and scheduler would take are called here in their order (`drive`),
+so the test needs no running worker. Needs, besides platform_services.py's variables:
+PRESS_SELFHOSTED_TEST_PODMAN (the engine), PRESS_SELFHOSTED_TEST_PLATFORM_MARIADB (host:port
+from Press), PRESS_SELFHOSTED_TEST_PLATFORM_MARIADB_BENCH (host:port from benches),
+PRESS_SELFHOSTED_TEST_PLATFORM_MARIADB_PASSWORD_FILE, PRESS_SELFHOSTED_TEST_BENCH_NETWORK and
+PRESS_SELFHOSTED_TEST_BENCH_IMAGE_REF (a bench image on that engine: the stand-in, or a real
+Frappe bench image).
+
+Run: bench --site <press-site> run-tests --app press_selfhosted --module press_selfhosted.tests.test_local_executor
+"""
+
+import json
+import os
+import socket
+import ssl
+from pathlib import Path
+from unittest import mock
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from press_selfhosted.integrations import agent, install, services
+from press_selfhosted.setup import run as setup
+from press_selfhosted.tests.platform_services import configure, env
+
+
+def fixture_steps(job_type: str) -> list[str]:
+	return [row.step_name for row in frappe.get_doc("Agent Job Type", job_type).steps]
+
+
+def drive(rounds: int = 60) -> None:
+	"""Press's workers and scheduler, in order, until no job is left to deliver, run or poll."""
+	from press.press.doctype.agent_job.agent_job import poll_pending_jobs_server
+	from press.press.doctype.bench.bench import process_bench_queue
+
+	for _ in range(rounds):
+		process_bench_queue()
+		busy = False
+		for name in frappe.get_all("Agent Job", filters={"status": "Undelivered", "job_id": 0}, pluck="name"):
+			frappe.get_doc("Agent Job", name).create_http_request()
+			busy = True
+		for name in frappe.get_all("Local Agent Job", filters={"status": "Pending"}, pluck="name"):
+			agent.run(name)
+			busy = True
+		servers = frappe.get_all("Agent Job", filters={"status": ("in", ("Pending", "Running"))},
+			fields=["server", "server_type"], distinct=True)
+		for server in servers:
+			poll_pending_jobs_server(frappe._dict(server))
+			busy = True
+		frappe.db.commit()
+		if not busy:
+			return
+	raise AssertionError("Press's jobs did not settle")
+
+
+def https_get(site: str, path: str) -> tuple[int, str]:
+	host, port = env("TRAEFIK_HTTPS").rsplit(":", 1)
+	context = ssl.create_default_context(cadata=services().ca.root_pem)
+	with socket.create_connection((host, int(port)), timeout=20) as raw, context.wrap_socket(raw, server_hostname=site) as tls:
+		tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {site}\r\n\r\n".encode())
+		reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
+	head, _, body = reply.partition("\r\n\r\n")
+	return int(head.split()[1]), body
+
+
+class TestLocalExecutor(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.domain = f"exec{frappe.generate_hash(length=6).lower()}.test"
+		configure(cls.domain)
+		settings = frappe.get_single("Selfhosted Settings")
+		settings.update({
+			"engine_endpoints": env("PODMAN"),
+			"mariadb_address": env("PLATFORM_MARIADB"),
+			"mariadb_bench_address": env("PLATFORM_MARIADB_BENCH"),
+			"mariadb_root_password": Path(env("PLATFORM_MARIADB_PASSWORD_FILE")).read_text().strip(),
+			"bench_network": env("BENCH_NETWORK"),
+			"bench_upstream": "loopback",
+		})
+		settings.save()
+		install()
+		cls.first_run = setup()
+		frappe.db.commit()
+		cls.server = f"f1.{cls.domain}"
+		cls.image = env("BENCH_IMAGE_REF")
+
+	@classmethod
+	def tearDownClass(cls):
+		try:
+			services().powerdns.delete_zone(cls.domain)
+		finally:
+			super().tearDownClass()
+
+	def test_setup_makes_the_local_servers_active_and_marked_once(self):
+		for doctype, host in (("Proxy Server", "n1"), ("Database Server", "m1"), ("Server", "f1")):
+			name = f"{host}.{self.domain}"
+			self.assertEqual(frappe.db.get_value(doctype, name, "status"), "Active", name)
+			self.assertTrue(agent.is_marked(doctype, name), name)
+			self.assertIn(f"{doctype} {name}: created, Active", self.first_run)
+		self.assertEqual(frappe.db.get_value("Server", self.server, "proxy_server"), f"n1.{self.domain}")
+		self.assertFalse([line for line in setup() if "Server" in line], "a second run changes no server")
+
+	def test_press_setup_server_is_answered_without_ansible(self):
+		server = frappe.get_doc("Server", self.server)
+		frappe.db.set_value("Server", self.server, "status", "Broken")
+		server.reload()
+		with mock.patch("press.press.doctype.server.server.Ansible", side_effect=AssertionError("Ansible ran")):
+			server.setup_server()
+		self.assertEqual(frappe.db.get_value("Server", self.server, "status"), "Active")
+
+	def test_a_site_created_in_press_goes_active_is_served_and_archived(self):
+		group = release_group(self.server)
+		from press_selfhosted.integrations.images import deploy_image
+
+		deploy_image(group, self.image)
+		drive()
+		bench = frappe.get_value("Bench", {"group": group, "status": ("!=", "Archived")}, ["name", "status"], as_dict=True)
+		self.assertEqual(bench.status, "Active", bench)
+		new_bench = frappe.get_last_doc("Agent Job", {"bench": bench.name, "job_type": "New Bench"})
+		self.assertEqual(new_bench.status, "Success")
+		self.assertEqual(steps(new_bench.name), [(s, "Success") for s in fixture_steps("New Bench")])
+
+		team = frappe.db.get_value("Team", {"user": "Administrator"}, "name")
+		site = frappe.get_doc({"doctype": "Site", "subdomain": f"s{frappe.generate_hash(length=6).lower()}",
+			"domain": self.domain, "bench": bench.name, "team": team, "apps": [{"app": "frappe"}]}).insert()
+		frappe.db.commit()
+		drive()
+		site.reload()
+		self.assertEqual(site.status, "Active")
+		for job_type in ("New Site", "Add Site to Upstream"):
+			job = frappe.get_last_doc("Agent Job", {"site": site.name, "job_type": job_type})
+			self.assertEqual((job.status, steps(job.name)), ("Success", [(s, "Success") for s in fixture_steps(job_type)]))
+			self.assertNotIn(site.get_password("admin_password"), json.dumps(job.as_dict(), default=str))
+		status, body = https_get(site.name, "/login")
+		self.assertEqual(status, 200)
+		self.assertIn("Login", body)
+		self.assertEqual(services().dns.checker.lookup(site.name, "CNAME"), [f"n1.{self.domain}."])
+		for marked in (self.server, f"n1.{self.domain}", f"m1.{self.domain}"):
+			self.assertFalse(frappe.db.exists("Agent Request Failure", {"server": marked}))
+
+		site.archive()
+		frappe.db.commit()
+		drive()
+		self.assertEqual(frappe.db.get_value("Site", f"{site.name}.archived", "status"), "Archived")
+		self.assertNotIn(site.name, services().proxy.sites())
+		self.assertEqual(services().dns.checker.lookup(site.name, "CNAME"), [])
+
+		frappe.get_doc("Bench", bench.name).archive()
+		frappe.db.commit()
+		drive()
+		self.assertEqual(frappe.db.get_value("Bench", bench.name, "status"), "Archived")
+		from press_selfhosted.engine import Engine
+		from press_selfhosted.exceptions import ContainerNotFound
+		from press_selfhosted.executor.bench import container_name
+
+		with self.assertRaises(ContainerNotFound):
+			Engine.connect(env("PODMAN")).inspect(container_name(bench.name))
+
+	def test_a_request_the_executor_refuses_fails_its_job_with_the_reason(self):
+		from press.agent import Agent
+
+		job = Agent(self.server).create_agent_job("New Site", "benches/../sites", {"name": "x"})
+		frappe.db.commit()
+		frappe.get_doc("Agent Job", job.name).create_http_request()
+		job.reload()
+		self.assertEqual(job.status, "Failure")
+		self.assertIn("local executor refused the request: not an agent path", job.output)
+		self.assertFalse(frappe.db.exists("Agent Request Failure", {"server": self.server}))
+
+	def test_a_job_whose_worker_died_ends_as_failure(self):
+		from press.agent import Agent
+
+		job = Agent(self.server).create_agent_job("Bench Restart", "benches/no-such-bench/restart", {"web_only": True})
+		frappe.db.commit()
+		frappe.get_doc("Agent Job", job.name).create_http_request()
+		job.reload()
+		local = frappe.get_doc("Local Agent Job", job.job_id)
+		dead = os.fork()
+		if dead == 0:
+			os._exit(0)
+		os.waitpid(dead, 0)
+		local.db_set({"status": "Running", "runner": f"{socket.gethostname()}:{dead}"})
+		polled = Agent(self.server).get_job_status(job.job_id)
+		self.assertEqual(polled["status"], "Failure")
+		self.assertIn("stopped before it finished", polled["data"]["output"])
+		self.assertEqual(frappe.db.get_value("Local Agent Job", local.name, "status"), "Failure")
+
+	def test_servers_not_marked_go_to_press_s_own_agent(self):
+		from press.agent import Agent
+
+		class Reply:
+			status_code = 200
+
+			def json(self):
+				return {"message": "pong from a real agent"}
+
+			def raise_for_status(self):
+				pass
+
+		other = Agent("not-marked.example.com")
+		with mock.patch("press.agent.requests.request", return_value=Reply()) as sent, \
+				mock.patch("press.agent.get_decrypted_password", return_value="x"):
+			self.assertEqual(other.ping(), "pong from a real agent")
+		self.assertEqual(sent.call_args.args[1], "https://not-marked.example.com:443/agent/ping")
+		self.assertEqual(Agent(self.server).ping(), "pong")
+
+
+def steps(agent_job: str) -> list[tuple[str, str]]:
+	return [(s.step_name, s.status) for s in frappe.get_all("Agent Job Step", filters={"agent_job": agent_job},
+		fields=["step_name", "status"], order_by="creation asc, idx asc")]
+
+
+def release_group(server: str) -> str:
+	"""A Release Group with frappe only, its source off GitHub polling and a release by hand, as
+	an offline platform registers an app (README)."""
+	team = frappe.db.get_value("Team", {"user": "Administrator"}, "name")
+	if not frappe.db.exists("App", "frappe"):
+		frappe.get_doc({"doctype": "App", "name": "frappe", "title": "Frappe Framework"}).insert()
+	source = frappe.db.get_value("App Source", {"app": "frappe", "branch": "version-15"}, "name") or frappe.get_doc({
+		"doctype": "App Source", "app": "frappe", "repository_url": "https://github.com/frappe/frappe", "branch": "version-15",
+		"team": team, "public": 1, "versions": [{"version": "Version 15"}], "last_github_poll_failed": 1}).insert().name
+	if not frappe.db.exists("App Release", {"source": source}):
+		frappe.get_doc({"doctype": "App Release", "app": "frappe", "source": source, "status": "Approved",
+			"hash": "2115b6410c54bdd3689302327fb1bcefeab7000b", "message": "v15.55.1"}).insert()
+	group = frappe.get_doc({"doctype": "Release Group", "title": f"Local {frappe.generate_hash(length=5)}", "version": "Version 15",
+		"team": team, "apps": [{"source": source, "app": "frappe"}], "servers": [{"server": server}]}).insert()
+	frappe.db.commit()
+	return group.name
