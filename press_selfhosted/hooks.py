@@ -10,9 +10,9 @@ app_license = "agpl-3.0"
 required_apps = ["frappe/press"]
 
 # Press keeps the hooks cache across install-app's cache clear: these make ours take effect
-# (and stop) at once, without a Redis flush (press_selfhosted/lifecycle.py).
-after_install = "press_selfhosted.lifecycle.after_install"
-after_uninstall = "press_selfhosted.lifecycle.after_uninstall"
+# (and stop) at once, without a Redis flush (press_selfhosted/press_selfhosted/lifecycle.py).
+after_install = "press_selfhosted.press_selfhosted.lifecycle.after_install"
+after_uninstall = "press_selfhosted.press_selfhosted.lifecycle.after_uninstall"
 
 # Module attributes Press looks up at call time are patched here (press_selfhosted/integrations).
 before_request = ["press_selfhosted.integrations.install"]
@@ -62,6 +62,6 @@ override_whitelisted_methods = {
 
 scheduler_events = {
 	# Platform Service records behind the "Self-Hosted Platform" workspace.
-	"cron": {"*/5 * * * *": ["press_selfhosted.health.refresh"]},
+	"cron": {"*/5 * * * *": ["press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh"]},
 	"daily": ["press_selfhosted.integrations.tls.alert_expiring_certificates", "press_selfhosted.integrations.storage.refresh_tenant_usage"],
 }

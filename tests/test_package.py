@@ -155,3 +155,27 @@ def test_make_demo_proves_the_ca_and_serves_tenants_over_https_then_changes_noth
 
 	down = _demo(tmp_path, "--down")
 	assert "torn down 2 tenants" in down and "routes left: 0" in down
+
+
+FRAPPE_SIDE = ("integrations", "commands", "patches", "press_selfhosted", "tests")
+
+
+def _imports(path) -> set[str]:
+	names = set()
+	for node in ast.walk(ast.parse(path.read_text())):
+		if isinstance(node, ast.Import):
+			names |= {alias.name.split(".")[0] for alias in node.names}
+		elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+			names.add(node.module.split(".")[0])
+	return names
+
+
+def test_plain_modules_never_import_frappe():
+	"""The house rule of the package's docstring: only the Frappe side imports frappe."""
+	package = ROOT / "press_selfhosted"
+	plain = [p for p in package.rglob("*.py") if p.relative_to(package).parts[0] not in FRAPPE_SIDE]
+	assert any(p.parent.name == "executor" for p in plain) and (package / "dns.py") in plain
+	offenders = [str(p.relative_to(ROOT)) for p in plain if _imports(p) & {"frappe", "press"}]
+	assert offenders == []
+	# And the Frappe side really is the Frappe side: its glue imports frappe.
+	assert "frappe" in _imports(package / "integrations" / "agent.py")

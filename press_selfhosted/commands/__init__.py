@@ -17,7 +17,7 @@ def doctor(context):
 	import frappe
 
 	from press_selfhosted.doctor import format_table, run_checks
-	from press_selfhosted.health import checks
+	from press_selfhosted.press_selfhosted.doctype.platform_service.health import checks
 
 	frappe.init(site=get_site(context))
 	frappe.connect()
@@ -37,7 +37,7 @@ def setup(context):
 	import frappe
 
 	from press_selfhosted.exceptions import SetupFailed
-	from press_selfhosted.setup import run
+	from press_selfhosted.commands.setup import run
 
 	frappe.init(site=get_site(context))
 	frappe.connect()

@@ -31,7 +31,7 @@ def doc_event_fires() -> str:
 	return json.dumps({
 		"installed": "press_selfhosted" in frappe.get_installed_apps(),
 		"provider": doc.dns_provider,
-		"scheduled": bool(frappe.db.exists("Scheduled Job Type", {"method": "press_selfhosted.health.refresh"})),
+		"scheduled": bool(frappe.db.exists("Scheduled Job Type", {"method": "press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh"})),
 	})
 
 

@@ -13,7 +13,7 @@ from frappe.utils import now_datetime
 
 from press_selfhosted.integrations import install, original, services
 from press_selfhosted.pki import CertificateAuthority, inspect_certificate
-from press_selfhosted.setup import run as setup
+from press_selfhosted.commands.setup import run as setup
 from press_selfhosted.tests.platform_services import configure
 
 
@@ -233,7 +233,7 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertRaises(frappe.ValidationError, stock, team)  # Press alone would stop here: no Stripe key
 
 	def test_health_refresh_records_each_service(self):
-		from press_selfhosted.health import refresh
+		from press_selfhosted.press_selfhosted.doctype.platform_service.health import refresh
 
 		refresh()
 		for service in ("storage", "powerdns", "traefik", "ca"):

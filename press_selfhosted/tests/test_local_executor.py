@@ -25,7 +25,7 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 
 from press_selfhosted.integrations import agent, install, services
-from press_selfhosted.setup import run as setup
+from press_selfhosted.commands.setup import run as setup
 from press_selfhosted.tests.platform_services import configure, env
 
 

@@ -9,7 +9,7 @@ import frappe
 from aiosmtpd.controller import Controller
 from frappe.tests.utils import FrappeTestCase
 
-from press_selfhosted.setup import email_account
+from press_selfhosted.commands.setup import email_account
 
 
 class Inbox:

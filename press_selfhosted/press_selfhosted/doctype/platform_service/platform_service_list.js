@@ -5,7 +5,7 @@ frappe.listview_settings["Platform Service"] = {
 	},
 	onload(listview) {
 		listview.page.add_inner_button(__("Check now"), () =>
-			frappe.call("press_selfhosted.health.refresh_now").then(() => listview.refresh())
+			frappe.call("press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh_now").then(() => listview.refresh())
 		);
 	},
 };

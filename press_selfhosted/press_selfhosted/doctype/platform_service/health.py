@@ -1,6 +1,7 @@
 """The platform's health as Frappe sees it: the doctor's checks for Selfhosted Settings plus
-this site's MariaDB, Redis instances and RQ workers; kept in `Platform Service` records for
-the "Self-Hosted Platform" workspace by a scheduler job."""
+this site's MariaDB, Redis instances and RQ workers, and each server marked for the local
+executor; kept in `Platform Service` records for the "Self-Hosted Platform" workspace by a
+scheduler job."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def checks() -> dict[str, Callable[[], str]]:
 		url = urlsplit(conf.get(name) or "redis://127.0.0.1:6379")
 		found[name] = lambda url=url: check_redis(url.hostname or "127.0.0.1", url.port or 6379, url.password)
 	found["workers"] = check_workers
+	# Each server the local executor answers for: its engine, its MariaDB, or Traefik.
+	from press_selfhosted.integrations.agent import MARKS, check_server
+
+	for mark in frappe.get_all(MARKS, fields=["server_type", "server"], order_by="server_type, server"):
+		found[f"{mark.server_type.lower()} {mark.server}"] = lambda m=mark: check_server(m.server_type, m.server)
 	return found
 
 
