@@ -1,17 +1,19 @@
 """`make demo`: the self-hosted platform end to end, proven over HTTPS.
 
 First the platform CA alone: a wildcard served with a client that trusts only the platform
-root (names under it accepted; a foreign name and an expired certificate refused). Then N
-tenants (`--tenants`, default 3), each with a container serving its page on a port from
-32300–32500, an A record on PowerDNS verified against the server, a certificate from the
-platform CA, a Traefik route verified enabled through Traefik's API, and a storage prefix.
-Each site is then fetched over HTTPS through Traefik, its address resolved through PowerDNS,
-trusting only the platform root. Prints the table, backs one tenant up to the store, and
-tears everything down unless `--keep`. Running it again with the tenants kept changes
-nothing. Exits non-zero if any proof fails.
+root (names under it accepted; a foreign name and an expired certificate refused). Then the
+local executor's flow without Press, through the same runners Press's jobs reach: the
+platform's MariaDB as a container, one bench (New Bench: the stand-in bench image, or a real
+Frappe bench image with `--image`), and N sites on it (`--sites`, default 3), each made by New
+Site (its own database and user) and Add Site to Upstream (a Traefik route read back through
+Traefik's API, its name on PowerDNS read back from the server, a certificate from the platform
+CA). Each site's login page is then fetched over HTTPS through Traefik, its address resolved
+through PowerDNS, trusting only the platform root. Prints the table and tears everything down
+unless `--keep`. Running it again with the sites kept changes nothing. Exits non-zero if any
+proof fails.
 
-	python -m press_selfhosted.demo --workdir DIR --s3 URL --pdns-api URL --pdns-key-file F \
-		--pdns-server IP:PORT --traefik-dir DIR --traefik-api URL --https-port N [--tenants 50] [--keep | --down]
+	python -m press_selfhosted.demo --workdir DIR --bench-image-tar TAR --pdns-api URL --pdns-key-file F \
+		--pdns-server IP:PORT --traefik-dir DIR --traefik-api URL --https-port N [--sites 10] [--image REF] [--keep | --down]
 
 `make demo` starts the services and passes all of these (tools/demo.sh).
 """
@@ -19,7 +21,6 @@ nothing. Exits non-zero if any proof fails.
 from __future__ import annotations
 
 import argparse
-import os
 import secrets
 import shutil
 import socket
@@ -29,21 +30,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from press_selfhosted.dns import DnsChecker, PowerDns
-from press_selfhosted.engine import Engine
-from press_selfhosted.exceptions import ImageMissing, ProvisioningFailed
+from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
+from press_selfhosted.engine import LABEL_BENCH, Engine, object_name
+from press_selfhosted.exceptions import ContainerNotFound, ImageMissing
+from press_selfhosted.executor.bench import container_name, site_names
+from press_selfhosted.executor.local import Flow, FlowFailed, remove_database, run_database
+from press_selfhosted.executor.platform import Platform
 from press_selfhosted.pki import CertificateAuthority, IssuedCertificate, inspect_certificate
 from press_selfhosted.proxy import Proxy
-from press_selfhosted.storage import Store
-from press_selfhosted.tenants import STEPS, Platform, TenantReport, backup, deprovision, provision
 
-DEMO_IMAGE = "erp-saas-cloud-c16-demo/busybox:1"
+# The stand-in bench image (tools/bench-image.sh): the demo's bench unless --image names a
+# real one, and always its MariaDB.
+STANDIN_IMAGE = "erp-saas-cloud-c16-demo/bench-standin:1"
+BENCH = "demo"
 
 # Host ports the platform publishes come from this range.
 PORT_RANGE = range(32300, 32501)
@@ -172,8 +176,9 @@ def run(domain: str, workdir: Path) -> bool:
 	return all_as_expected
 
 
-def https_get(address: str, port: int, site: str, root_pem: str, *, client_files: dict | None = None) -> tuple[int, str, float]:
-	"""GET https://site/ at address:port, trusting only `root_pem`, with the strict X.509
+def https_get(address: str, port: int, site: str, root_pem: str, *, client_files: dict | None = None,
+		path: str = "/") -> tuple[int, str, float]:
+	"""GET https://site/path at address:port, trusting only `root_pem`, with the strict X.509
 	checks of current Python: (status, body, seconds). Status 0 when the connection or the
 	handshake fails; the body then says why (OpenSSL's verification message, if that failed)."""
 	context = ssl.create_default_context(cadata=root_pem)
@@ -184,7 +189,7 @@ def https_get(address: str, port: int, site: str, root_pem: str, *, client_files
 	try:
 		with socket.create_connection((address, port), timeout=5) as raw:
 			with context.wrap_socket(raw, server_hostname=site) as tls:
-				tls.sendall(f"GET / HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n".encode())
+				tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n".encode())
 				reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
 		head, _, body = reply.partition("\r\n\r\n")
 		return int(head.split(" ", 2)[1]), body.strip(), time.perf_counter() - started
@@ -196,11 +201,14 @@ def https_get(address: str, port: int, site: str, root_pem: str, *, client_files
 
 @dataclass
 class Proof:
-	report: TenantReport
+	site: str
+	made_seconds: float
+	routed_seconds: float
+	cert_expiry: datetime | None
 	status: int
-	body: str
 	seconds: float
 	ok: bool
+	detail: str
 
 
 def platform_ca(workdir: Path) -> CertificateAuthority:
@@ -213,139 +221,168 @@ def platform_ca(workdir: Path) -> CertificateAuthority:
 	return CertificateAuthority.load(workdir / "ca", passphrase=passphrase_file.read_text())
 
 
-def build_platform(args: argparse.Namespace) -> Platform:
+def _kept(workdir: Path, name: str, make) -> str:
+	"""A value made on the first run and read back on the next (0600: some are secrets)."""
+	path = workdir / name
+	if not path.exists():
+		path.touch(0o600)
+		path.write_text(str(make()))
+	return path.read_text()
+
+
+def site_certificates(ca: CertificateAuthority, folder: Path):
+	"""Each site's certificate from the platform CA, kept and reused until it needs renewal,
+	so running the demo again changes no route."""
+
+	def certificate(site: str) -> tuple[str, str]:
+		chain, key = folder / f"{site}.crt", folder / f"{site}.key"
+		if not (chain.exists() and key.exists()) or inspect_certificate(chain.read_text()).needs_renewal(30):
+			issued = ca.issue([site])
+			folder.mkdir(parents=True, exist_ok=True)
+			issued.write_files(folder, site)
+			(folder / f"{site}.fullchain.crt").replace(chain)
+		return chain.read_text(), key.read_text()
+
+	return certificate
+
+
+def build_flow(args: argparse.Namespace) -> tuple[Flow, CertificateAuthority, str]:
+	"""The platform of the demo: its MariaDB and bench on the engine, Traefik, PowerDNS and
+	the CA; returns the flow that makes sites, the CA, and the bench image."""
 	workdir = args.workdir
 	workdir.mkdir(parents=True, exist_ok=True)
 	engine = Engine.connect(args.engine)
 	try:
-		engine.image_id(DEMO_IMAGE)
+		engine.image_id(STANDIN_IMAGE)
 	except ImageMissing:
-		if args.rootfs is None:
-			raise SystemExit(f"demo: image {DEMO_IMAGE} missing: pass --rootfs with a rootfs tarball to import")
-		engine.import_rootfs(args.rootfs, DEMO_IMAGE)
-	dns = PowerDns(args.pdns_api, api_key=args.pdns_key_file.read_text().strip())
-	dns.ensure_zone(args.domain, nameservers=[f"ns1.{args.domain}"])
-	store = Store(args.s3, "demo-tenants", region=args.s3_region, access_key=os.environ["PRESS_SELFHOSTED_S3_ACCESS_KEY"],
-		secret_key=os.environ["PRESS_SELFHOSTED_S3_SECRET_KEY"])
-	store.ensure_bucket()
-	return Platform(
-		engine=engine,
-		image=DEMO_IMAGE,
-		dns=dns,
-		checker=DnsChecker([args.pdns_server]),
-		zone=args.domain,
-		address="127.0.0.1",
-		ca=platform_ca(workdir),
-		proxy=Proxy(args.traefik_dir, args.traefik_api),
-		store=store,
-		data_dir=workdir,
-	)
+		if args.bench_image_tar is None:
+			raise SystemExit(f"demo: image {STANDIN_IMAGE} missing: pass --bench-image-tar (tools/bench-image.sh)") from None
+		engine.import_rootfs(args.bench_image_tar, STANDIN_IMAGE)
+	password = _kept(workdir, "mariadb-root-password", lambda: secrets.token_urlsafe(18))
+	port = int(_kept(workdir, "mariadb-port", lambda: engine.allocate_ports(1)[0]))
+	network = object_name("net", "demo")
+	database = run_database(engine, STANDIN_IMAGE, name=object_name("db", "demo"), network=network, password=password,
+		port=port)
+	pdns = PowerDns(args.pdns_api, api_key=args.pdns_key_file.read_text().strip())
+	pdns.ensure_zone(args.domain, nameservers=[f"ns1.{args.domain}"])
+	ca = platform_ca(workdir)
+	platform = Platform(engine=engine, database=database, proxy=Proxy(args.traefik_dir, args.traefik_api),
+		dns=PlatformDns(pdns, DnsChecker([args.pdns_server]), ttl=60), address="127.0.0.1", network=network,
+		site_certificate=site_certificates(ca, workdir / "certs"))
+	return Flow(platform, root_password=password, bench_of=lambda site: BENCH), ca, args.image or STANDIN_IMAGE
 
 
-def provision_all(platform: Platform, tenants: list[str], concurrency: int, *, quiet: bool = False) -> tuple[list[TenantReport], list[ProvisioningFailed]]:
-	"""Provisions every tenant, `concurrency` at a time; a failed one does not stop the others."""
-	reports, failures, done = [], [], 0
-	with ThreadPoolExecutor(max_workers=concurrency) as pool:
-		futures = {pool.submit(provision, platform, tenant): tenant for tenant in tenants}
-		for future in as_completed(futures):
-			done += 1
-			try:
-				report = future.result()
-			except ProvisioningFailed as e:
-				failures.append(e)
-				print(f"  [{done}/{len(tenants)}] {futures[future]}: FAILED at {e.step}: {e}")
-				continue
-			reports.append(report)
-			if not quiet:
-				what = ", ".join(report.changed) or "nothing (already complete)"
-				print(f"  [{done}/{len(tenants)}] {report.tenant}: {sum(report.timings.values()):.2f} s, changed {what}")
-	reports.sort(key=lambda r: r.tenant)
-	return reports, failures
+def make_sites(flow: Flow, sites: list[str], image: str) -> tuple[list[tuple[str, float, float]], int]:
+	"""The bench (New Bench), then each site not already there (New Site, Add Site to Upstream):
+	[(site, seconds to make, seconds to route)] and how many sites were made."""
+	flow.bench(BENCH, image, gunicorn_workers=1, background_workers=1)
+	existing = set(site_names(flow.platform, BENCH))
+	timings, made = [], 0
+	for done, site in enumerate(sites, 1):
+		if site in existing:
+			routed = flow.job("POST", "proxy/upstreams/127.0.0.1/sites", {"name": site})
+			timings.append((site, 0.0, _seconds(routed)))
+			continue
+		new, routed = flow.site(BENCH, site)
+		made += 1
+		timings.append((site, _seconds(new), _seconds(routed)))
+		print(f"  [{done}/{len(sites)}] {site}: made in {_seconds(new):.1f} s, routed and resolved in {_seconds(routed):.1f} s")
+	return timings, made
 
 
-def prove(platform: Platform, reports: list[TenantReport], https_port: int) -> list[Proof]:
-	"""Each site over HTTPS through Traefik: its address from PowerDNS, trusting only the
-	platform root; it must answer its own page, never another tenant's."""
+def _seconds(job) -> float:
+	return (job.end - job.start).total_seconds()
+
+
+def prove(flow: Flow, ca: CertificateAuthority, timings: list[tuple[str, float, float]], https_port: int) -> list[Proof]:
+	"""Each site's login page over HTTPS through Traefik: its address from PowerDNS, trusting
+	only the platform root; it must be the site's own page."""
 	proofs = []
-	for report in reports:
-		(address,) = platform.checker.lookup(report.site, "A") or ["(no A record)"]
-		status, body, seconds = https_get(address, https_port, report.site, platform.ca.root_pem)
-		ok = status == 200 and body == f"tenant {report.tenant} at {report.site}"
-		proofs.append(Proof(report, status, body, seconds, ok))
+	for site, made, routed in timings:
+		(address,) = flow.platform.dns.checker.lookup(site, "A") or ["(no A record)"]
+		status, body, seconds = https_get(address, https_port, site, ca.root_pem, path="/login")
+		ok = status == 200 and "Login" in body and (site in body or "standin" not in body)
+		expiry = inspect_certificate(flow.platform.site_certificate(site)[0]).not_after
+		proofs.append(Proof(site, made, routed, expiry, status, seconds, ok, body[:60]))
 	return proofs
 
 
 def print_table(proofs: list[Proof], https_port: int) -> None:
-	header = ["tenant", "URL", "HTTPS", "cert expires", *STEPS, "https"]
-	rows = [
-		[
-			p.report.tenant,
-			f"https://{p.report.site}:{https_port}/",
-			f"{p.status} OK" if p.ok else f"FAILED {p.status} {p.body[:40]}",
-			f"{p.report.cert_expiry:%Y-%m-%d}" if p.report.cert_expiry else "-",
-			*(f"{p.report.timings.get(step, 0) * 1000:.0f}" for step in STEPS),
-			f"{p.seconds * 1000:.0f}",
-		]
-		for p in proofs
-	]
+	header = ["site", "URL", "HTTPS", "cert expires", "new site s", "route+dns s", "https ms"]
+	rows = [[p.site, f"https://{p.site}:{https_port}/login", f"{p.status} OK" if p.ok else f"FAILED {p.status} {p.detail}",
+		f"{p.cert_expiry:%Y-%m-%d}" if p.cert_expiry else "-", f"{p.made_seconds:.1f}", f"{p.routed_seconds:.1f}",
+		f"{p.seconds * 1000:.0f}"] for p in proofs]
 	widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-	print("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "   (step times in ms)")
+	print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
 	for row in rows:
 		print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
 
 
-def run_tenants(args: argparse.Namespace) -> bool:
-	platform = build_platform(args)
-	tenants = [f"t{i:02d}" for i in range(1, args.tenants + 1)]
-	print(f"\n{len(tenants)} tenants under {args.domain}: {platform.engine.kind} {platform.engine.version}, "
-		f"PowerDNS {args.pdns_api}, Traefik {args.traefik_api} (HTTPS on 127.0.0.1:{args.https_port}), S3 {args.s3}")
+def run_sites(args: argparse.Namespace) -> bool:
+	flow, ca, image = build_flow(args)
+	sites = [f"site{i:02d}.{args.domain}" for i in range(1, args.sites + 1)]
+	engine = flow.platform.engine
+	print(f"\n{len(sites)} sites under {args.domain} on bench {BENCH} ({image}): {engine.kind} {engine.version}, "
+		f"MariaDB {flow.platform.database.host}:{flow.platform.database.port}, PowerDNS {args.pdns_api}, "
+		f"Traefik {args.traefik_api} (HTTPS on 127.0.0.1:{args.https_port})")
 	started = time.perf_counter()
-	reports, failures = provision_all(platform, tenants, args.concurrency)
-	elapsed = time.perf_counter() - started
-	changed = sum(len(r.changed) for r in reports)
-	print(f"provisioned {len(reports)}/{len(tenants)} in {elapsed:.1f} s; "
-		+ ("nothing changed: every tenant was already complete" if reports and not changed else f"{changed} steps changed something"))
+	try:
+		timings, made = make_sites(flow, sites, image)
+	except FlowFailed as e:
+		print(f"\nSITES FAILED: {e}")
+		return False
+	print(f"{len(timings)} sites in {time.perf_counter() - started:.1f} s; "
+		+ (f"{made} made" if made else "nothing changed: every site was already there"))
 	print()
-	proofs = prove(platform, reports, args.https_port)
+	proofs = prove(flow, ca, timings, args.https_port)
 	print_table(proofs, args.https_port)
-	ok = not failures and len(proofs) == len(tenants) and all(p.ok for p in proofs)
-	if reports:
-		with tempfile.TemporaryDirectory() as scratch:
-			key, size, sha256 = backup(platform, reports[0].tenant, Path(scratch))
-			stored = platform.store.head(key)
-			same = stored["sha256"] == sha256 and stored["size"] == size
-			print(f"\nbackup of {reports[0].tenant}: {platform.store.bucket}/{key}, {size} bytes, sha256 {sha256[:16]}…, "
-				f"{'recorded by the store' if same else 'NOT as uploaded'}")
-			ok &= same
+	ok = len(proofs) == len(sites) and all(p.ok for p in proofs)
 	if args.keep:
-		print(f"\nkept: {len(reports)} tenants; `make demo ARGS=--down` removes them and stops the services")
+		print(f"\nkept: {len(sites)} sites; `make demo ARGS=--down` removes them and stops the services")
 	else:
-		teardown(platform, tenants)
-	print("\nTENANTS OK: every tenant answers over HTTPS through Traefik, found through PowerDNS, "
-		"with a certificate the platform root alone vouches for" if ok else "\nTENANTS FAILED")
+		teardown(flow, args.domain)
+	print("\nSITES OK: every site answers its login page over HTTPS through Traefik, found through PowerDNS, "
+		"with a certificate the platform root alone vouches for" if ok else "\nSITES FAILED")
 	return ok
 
 
-def teardown(platform: Platform, tenants: list[str], concurrency: int = 8) -> None:
+def teardown(flow: Flow, domain: str) -> None:
+	"""Archive Site and Remove Site from Upstream for every site, Archive Bench, then the
+	platform's MariaDB: nothing of the demo is left on the engine, Traefik or PowerDNS."""
 	started = time.perf_counter()
-	with ThreadPoolExecutor(max_workers=concurrency) as pool:
-		undone = list(pool.map(lambda tenant: deprovision(platform, tenant), tenants))
-	left = [site for site in platform.proxy.sites() if site.endswith(f".{platform.zone}")]
-	print(f"\ntorn down {sum(1 for u in undone if u)} tenants in {time.perf_counter() - started:.1f} s "
-		f"(containers, records, routes, certificates, storage); routes left: {len(left)}")
+	engine = flow.platform.engine
+	sites = site_names(flow.platform, BENCH) if _bench_runs(engine) else []
+	for site in sites:
+		flow.remove_site(BENCH, site)
+	for site in flow.platform.proxy.sites():
+		if site.endswith(f".{domain}"):
+			flow.job("DELETE", f"proxy/upstreams/127.0.0.1/sites/{site}", {"extra_domains": []})
+	flow.remove_bench(BENCH)
+	remove_database(engine, object_name("db", "demo"))
+	left = [site for site in flow.platform.proxy.sites() if site.endswith(f".{domain}")]
+	containers = engine.list([f"{LABEL_BENCH}={BENCH}"])
+	print(f"\ntorn down {len(sites)} sites and bench {BENCH} in {time.perf_counter() - started:.1f} s "
+		f"(databases, site directories, routes, records, container, volumes); routes left: {len(left)}, "
+		f"containers left: {len(containers)}")
+
+
+def _bench_runs(engine: Engine) -> bool:
+	try:
+		return engine.inspect(container_name(BENCH)).running
+	except ContainerNotFound:
+		return False
+
 
 def main(argv: list[str] | None = None) -> int:
 	parser = argparse.ArgumentParser(description="The self-hosted platform, proven end to end over HTTPS.")
-	parser.add_argument("--tenants", type=int, default=3)
+	parser.add_argument("--sites", type=int, default=3)
 	parser.add_argument("--domain", default="demo.test")
-	parser.add_argument("--keep", action="store_true", help="keep the tenants (run again: nothing changes)")
-	parser.add_argument("--down", action="store_true", help="remove the tenants a --keep run left")
-	parser.add_argument("--concurrency", type=int, default=8)
-	parser.add_argument("--workdir", type=Path, required=True, help="the platform's state: CA, tenants' files")
+	parser.add_argument("--keep", action="store_true", help="keep the sites (run again: nothing changes)")
+	parser.add_argument("--down", action="store_true", help="remove the sites a --keep run left")
+	parser.add_argument("--workdir", type=Path, required=True, help="the platform's state: CA, certificates, passwords")
 	parser.add_argument("--engine", help="engine endpoint (unix://… or tcp://…); found automatically when omitted")
-	parser.add_argument("--rootfs", type=Path, help="rootfs tarball to import as the demo image when the engine lacks it")
-	parser.add_argument("--s3", required=True, help="S3 endpoint (keys in PRESS_SELFHOSTED_S3_ACCESS_KEY/_SECRET_KEY)")
-	parser.add_argument("--s3-region", default="garage")
+	parser.add_argument("--bench-image-tar", type=Path, help="the stand-in bench image's rootfs, imported when missing")
+	parser.add_argument("--image", help="a real bench image on the engine to run the sites on (default: the stand-in)")
 	parser.add_argument("--pdns-api", required=True)
 	parser.add_argument("--pdns-key-file", type=Path, required=True)
 	parser.add_argument("--pdns-server", required=True, help="PowerDNS's DNS address, ip:port")
@@ -353,15 +390,15 @@ def main(argv: list[str] | None = None) -> int:
 	parser.add_argument("--traefik-api", required=True)
 	parser.add_argument("--https-port", type=int, required=True)
 	args = parser.parse_args(argv)
-	if not 1 <= args.tenants <= 99:
-		parser.error("--tenants must be 1 to 99")
+	if not 1 <= args.sites <= 99:
+		parser.error("--sites must be 1 to 99")
 	if args.down:
-		platform = build_platform(args)
-		teardown(platform, sorted(p.name for p in (args.workdir / "tenants").glob("*")))
+		flow, _, _ = build_flow(args)
+		teardown(flow, args.domain)
 		return 0
 	with tempfile.TemporaryDirectory(prefix="press-selfhosted-ca-proof-") as scratch:
 		ok = run(args.domain, Path(scratch))
-	ok = run_tenants(args) and ok
+	ok = run_sites(args) and ok
 	return 0 if ok else 1
 
 

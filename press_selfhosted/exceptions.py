@@ -129,14 +129,20 @@ class MailError(SelfHostedError):
 	"""The SMTP relay refused a message or could not be reached (its reply, never the password)."""
 
 
-class ProvisioningFailed(SelfHostedError):
-	"""A tenant's provisioning step failed; what the tenant had got was rolled back."""
+class ExecutorError(SelfHostedError):
+	"""The local executor could not do what Press asked of it."""
 
-	def __init__(self, tenant: str, step: str, cause: str, rollback: str = "rolled back"):
-		super().__init__(f"tenant {tenant}: step {step} failed ({rollback}): {cause}")
-		self.tenant = tenant
-		self.step = step
-		self.cause = cause
+
+class NotSupported(ExecutorError):
+	"""An agent path the local executor does not answer (yet); the message names it."""
+
+
+class StepFailed(ExecutorError):
+	"""A job's step failed for a reason the administrator can act on; the message says it."""
+
+
+class DatabaseError(ExecutorError):
+	"""The Database Server refused or could not be reached (never with a password)."""
 
 
 class SetupFailed(SelfHostedError):

@@ -9,8 +9,6 @@ import os
 import secrets
 import socket
 import ssl
-import time
-import urllib.request
 
 import pymysql
 import pytest
@@ -22,7 +20,8 @@ from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, Engine, object_name
 from press_selfhosted.executor import bench as benches
 from press_selfhosted.executor import database, execute, routes
 from press_selfhosted.executor.jobs import FAILURE, SUCCESS, Job
-from press_selfhosted.executor.platform import STEPS, Database, Platform
+from press_selfhosted.executor.local import remove_database, run_database
+from press_selfhosted.executor.platform import STEPS, Platform
 from press_selfhosted.proxy import Proxy
 
 ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
@@ -77,8 +76,7 @@ def world(request, tmp_path_factory):
 	engine.ensure_network(network, labels={LABEL_KIND: "network"})
 	db_name = object_name("db", w.tag)
 	(w.db_port,) = engine.allocate_ports(1, start=40000, end=45000)
-	engine.run(db_name, IMAGE, ["platform-mariadb"], env={"MARIADB_ROOT_PASSWORD": w.root_password},
-		labels={LABEL_KIND: "database"}, ports={3306: w.db_port}, init=True, network=network, aliases=[db_name])
+	database = run_database(engine, IMAGE, name=db_name, network=network, password=w.root_password, port=w.db_port)
 	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
 		pdns = PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
 	pdns.ensure_zone(w.zone, nameservers=[f"ns1.{w.zone}"])
@@ -91,7 +89,7 @@ def world(request, tmp_path_factory):
 
 	w.platform = Platform(
 		engine=engine,
-		database=Database("127.0.0.1", w.db_port, db_name, 3306),
+		database=database,
 		proxy=Proxy(service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"), service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_API")),
 		dns=PlatformDns(pdns, DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")]), ttl=60),
 		address="127.0.0.1",
@@ -102,7 +100,6 @@ def world(request, tmp_path_factory):
 	)
 	w.alerts = []
 	w.pdns = pdns
-	_wait_sql(w)
 	yield w
 	for site in w.platform.proxy.sites():
 		if site.endswith(f".{w.zone}"):
@@ -111,21 +108,9 @@ def world(request, tmp_path_factory):
 		engine.remove(container.name, force=True)
 	for volume in engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]):
 		engine.remove_volume(volume, force=True)
-	engine.remove(db_name, force=True)
+	remove_database(engine, db_name)
 	engine.remove_network(network)
 	pdns.delete_zone(w.zone)
-
-
-def _wait_sql(w: World) -> None:
-	deadline = time.monotonic() + 90
-	while True:
-		try:
-			w.sql("SELECT 1")
-			return
-		except pymysql.MySQLError:
-			if time.monotonic() > deadline:
-				raise
-			time.sleep(0.5)
 
 
 def new_bench_request(w: World, **config) -> dict:
@@ -278,7 +263,7 @@ def test_bad_input_is_refused_before_anything_runs(world, path, data, match):
 		return sorted(c.name for c in world.engine.list([LABEL_KIND])), world.platform.proxy.sites()
 
 	before = state()
-	with pytest.raises((exc.ValidationError, routes.NotSupported), match=match):
+	with pytest.raises((exc.ValidationError, exc.NotSupported), match=match):
 		routes.job("POST", path, data, bench_of=lambda site: world.bench)
 	assert state() == before
 

@@ -113,29 +113,23 @@ def test_native_errors_are_raised_as_the_python_classes():
 	assert issubclass(exceptions.InternalError, exceptions.SelfHostedError)
 
 
-def _s3_credentials() -> dict:
-	folder = os.environ["PRESS_SELFHOSTED_TEST_S3_DIR"]
-	with open(f"{folder}/access_key") as a, open(f"{folder}/secret_key") as s:
-		return {"PRESS_SELFHOSTED_S3_ACCESS_KEY": a.read(), "PRESS_SELFHOSTED_S3_SECRET_KEY": s.read()}
-
-
 def _demo(workdir, *args: str) -> str:
 	env = os.environ
 	demo = subprocess.run(
 		[sys.executable, "-I", "-m", "press_selfhosted.demo", "--domain", "demo-cli.test", "--workdir", str(workdir),
-			"--engine", env["PRESS_SELFHOSTED_TEST_PODMAN"], "--rootfs", env["PRESS_SELFHOSTED_TEST_ROOTFS"],
-			"--s3", env["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], "--pdns-api", env["PRESS_SELFHOSTED_TEST_PDNS_API"],
+			"--engine", env["PRESS_SELFHOSTED_TEST_PODMAN"], "--bench-image-tar", env["PRESS_SELFHOSTED_TEST_BENCH_IMAGE"],
+			"--pdns-api", env["PRESS_SELFHOSTED_TEST_PDNS_API"],
 			"--pdns-key-file", env["PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE"], "--pdns-server", env["PRESS_SELFHOSTED_TEST_PDNS_DNS"],
 			"--traefik-dir", env["PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"], "--traefik-api", env["PRESS_SELFHOSTED_TEST_TRAEFIK_API"],
 			"--https-port", env["PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS"].rsplit(":", 1)[1], *args],
-		capture_output=True, text=True, timeout=300, env={**env, **_s3_credentials()},
+		capture_output=True, text=True, timeout=600,
 	)
 	assert demo.returncode == 0, demo.stdout + demo.stderr
 	return demo.stdout
 
 
-def test_make_demo_proves_the_ca_and_serves_tenants_over_https_then_changes_nothing(tmp_path):
-	first = _demo(tmp_path, "--tenants", "2", "--keep")
+def test_make_demo_proves_the_ca_and_serves_sites_made_by_the_executor_then_changes_nothing(tmp_path):
+	first = _demo(tmp_path, "--sites", "2", "--keep")
 	assert "PROOF OK" in first
 	rows = [line.split()[:4] for line in first.splitlines()]
 	for row in (
@@ -144,17 +138,16 @@ def test_make_demo_proves_the_ca_and_serves_tenants_over_https_then_changes_noth
 		["a.demo-cli.test", "expired", "refuse", "refused"],
 	):
 		assert row in rows, first
-	for tenant in ("t01", "t02"):
-		assert [tenant, f"https://{tenant}.demo-cli.test:{os.environ['PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS'].rsplit(':', 1)[1]}/",
-			"200", "OK"] in rows, first
-	assert "10 steps changed something" in first and "backup of t01: demo-tenants/tenants/t01/backups/" in first
-	assert "TENANTS OK" in first
+	port = os.environ["PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS"].rsplit(":", 1)[1]
+	for site in ("site01.demo-cli.test", "site02.demo-cli.test"):
+		assert [site, f"https://{site}:{port}/login", "200", "OK"] in rows, first
+	assert "2 made" in first and "SITES OK" in first
 
-	second = _demo(tmp_path, "--tenants", "2", "--keep")
-	assert "nothing changed: every tenant was already complete" in second and "TENANTS OK" in second
+	second = _demo(tmp_path, "--sites", "2", "--keep")
+	assert "nothing changed: every site was already there" in second and "SITES OK" in second
 
 	down = _demo(tmp_path, "--down")
-	assert "torn down 2 tenants" in down and "routes left: 0" in down
+	assert "torn down 2 sites and bench demo" in down and "routes left: 0, containers left: 0" in down
 
 
 FRAPPE_SIDE = ("integrations", "commands", "patches", "press_selfhosted", "tests")

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# `make demo`: builds and installs, starts the platform's services (PowerDNS, Traefik, Garage,
-# and a private Podman when no engine answers), then runs the demo (press_selfhosted/demo.py).
-# Arguments go to the demo: `make demo ARGS="--tenants 50"`. With --keep, the tenants and the
-# services stay up in $PRESS_SELFHOSTED_DEMO_STATE; the next run reuses them (and changes
-# nothing); `make demo ARGS=--down` removes the tenants and stops the services.
+# `make demo`: builds and installs, starts the platform's services (PowerDNS, Traefik, and a
+# private Podman when no engine answers), builds the stand-in bench image, then runs the demo
+# (press_selfhosted/demo.py).
+# Arguments go to the demo: `make demo ARGS="--sites 10"` (or `--image REF` for a real bench
+# image). With --keep, the sites and the services stay up in $PRESS_SELFHOSTED_DEMO_STATE; the
+# next run reuses them (and changes nothing); `make demo ARGS=--down` removes the sites and
+# stops the services.
 set -uo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-bash tools/setup.sh --with-garage >/dev/null || exit 1
+bash tools/setup.sh >/dev/null || exit 1
 state=${PRESS_SELFHOSTED_DEMO_STATE:-/var/tmp/press-selfhosted-demo}
 keep=0
 for arg in "$@"; do [ "$arg" = --keep ] && keep=1; done
@@ -20,13 +22,11 @@ if [ -S "$state/podman/podman.sock" ] || ! "$PY" -I -c "from press_selfhosted.en
 	"$PY" tools/services.py start --state "$state" podman || exit 1
 	engine=(--engine "unix://$state/podman/podman.sock")
 fi
-"$PY" tools/services.py start --state "$state" pdns traefik garage || exit 1
+"$PY" tools/services.py start --state "$state" pdns traefik || exit 1
 eval "$("$PY" tools/services.py env --state "$state")"
-s3="$PRESS_SELFHOSTED_TEST_S3_DIR"
-export PRESS_SELFHOSTED_S3_ACCESS_KEY="$(cat "$s3/access_key")" PRESS_SELFHOSTED_S3_SECRET_KEY="$(cat "$s3/secret_key")"
-[ -f "$state/busybox-rootfs.tar" ] || bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || exit 1
-"$PY" -I -m press_selfhosted.demo "${engine[@]}" --rootfs "$state/busybox-rootfs.tar" --workdir "$state/platform" \
-	--s3 "$PRESS_SELFHOSTED_TEST_S3_ENDPOINT" --pdns-api "$PRESS_SELFHOSTED_TEST_PDNS_API" \
+image=$(bash tools/bench-image.sh) || exit 1
+"$PY" -I -m press_selfhosted.demo "${engine[@]}" --bench-image-tar "$image" --workdir "$state/platform" \
+	--pdns-api "$PRESS_SELFHOSTED_TEST_PDNS_API" \
 	--pdns-key-file "$PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE" --pdns-server "$PRESS_SELFHOSTED_TEST_PDNS_DNS" \
 	--traefik-dir "$PRESS_SELFHOSTED_TEST_TRAEFIK_DIR" --traefik-api "$PRESS_SELFHOSTED_TEST_TRAEFIK_API" \
 	--https-port "${PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS##*:}" "$@"

@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 
 from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, ContainerState, object_name
-from press_selfhosted.exceptions import ContainerNotFound, EngineError, ValidationError
+from press_selfhosted.exceptions import ContainerNotFound, EngineError, StepFailed, ValidationError
 from press_selfhosted.executor import container
 from press_selfhosted.executor.container import BENCH_DIR
-from press_selfhosted.executor.jobs import Recorder, StepFailed
+from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import Platform, check_bench
 
 WEB_PORT, SOCKETIO_PORT = 8000, 9000

@@ -12,12 +12,8 @@ from contextlib import contextmanager
 
 import pymysql
 
-from press_selfhosted.exceptions import SelfHostedError, ValidationError
+from press_selfhosted.exceptions import DatabaseError, ValidationError
 from press_selfhosted.executor.platform import Database
-
-
-class DatabaseError(SelfHostedError):
-	"""The Database Server refused or could not be reached."""
 
 
 def database_name(site: str) -> str:

@@ -121,10 +121,6 @@ def _moment(key: str, value):
 	return datetime.fromisoformat(value) if key in _MOMENTS and isinstance(value, str) else value
 
 
-class StepFailed(Exception):
-	"""A step that failed for a reason the operator can act on; its message is the output."""
-
-
 class Recorder:
 	"""Runs a job's steps; see the module's doc. `secrets` are masked wherever they appear."""
 

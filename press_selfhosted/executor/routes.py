@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from press_selfhosted import __version__
-from press_selfhosted.exceptions import SelfHostedError
+from press_selfhosted.exceptions import NotSupported
 from press_selfhosted.executor import bench, proxy, site
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import Platform, check_bench
@@ -19,10 +19,6 @@ from press_selfhosted.names import check_site
 Runner = Callable[[Platform, Recorder], dict]
 # The bench a site lives on (the Frappe side reads it from Press's Site).
 BenchOf = Callable[[str], str]
-
-
-class NotSupported(SelfHostedError):
-	"""A path the local executor does not answer (yet); its message names it."""
 
 
 @dataclass(frozen=True)

@@ -41,9 +41,10 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 		with rec.step("New Site") as step, database.temporary_user(platform.database, root_password) as (user, password):
 			rec.secrets = sorted({*rec.secrets, password}, key=len, reverse=True)
 			container.run(platform.engine, name, [
-				"bench", "new-site", site, "--db-name", db,
-				"--mariadb-root-username", user, "--mariadb-root-password", password,
-				"--mariadb-user-host-login-scope", "%", "--admin-password", admin_password,
+				# --option=value: a generated password may begin with "-".
+				"bench", "new-site", site, f"--db-name={db}", f"--mariadb-root-username={user}",
+				f"--mariadb-root-password={password}", "--mariadb-user-host-login-scope=%",
+				f"--admin-password={admin_password}",
 			], step, timeout=1800)
 		with rec.step("Install Apps") as step:
 			for app in apps:
