@@ -11,4 +11,6 @@ trap '"$PY" tools/services.py stop --state "$state"; rm -rf "$state"' EXIT
 eval "$("$PY" tools/services.py env --state "$state")"
 bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || exit 1
 export PRESS_SELFHOSTED_TEST_ROOTFS="$state/busybox-rootfs.tar"
-"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py && echo && "$PY" -I benches/tenants.py
+PRESS_SELFHOSTED_TEST_BENCH_IMAGE=$(bash tools/bench-image.sh) || exit 1
+export PRESS_SELFHOSTED_TEST_BENCH_IMAGE
+"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py && echo && "$PY" -I benches/sites.py

@@ -19,6 +19,8 @@ PACKAGES=(
 	mariadb-server-core redis-server
 	# The bench image's Debian base (tools/debian-rootfs.sh).
 	debootstrap
+	# The load generator of benches/sites.py (`make bench`).
+	wrk
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -29,16 +29,20 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 	site = check_site(site)
 	with rec.step(step_name) as step:
 		web, socketio = upstreams(platform, bench)
-		routes = platform.proxy.write_site(site, [web], hosts=hosts or [], socketio=[socketio],
-			certificate=certificate or platform.site_certificate(site), maintenance=maintenance)
-		platform.proxy.wait_loaded(routes, timeout=platform.timeout)
+		with step.timed("certificate"):
+			certificate = certificate or platform.site_certificate(site)
+		with step.timed("route"):
+			routes = platform.proxy.write_site(site, [web], hosts=hosts or [], socketio=[socketio],
+				certificate=certificate, maintenance=maintenance)
+			platform.proxy.wait_loaded(routes, timeout=platform.timeout)
 		step.say(f"{site} → {web} (socket.io → {socketio}){' in maintenance' if maintenance else ''}: "
 			f"{'written' if routes[0].changed else 'unchanged'}, loaded by Traefik")
 		if platform.dns:
-			for name in [site, *(hosts or [])]:
-				if platform.dns.zone_for(name):
-					platform.dns.point(name, platform.address)
-					step.say(f"{name} → {platform.address} on PowerDNS, read back")
+			with step.timed("dns"):
+				for name in [site, *(hosts or [])]:
+					if platform.dns.zone_for(name):
+						platform.dns.point(name, platform.address)
+						step.say(f"{name} → {platform.address} on PowerDNS, read back")
 	with rec.step("Reload NGINX") as step:
 		step.say(TRAEFIK_RELOADS)
 	return {}

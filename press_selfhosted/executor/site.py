@@ -38,7 +38,8 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
 	try:
-		with rec.step("New Site") as step, database.temporary_user(platform.database, root_password) as (user, password):
+		with rec.step("New Site") as step, database.temporary_user(platform.database, root_password) as (user, password), \
+				step.timed("bench new-site"):
 			rec.secrets = sorted({*rec.secrets, password}, key=len, reverse=True)
 			container.run(platform.engine, name, [
 				# --option=value: a generated password may begin with "-".
