@@ -4,6 +4,7 @@ MariaDB client and a stand-in for Frappe), the platform's MariaDB runs beside it
 platform network, Traefik routes, PowerDNS resolves, the platform CA certifies. Each job goes
 through `routes.job` as Press's request would, and is checked as Press reads it."""
 
+import dataclasses
 import json
 import os
 import secrets
@@ -77,6 +78,7 @@ def world(request, tmp_path_factory):
 	db_name = object_name("db", w.tag)
 	(w.db_port,) = engine.allocate_ports(1, start=40000, end=45000)
 	database = run_database(engine, IMAGE, name=db_name, network=network, password=w.root_password, port=w.db_port)
+	database = dataclasses.replace(database, root_password=w.root_password)
 	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
 		pdns = PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
 	pdns.ensure_zone(w.zone, nameservers=[f"ns1.{w.zone}"])
@@ -227,7 +229,9 @@ def test_a_new_site_has_its_own_database_and_is_served_over_https(world, running
 	assert status == 200 and "stand-in" in body
 	assert "frappe" in routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/apps", None)["data"]
 	info = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/info", None)["data"]
-	assert set(info["usage"]) == {"database", "public", "private", "backups"}
+	assert set(info["usage"]) == {"database", "public", "private", "backups"} and info["usage"]["database"] > 0
+	status = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/status", None)["data"]
+	assert status == {"web": True, "scheduler": True, "maintenance_mode": False}
 	assert "db_password" not in info["config"] and info["config"]["host_name"] == f"https://{site}"
 	assert site in routes.answer(w.platform, "GET", f"benches/{w.bench}/status", None)["sites"]
 

@@ -87,3 +87,13 @@ def temporary_users(database: Database, root_password: str) -> list[str]:
 	with connection(database, root_password) as conn, conn.cursor() as cur:
 		cur.execute("SELECT user FROM mysql.user WHERE user LIKE '\\_tmp\\_%%'")
 		return [row[0] for row in cur.fetchall()]
+
+
+def size_mb(database: Database, name: str) -> float:
+	"""The site database's size in MB (data and indexes), or 0 without the root password."""
+	if not database.root_password:
+		return 0.0
+	with connection(database, database.root_password) as conn, conn.cursor() as cur:
+		cur.execute("SELECT COALESCE(SUM(data_length + index_length), 0) FROM information_schema.tables "
+			"WHERE table_schema = %s", (check_database_name(name),))
+		return round(float(cur.fetchone()[0]) / 2**20, 2)

@@ -79,6 +79,8 @@ class Database:
 	bench_host: str
 	bench_port: int
 	root_user: str = "root"
+	# For what Press asks synchronously (a site's database size); jobs bring their own.
+	root_password: str | None = field(default=None, repr=False)
 
 
 @dataclass

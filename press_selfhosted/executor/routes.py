@@ -101,6 +101,8 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 			return {"commit": f"press_selfhosted-{__version__}", "status": "local executor", "python": None}
 		case "GET", ["benches", b, "sites", s, "apps"]:
 			return {"data": site.installed_apps(platform, check_bench(b), check_site(s))}
+		case "GET", ["benches", b, "sites", s, "status"]:
+			return {"data": site.site_status(platform, check_bench(b), check_site(s))}
 		case "GET", ["benches", b, "sites", s, "info"]:
 			return {"data": site.site_info(platform, check_bench(b), check_site(s))}
 		case "POST", ["benches", b, "info"]:

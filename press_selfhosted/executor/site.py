@@ -144,9 +144,20 @@ def site_info(platform: Platform, bench: str, site: str) -> dict:
 	for key, sub in (("public", "public"), ("private", "private"), ("backups", "private/backups")):
 		out = container.run(platform.engine, name, ["du", "-sm", f"{BENCH_DIR}/sites/{site}/{sub}"], None)
 		sizes[key] = int(out.split()[0]) if out.strip() else 0
-	sizes["database"] = 0
+	sizes["database"] = database.size_mb(platform.database, config["db_name"]) if config.get("db_name") else 0
 	return {"config": {k: v for k, v in config.items() if "password" not in k}, "timezone": config.get("time_zone"),
 		"usage": sizes}
+
+
+def site_status(platform: Platform, bench: str, site: str) -> dict:
+	"""`GET …/sites/<s>/status`: whether the bench's web answers and the scheduler is on."""
+	bench, site = check_bench(bench), check_site(site)
+	name = container_name(bench)
+	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
+	if not config:
+		raise ValidationError(f"site {site} is not on bench {bench}")
+	return {"web": platform.engine.inspect(name).running, "scheduler": not config.get("pause_scheduler"),
+		"maintenance_mode": bool(config.get("maintenance_mode"))}
 
 
 def _remove(platform: Platform, bench: str, site: str, root_password: str) -> list[str]:

@@ -143,8 +143,12 @@ def run(local_job: int) -> None:
 		from press_selfhosted.executor.jobs import Recorder
 
 		Recorder(job, save).fail(e)
-		return
-	execute(platform, job, route, save)
+	else:
+		execute(platform, job, route, save)
+	# What an agent's callback does: Press polls the server now instead of at its next tick.
+	frappe.enqueue("press.press.doctype.agent_job.agent_job.poll_pending_jobs_server", queue="short",
+		server=frappe._dict(server=doc.server, server_type=doc.server_type), job_id=f"poll_pending_jobs:{doc.server}",
+		deduplicate=True)
 
 
 def polled_jobs(ids: str) -> dict | list:
@@ -231,9 +235,11 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		from press_selfhosted.engine import LABEL_KIND
 
 		engine.ensure_network(network, labels={LABEL_KIND: "network"})
+	root_password = frappe.get_doc("Database Server", database_server).get_password(
+		"mariadb_root_password", raise_exception=False) if database_server else None
 	return Platform(
 		engine=engine,
-		database=Database(host, port, bench_host, bench_port),
+		database=Database(host, port, bench_host, bench_port, root_password=root_password),
 		proxy=s.proxy,
 		dns=s.dns,
 		# Sites point at their proxy server, as press_selfhosted's DNS integration writes them.
