@@ -75,10 +75,10 @@ def sites_worker(count: int, image: str | None, seconds: int) -> None:
 		platform = Platform(engine=engine, database=database,
 			proxy=Proxy(env["PRESS_SELFHOSTED_TEST_TRAEFIK_DIR"], env["PRESS_SELFHOSTED_TEST_TRAEFIK_API"]),
 			dns=PlatformDns(pdns, DnsChecker([env["PRESS_SELFHOSTED_TEST_PDNS_DNS"]]), ttl=60), address="127.0.0.1",
-			network=network, site_certificate=certificate, timeout=300)
+			network=network, site_certificate=certificate, timeout=300, owner=tag)
 		flow = Flow(platform, root_password=password, bench_of=lambda site: bench)
 		flow.bench(bench, image or STANDIN, gunicorn_workers=2, background_workers=1)
-		name = container_name(bench)
+		name = container_name(platform, bench)
 		time.sleep(5)
 		memory_before = engine.stats(name)["memory_bytes"]
 		sites, parts = [f"s{i:02d}.{zone}" for i in range(count)], []

@@ -268,7 +268,7 @@ def build_flow(args: argparse.Namespace) -> tuple[Flow, CertificateAuthority, st
 	ca = platform_ca(workdir)
 	platform = Platform(engine=engine, database=database, proxy=Proxy(args.traefik_dir, args.traefik_api),
 		dns=PlatformDns(pdns, DnsChecker([args.pdns_server]), ttl=60), address="127.0.0.1", network=network,
-		site_certificate=site_certificates(ca, workdir / "certs"))
+		site_certificate=site_certificates(ca, workdir / "certs"), owner="demo")
 	return Flow(platform, root_password=password, bench_of=lambda site: BENCH), ca, args.image or STANDIN_IMAGE
 
 
@@ -351,7 +351,7 @@ def teardown(flow: Flow, domain: str) -> None:
 	platform's MariaDB: nothing of the demo is left on the engine, Traefik or PowerDNS."""
 	started = time.perf_counter()
 	engine = flow.platform.engine
-	sites = site_names(flow.platform, BENCH) if _bench_runs(engine) else []
+	sites = site_names(flow.platform, BENCH) if _bench_runs(flow) else []
 	for site in sites:
 		flow.remove_site(BENCH, site)
 	for site in flow.platform.proxy.sites():
@@ -366,9 +366,9 @@ def teardown(flow: Flow, domain: str) -> None:
 		f"containers left: {len(containers)}")
 
 
-def _bench_runs(engine: Engine) -> bool:
+def _bench_runs(flow: Flow) -> bool:
 	try:
-		return engine.inspect(container_name(BENCH)).running
+		return flow.platform.engine.inspect(container_name(flow.platform, BENCH)).running
 	except ContainerNotFound:
 		return False
 

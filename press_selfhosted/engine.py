@@ -17,8 +17,10 @@ from press_selfhosted.exceptions import EngineError
 LABEL_KIND = "io.press-selfhosted.kind"
 LABEL_SITE = "io.press-selfhosted.site"
 LABEL_BENCH = "io.press-selfhosted.bench"
+# Which platform (which Press) made it: engines may be shared.
+LABEL_OWNER = "io.press-selfhosted.owner"
 
-__all__ = ["LABEL_BENCH", "LABEL_KIND", "LABEL_SITE", "ContainerState", "Engine", "ExecResult", "object_name"]
+__all__ = ["LABEL_BENCH", "LABEL_KIND", "LABEL_OWNER", "LABEL_SITE", "ContainerState", "Engine", "ExecResult", "object_name"]
 
 
 def engine_sockets() -> list[str]:

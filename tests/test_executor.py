@@ -99,6 +99,7 @@ def world(request, tmp_path_factory):
 		site_certificate=certificate,
 		timeout=90,
 		alert=lambda message: w.alerts.append(message),
+		owner=w.tag,
 	)
 	w.alerts = []
 	w.pdns = pdns
@@ -177,7 +178,7 @@ def running_bench(world):
 def test_new_bench_runs_one_container_as_press_images_expect(world, running_bench):
 	w, job = world, running_bench
 	assert steps(job) == [(name, "Success") for name in STEPS["New Bench"]]
-	state = w.engine.inspect(benches.container_name(w.bench))
+	state = w.engine.inspect(benches.container_name(w.platform, w.bench))
 	assert state.running and state.labels[LABEL_BENCH] == w.bench and state.labels[LABEL_KIND] == "bench"
 	ports = benches.ports(state)
 	assert 32300 <= ports.web <= 32500 and 32300 <= ports.socketio <= 32500 and ports.web != ports.socketio
@@ -248,7 +249,7 @@ def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):
 	db = database.database_name(site)
 	assert database.site_database_exists(w.platform.database, w.root_password, db) == (False, False)
 	assert site not in benches.site_names(w.platform, w.bench)
-	assert w.engine.exec(benches.container_name(w.bench), ["test", "-e", f"/home/frappe/frappe-bench/sites/{site}"]).exit_code == 1
+	assert w.engine.exec(benches.container_name(w.platform, w.bench), ["test", "-e", f"/home/frappe/frappe-bench/sites/{site}"]).exit_code == 1
 	assert database.temporary_users(w.platform.database, w.root_password) == []
 	assert site not in w.platform.proxy.sites()
 
@@ -317,7 +318,7 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 
 def test_restart_update_configuration_and_archive_bench(world, running_bench):
 	w = world
-	name = benches.container_name(w.bench)
+	name = benches.container_name(w.platform, w.bench)
 	started = w.engine.inspect(name).started_at
 	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": True}).status == SUCCESS
 	assert w.engine.inspect(name).started_at == started, "a web-only restart keeps the container"

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, ContainerState, object_name
+from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, LABEL_OWNER, ContainerState, object_name
 from press_selfhosted.exceptions import ContainerNotFound, EngineError, StepFailed, ValidationError
 from press_selfhosted.executor import container
 from press_selfhosted.executor.container import BENCH_DIR
@@ -32,12 +32,14 @@ class BenchPorts:
 	socketio: int
 
 
-def container_name(bench: str) -> str:
-	return object_name("bench", check_bench(bench))
+def container_name(platform: Platform, bench: str) -> str:
+	"""The bench's container: the platform's owner id first, as Press numbers its benches
+	from bench-0001 on every Press, and two Press sites may share an engine."""
+	return object_name("bench", f"{platform.owner}-{check_bench(bench)}")
 
 
-def volume_name(bench: str, kind: str) -> str:
-	return object_name("bench", f"{check_bench(bench)}-{kind}")
+def volume_name(platform: Platform, bench: str, kind: str) -> str:
+	return object_name("bench", f"{platform.owner}-{check_bench(bench)}-{kind}")
 
 
 def ports(state: ContainerState) -> BenchPorts:
@@ -46,7 +48,7 @@ def ports(state: ContainerState) -> BenchPorts:
 
 def upstreams(platform: Platform, bench: str) -> tuple[str, str]:
 	"""Where Traefik reaches the bench's web and socketio processes."""
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	if platform.upstream == "network":
 		return f"http://{name}:{WEB_PORT}", f"http://{name}:{SOCKETIO_PORT}"
 	bound = ports(platform.engine.inspect(name))
@@ -120,12 +122,12 @@ def check_new_bench(request: dict) -> tuple[str, str, dict]:
 
 def new_bench(platform: Platform, rec: Recorder, request: dict) -> dict:
 	bench, image, config = check_new_bench(request)
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	with rec.step("Initialize Bench") as step:
 		_ensure_image(platform, image, request.get("registry") or {}, step)
 		for kind in VOLUMES:
-			if platform.engine.ensure_volume(volume_name(bench, kind), labels=_labels(bench)):
-				step.say(f"volume {volume_name(bench, kind)} created")
+			if platform.engine.ensure_volume(volume_name(platform, bench, kind), labels=_labels(platform, bench)):
+				step.say(f"volume {volume_name(platform, bench, kind)} created")
 	with rec.step("Update Bench Configuration") as step:
 		_configure(platform, bench, image, config, _dict(request, "common_site_config"), step)
 	with rec.step("Deploy Bench") as step:
@@ -136,10 +138,10 @@ def new_bench(platform: Platform, rec: Recorder, request: dict) -> dict:
 
 
 def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	with rec.step("Bench Disable Production") as step:
 		try:
-			state = platform.engine.inspect(name)
+			state = _owned(platform, platform.engine.inspect(name))
 		except ContainerNotFound:
 			state = None
 		if state is not None and state.running:
@@ -152,13 +154,13 @@ def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
 			step.say(f"container {name} removed")
 	with rec.step("Move Bench to Archived Directory") as step:
 		for kind in VOLUMES:
-			if platform.engine.remove_volume(volume_name(bench, kind)):
-				step.say(f"volume {volume_name(bench, kind)} removed")
+			if platform.engine.remove_volume(volume_name(platform, bench, kind)):
+				step.say(f"volume {volume_name(platform, bench, kind)} removed")
 	return {}
 
 
 def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	with rec.step("Bench Restart") as step:
 		if request.get("web_only"):
 			container.run(platform.engine, name, [*SUPERVISORCTL, "restart", "web"], step)
@@ -170,7 +172,7 @@ def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) 
 
 
 def update_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	state = platform.engine.inspect(name)
 	config = _dict(request, "bench_config")
 	image = config.get("docker_image") or state.image
@@ -192,7 +194,7 @@ def update_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -
 
 def site_names(platform: Platform, bench: str) -> list[str]:
 	"""The bench's sites: directories of sites/ with a site_config.json."""
-	found = container.run(platform.engine, container_name(bench),
+	found = container.run(platform.engine, container_name(platform, bench),
 		["find", f"{BENCH_DIR}/sites", "-mindepth", "2", "-maxdepth", "2", "-name", "site_config.json"], None)
 	return sorted(line.split("/")[-2] for line in found.split())
 
@@ -217,19 +219,19 @@ def _ensure_image(platform: Platform, image: str, registry: dict, step) -> None:
 def _configure(platform: Platform, bench: str, image: str, config: dict, requested: dict, step) -> None:
 	"""Writes the bench's configuration into its volumes. Before the first deploy the volumes
 	are mounted in a short-lived container (which fills them from the image)."""
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	try:
-		running = platform.engine.inspect(name).running
+		running = _owned(platform, platform.engine.inspect(name)).running
 	except ContainerNotFound:
 		running = False
 	target = name
 	if not running:
-		target = object_name("bench", f"{bench}-setup")
+		target = object_name("bench", f"{platform.owner}-{bench}-setup")
 		try:
 			platform.engine.remove(target, force=True)
 		except ContainerNotFound:
 			pass
-		platform.engine.run(target, image, ["sleep", "3600"], labels=_labels(bench), mounts=_mounts(bench),
+		platform.engine.run(target, image, ["sleep", "3600"], labels=_labels(platform, bench), mounts=_mounts(platform, bench),
 			user="frappe", init=True)
 	try:
 		current = container.read_json(platform.engine, target, f"{BENCH_DIR}/sites/common_site_config.json")
@@ -245,9 +247,9 @@ def _configure(platform: Platform, bench: str, image: str, config: dict, request
 
 
 def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep: BenchPorts | None = None) -> BenchPorts:
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	try:
-		state = platform.engine.inspect(name)
+		state = _owned(platform, platform.engine.inspect(name))
 		if state.running:
 			step.say(f"container {name} already runs")
 			bound = ports(state)
@@ -262,7 +264,7 @@ def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep
 		web, socketio = (keep.web, keep.socketio) if keep and keep.web else platform.engine.allocate_ports(2)
 		platform.engine.run(
 			name, image, ["supervisord", "-n", "-c", SUPERVISOR_CONF],
-			labels=_labels(bench), mounts=_mounts(bench), ports={WEB_PORT: web, SOCKETIO_PORT: socketio},
+			labels=_labels(platform, bench), mounts=_mounts(platform, bench), ports={WEB_PORT: web, SOCKETIO_PORT: socketio},
 			memory_bytes=memory, cpus=cpus, restart="always", user="frappe", workdir=BENCH_DIR, init=True,
 			network=platform.network, aliases=[name] if platform.network else None,
 		)
@@ -332,7 +334,7 @@ def _labels(bench: str) -> dict[str, str]:
 
 
 def _mounts(bench: str) -> list[tuple[str, str, bool]]:
-	return [(volume_name(bench, kind), f"{BENCH_DIR}/{kind}", False) for kind in VOLUMES]
+	return [(volume_name(platform, bench, kind), f"{BENCH_DIR}/{kind}", False) for kind in VOLUMES]
 
 
 def _json(data: dict) -> str:

@@ -83,6 +83,9 @@ class Database:
 	root_password: str | None = field(default=None, repr=False)
 
 
+OWNER = re.compile(r"^[a-z0-9]{1,12}$")
+
+
 @dataclass
 class Platform:
 	engine: Engine
@@ -102,3 +105,10 @@ class Platform:
 	timeout: float = 120.0
 	# Tells the administrator something they must act on (a Frappe side: an Error Log entry).
 	alert: Callable[[str], object] = field(default=print)
+	# This platform's id on the engine (in names and labels): several Press sites may share one
+	# engine, and each numbers its benches from bench-0001.
+	owner: str = "local"
+
+	def __post_init__(self):
+		if not OWNER.match(self.owner):
+			raise ValidationError(f"a platform's owner id is 1-12 lower-case letters and digits, got {self.owner!r}")

@@ -110,7 +110,7 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 			return {s: site.site_info(platform, b, s) for s in bench.site_names(platform, b)}
 		case "GET", ["benches", b, "status"]:
 			b = check_bench(b)
-			state = platform.engine.inspect(bench.container_name(b))
+			state = platform.engine.inspect(bench.container_name(platform, b))
 			sites = {s: {"scheduler": True, "web": state.running} for s in bench.site_names(platform, b)}
 			return {"sites": sites, "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")}
 	raise NotSupported(f"the local executor does not answer {method} {path} yet")

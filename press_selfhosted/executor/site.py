@@ -34,7 +34,7 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 	bench, site, apps, config = check_new_site(bench, request)
 	root_password = _secret(request, "mariadb_root_password")
 	admin_password = _secret(request, "admin_password")
-	name, db = container_name(bench), database.database_name(site)
+	name, db = container_name(platform, bench), database.database_name(site)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
 	try:
@@ -70,7 +70,7 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 
 
 def update_config(platform: Platform, bench: str, site: str, config: dict, remove: list, step) -> dict:
-	name = container_name(check_bench(bench))
+	name = container_name(platform, check_bench(bench))
 	path = f"{BENCH_DIR}/sites/{check_site(site)}/site_config.json"
 	current = container.read_json(platform.engine, name, path)
 	if not current:
@@ -105,7 +105,7 @@ def archive_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 
 def rename_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
 	bench, site, new = check_bench(bench), check_site(site), check_site(request.get("new_name"))
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	if new in site_names(platform, bench):
 		raise ValidationError(f"site {new} already exists on bench {bench}")
 	with rec.step("Enable Maintenance Mode") as step:
@@ -131,14 +131,14 @@ def rename_site(platform: Platform, rec: Recorder, bench: str, site: str, reques
 
 def installed_apps(platform: Platform, bench: str, site: str) -> str:
 	"""`GET …/sites/<s>/apps`: the stdout of get_installed_apps (Press finds the list in it)."""
-	return container.run(platform.engine, container_name(check_bench(bench)),
+	return container.run(platform.engine, container_name(platform, check_bench(bench)),
 		["bench", "--site", check_site(site), "execute", "frappe.get_installed_apps"], None)
 
 
 def site_info(platform: Platform, bench: str, site: str) -> dict:
 	"""`GET …/sites/<s>/info`: the site's config (secrets left out) and its sizes in MB."""
 	bench, site = check_bench(bench), check_site(site)
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
 	sizes = {}
 	for key, sub in (("public", "public"), ("private", "private"), ("backups", "private/backups")):
@@ -152,7 +152,7 @@ def site_info(platform: Platform, bench: str, site: str) -> dict:
 def site_status(platform: Platform, bench: str, site: str) -> dict:
 	"""`GET …/sites/<s>/status`: whether the bench's web answers and the scheduler is on."""
 	bench, site = check_bench(bench), check_site(site)
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
 	if not config:
 		raise ValidationError(f"site {site} is not on bench {bench}")
@@ -163,7 +163,7 @@ def site_status(platform: Platform, bench: str, site: str) -> dict:
 def _remove(platform: Platform, bench: str, site: str, root_password: str) -> list[str]:
 	"""Removes the site's database, its user and its directory. The database is the one its
 	config names (a renamed site keeps the one it was made with)."""
-	name = container_name(bench)
+	name = container_name(platform, bench)
 	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
 	db = config.get("db_name") or database.database_name(site)
 	removed = database.remove_site_database(platform.database, root_password, db)

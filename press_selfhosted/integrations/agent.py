@@ -15,6 +15,7 @@ ever recorded for them: a request to a marked server never goes over the network
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -247,7 +248,13 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		network=network,
 		upstream=settings.get("bench_upstream") or "loopback",
 		alert=lambda message: frappe.log_error(title="Local executor", message=message),
+		owner=settings.get("platform_id") or platform_id(),
 	)
+
+
+def platform_id() -> str:
+	"""This Press's id on shared engines, from its site's name (Selfhosted Settings may set one)."""
+	return hashlib.sha256(frappe.local.site.encode()).hexdigest()[:8]
 
 
 def _app_server(server_type: str, server: str, site: str | None) -> str:

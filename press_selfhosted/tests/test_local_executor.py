@@ -94,6 +94,11 @@ class TestLocalExecutor(FrappeTestCase):
 	def tearDownClass(cls):
 		try:
 			services().powerdns.delete_zone(cls.domain)
+			# The platform MariaDB is this module's: other modules' setup runs make no local servers.
+			settings = frappe.get_single("Selfhosted Settings")
+			settings.update({"mariadb_address": None, "mariadb_bench_address": None, "mariadb_root_password": None})
+			settings.save()
+			frappe.db.commit()
 		finally:
 			super().tearDownClass()
 
@@ -163,7 +168,7 @@ class TestLocalExecutor(FrappeTestCase):
 		from press_selfhosted.executor.bench import container_name
 
 		with self.assertRaises(ContainerNotFound):
-			Engine.connect(env("PODMAN")).inspect(container_name(bench.name))
+			Engine.connect(env("PODMAN")).inspect(container_name(agent.platform_for("Server", self.server), bench.name))
 
 	def test_a_request_the_executor_refuses_fails_its_job_with_the_reason(self):
 		from press.agent import Agent

@@ -27,9 +27,21 @@ def checks() -> dict[str, Callable[[], str]]:
 	# Each server the local executor answers for: its engine, its MariaDB, or Traefik.
 	from press_selfhosted.integrations.agent import MARKS, check_server
 
-	for mark in frappe.get_all(MARKS, fields=["server_type", "server"], order_by="server_type, server"):
+	marks = frappe.get_all(MARKS, fields=["server_type", "server"], order_by="server_type, server")
+	for mark in marks:
 		found[f"{mark.server_type.lower()} {mark.server}"] = lambda m=mark: check_server(m.server_type, m.server)
+	if not marks:
+		found["local executor"] = check_local_executor
 	return found
+
+
+def check_local_executor() -> str:
+	"""Fails, naming the settings to fill in, while no server is marked for the executor."""
+	settings = frappe.get_single("Selfhosted Settings")
+	missing = [f for f in ("mariadb_address", "mariadb_bench_address", "mariadb_root_password") if not settings.get(f)]
+	if missing:
+		raise CheckFailed(f"no local servers: set {', '.join(missing)} in Selfhosted Settings, then run selfhosted setup")
+	raise CheckFailed("no local servers: run selfhosted setup")
 
 
 def check_workers() -> str:
