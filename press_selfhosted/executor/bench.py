@@ -329,11 +329,19 @@ def _dict(request: dict, key: str) -> dict:
 	return value
 
 
-def _labels(bench: str) -> dict[str, str]:
-	return {LABEL_KIND: "bench", LABEL_BENCH: bench}
+def _labels(platform: Platform, bench: str) -> dict[str, str]:
+	return {LABEL_KIND: "bench", LABEL_BENCH: bench, LABEL_OWNER: platform.owner}
 
 
-def _mounts(bench: str) -> list[tuple[str, str, bool]]:
+def _owned(platform: Platform, state: ContainerState) -> ContainerState:
+	"""A container of another platform (another Press on the same engine) is never taken over."""
+	owner = state.labels.get(LABEL_OWNER)
+	if owner != platform.owner:
+		raise StepFailed(f"container {state.name} belongs to another platform (owner {owner!r}, this one {platform.owner!r})")
+	return state
+
+
+def _mounts(platform: Platform, bench: str) -> list[tuple[str, str, bool]]:
 	return [(volume_name(platform, bench, kind), f"{BENCH_DIR}/{kind}", False) for kind in VOLUMES]
 
 

@@ -45,11 +45,13 @@ def run_database(engine: Engine, image: str, *, name: str, network: str, passwor
 	volume = f"{name}-data"
 	engine.ensure_volume(volume, labels={LABEL_KIND: "database"})
 	try:
-		running = engine.inspect(name).running
+		state = engine.inspect(name)
+		# Running as asked, or else made anew (its data stays on the volume).
+		running = state.running and state.ports.get(MARIADB_PORT) == port
 	except ContainerNotFound:
 		running = None
 	if not running:
-		if running is False:  # stopped: made anew, its data stays on the volume
+		if running is False:
 			engine.remove(name, force=True)
 		engine.run(name, image, ["platform-mariadb"], env={"MARIADB_ROOT_PASSWORD": password},
 			labels={LABEL_KIND: "database"}, ports={MARIADB_PORT: port}, mounts=[(volume, "/var/lib/mysql", False)],
