@@ -33,6 +33,8 @@ def configure(root_domain: str) -> dict:
 		"s3_admin_url": os.environ.get("PRESS_SELFHOSTED_TEST_S3_ADMIN"),
 		"s3_admin_token": (s3 / "admin_token").read_text().strip() if (s3 / "admin_token").exists() else None,
 		"engine_endpoints": os.environ.get("PRESS_SELFHOSTED_TEST_PODMAN") or "", "smtp_server": None,
+		# No local servers unless a test asks for them (test_local_executor sets these).
+		"mariadb_address": None, "mariadb_bench_address": None, "mariadb_root_password": None,
 	}
 	settings = frappe.get_single("Selfhosted Settings")
 	settings.update(values)
