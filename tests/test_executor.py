@@ -133,10 +133,10 @@ def new_site_request(w: World, site: str, apps=("frappe",)) -> dict:
 	}
 
 
-def https_get(w: World, site: str, path: str = "/") -> tuple[int, str]:
+def https_get(w: World, site: str, path: str = "/", *, port: int | None = None) -> tuple[int, str]:
 	"""GET over HTTPS through Traefik, trusting only the platform root, with SNI for the site."""
 	context = ssl.create_default_context(cadata=w.ca.root_pem)
-	conn = socket.create_connection(("127.0.0.1", w.https_port), timeout=15)
+	conn = socket.create_connection(("127.0.0.1", port or w.https_port), timeout=15)
 	with context.wrap_socket(conn, server_hostname=site) as tls:
 		tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {site}\r\n\r\n".encode())
 		reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
@@ -314,6 +314,58 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	assert database.site_database_exists(w.platform.database, w.root_password, db) == (False, False)
 	assert renamed not in benches.site_names(w.platform, w.bench) and renamed not in w.platform.proxy.sites()
 	assert checker.lookup(renamed, "A") == []
+
+
+def test_traefik_in_a_container_reaches_benches_by_their_name_on_the_network(world, running_bench, tmp_path):
+	"""Where the stack runs Traefik: in a container on the platform network, reaching each bench
+	by its container name (`upstream="network"`), not by published ports."""
+	import shutil
+	import sys
+	import time
+
+	w = world
+	site = f"net.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	dynamic = tmp_path / "dynamic"
+	dynamic.mkdir()
+	dynamic.chmod(0o777)
+	# The routes name their certificate files by absolute path: the directory is mounted at the
+	# same path inside Traefik's container.
+	(tmp_path / "traefik.yml").write_text(f"""global: {{checkNewVersion: false, sendAnonymousUsage: false}}
+entryPoints:
+  websecure: {{address: ":8443"}}
+  traefik: {{address: ":8080"}}
+api: {{insecure: true, dashboard: false}}
+providers:
+  file: {{directory: "{dynamic}", watch: true}}
+""")
+	binary = shutil.which("traefik", path=str(os.path.dirname(sys.executable)))
+	https, api = w.engine.allocate_ports(2, start=40000, end=45000)
+	name = object_name("proxy", w.tag)
+	w.engine.run(name, IMAGE, ["/usr/local/bin/traefik", "--configFile=/etc/traefik/traefik.yml"],
+		labels={LABEL_KIND: "proxy"}, ports={8443: https, 8080: api}, network=w.platform.network, init=True,
+		mounts=[(binary, "/usr/local/bin/traefik", True), (str(tmp_path / "traefik.yml"), "/etc/traefik/traefik.yml", True),
+			(str(dynamic), str(dynamic), True)])
+	try:
+		proxy = Proxy(dynamic, f"http://127.0.0.1:{api}", http_entry_point=None)
+		for _ in range(100):  # until the container's Traefik answers
+			try:
+				proxy.routers()
+				break
+			except exc.ProxyUnreachable:
+				time.sleep(0.2)
+		in_network = dataclasses.replace(w.platform, proxy=proxy, upstream="network", dns=None)
+		route = routes.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site}, bench_of=lambda s: w.bench)
+		job = execute(in_network, Job(999, route.job_type), route)
+		assert job.status == SUCCESS, job.to_agent()
+		bench_name = benches.container_name(w.platform, w.bench)
+		assert f"http://{bench_name}:8000" in job.steps[0].output[0]
+		status, body = https_get(w, site, "/login", port=https)
+		assert status == 200 and f"Login to {site}" in body
+		assert https_get(w, site, "/socket.io/?EIO=4", port=https)[0] == 200
+	finally:
+		w.engine.remove(name, force=True)
+		w.job("POST", f"benches/{w.bench}/sites/{site}/archive", {"mariadb_root_password": w.root_password})
 
 
 def test_restart_update_configuration_and_archive_bench(world, running_bench):
