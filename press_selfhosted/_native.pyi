@@ -564,12 +564,15 @@ class Proxy:
 		*,
 		hosts: Sequence[str] = (),
 		socketio: Sequence[str] = (),
+		frappe_site: str | None = None,
 		certificate: CertificatePair | None = None,
 		maintenance: bool = False,
 	) -> list[Route]:
 		"""Routes the site and its extra `hosts` to `upstreams` ("http://host:port") over
 		HTTPS, with its own certificate or (None) the platform's wildcard; `/socket.io` goes
 		to the `socketio` upstreams when given (a second router, `<site>_socketio`).
+		`frappe_site` is sent as X-Frappe-Site-Name, as Press's nginx does (a custom domain
+		names the site it belongs to).
 		`maintenance` (deactivated or suspended) sends it to the platform's maintenance page
 		instead. Returns the site's routers, the main one first, for wait_loaded."""
 

@@ -25,7 +25,10 @@ from press_selfhosted.executor.local import remove_database, run_database
 from press_selfhosted.executor.platform import STEPS, Platform
 from press_selfhosted.proxy import Proxy
 
-ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
+ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER",
+	# The same dockerd over TCP with mutual TLS (a client certificate from the platform CA), as a
+	# remote engine is reached: every file of a bench goes through the engine's API.
+	"remote": "PRESS_SELFHOSTED_TEST_DOCKER_TLS"}
 IMAGE = "erp-saas-cloud-c16-test/bench-standin:1"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 
@@ -66,13 +69,18 @@ def world(request, tmp_path_factory):
 	url = os.environ.get(ENGINES[request.param])
 	if not url:
 		pytest.fail(f"{ENGINES[request.param]} is not set: run the tests through `make test`")
-	engine = Engine.connect(url)
+	tls = None
+	if request.param == "remote":
+		folder = service_env("PRESS_SELFHOSTED_TEST_DOCKER_TLS_DIR")
+		tls = (f"{folder}/ca.crt", f"{folder}/client.fullchain.crt", f"{folder}/client.key")
+	engine = Engine.connect(url, tls=tls)
 	try:
 		engine.image_id(IMAGE)
 	except exc.ImageMissing:
 		engine.import_rootfs(service_env("PRESS_SELFHOSTED_TEST_BENCH_IMAGE"), IMAGE)
 	ca = CertificateAuthority.create(tmp_path_factory.mktemp("ca") / "ca")
 	w = World(engine, ca, f"{request.param[:3]}{os.getpid()}")
+	w.remote = request.param == "remote"
 	network = object_name("net", w.tag)
 	engine.ensure_network(network, labels={LABEL_KIND: "network"})
 	db_name = object_name("db", w.tag)
@@ -302,6 +310,20 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	assert site not in w.platform.proxy.sites()
 	checker = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
 	assert checker.lookup(site, "A") == [] and checker.lookup(renamed, "A") == ["127.0.0.1"]
+
+	# A custom domain with its own certificate (Press's Add Host to Proxy), then removed.
+	custom = f"www.custom-{w.tag}.test"
+	issued = w.ca.issue([custom])
+	job = w.job("POST", "proxy/hosts", {"name": custom, "target": renamed, "certificate": {
+		"privkey.pem": issued.private_key_pem(), "fullchain.pem": issued.full_chain_pem, "chain.pem": issued.chain_pem}})
+	assert job.status == SUCCESS, job.to_agent()
+	assert issued.private_key_pem() not in json.dumps(job.to_agent())
+	# The bench is told which site the domain is (X-Frappe-Site-Name, as Press's nginx does).
+	assert https_get(w, custom, "/login") == (200, https_get(w, renamed, "/login")[1])
+	assert w.job("DELETE", f"proxy/hosts/{custom}").status == SUCCESS and custom not in w.platform.proxy.sites()
+	for path in ("proxy/wildcards", "proxy/reload"):
+		job = w.job("POST", path, [] if path.endswith("wildcards") else {})
+		assert job.status == SUCCESS and "reloads by itself" in job.to_agent()["steps"][-1]["data"]["output"]
 
 	# Press archives a site with two jobs: the bench's and the proxy's.
 	job = w.job("POST", f"benches/{w.bench}/sites/{renamed}/archive",

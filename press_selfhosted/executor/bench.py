@@ -6,7 +6,6 @@ and Update Bench Configuration; each takes the job's request as Press sends it."
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +22,9 @@ REDIS_CACHE_PORT, REDIS_QUEUE_PORT = 13000, 11000
 VOLUMES = ("sites", "logs", "config")
 SUPERVISOR_CONF = f"{BENCH_DIR}/config/supervisord.conf"
 SUPERVISORCTL = ["supervisorctl", "-c", SUPERVISOR_CONF]
+# Host ports the platform publishes (loopback), and how many times a taken pair is skipped.
+PORT_RANGE = (32300, 32500)
+PORT_ATTEMPTS = 5
 NOTE_NGINX = "no nginx: Traefik serves each site once it is added to the upstream (the proxy's job)"
 
 
@@ -167,7 +169,7 @@ def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) 
 		else:
 			platform.engine.restart(name)
 			step.say(f"container {name} restarted")
-		_wait_port(ports(platform.engine.inspect(name)).web, platform.timeout)
+		_wait_web(platform, name)
 	return {}
 
 
@@ -253,7 +255,7 @@ def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep
 		if state.running:
 			step.say(f"container {name} already runs")
 			bound = ports(state)
-			_wait_port(bound.web, platform.timeout)
+			_wait_web(platform, name)
 			step.say(_wait_running(platform, name))
 			return bound
 		platform.engine.remove(name, force=True)
@@ -261,15 +263,32 @@ def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep
 		pass
 	memory, cpus = _limits(config)
 	with _PORTS:
-		web, socketio = (keep.web, keep.socketio) if keep and keep.web else platform.engine.allocate_ports(2)
-		platform.engine.run(
-			name, image, ["supervisord", "-n", "-c", SUPERVISOR_CONF],
-			labels=_labels(platform, bench), mounts=_mounts(platform, bench), ports={WEB_PORT: web, SOCKETIO_PORT: socketio},
-			memory_bytes=memory, cpus=cpus, restart="always", user="frappe", workdir=BENCH_DIR, init=True,
-			network=platform.network, aliases=[name] if platform.network else None,
-		)
+		start = PORT_RANGE[0]
+		for attempt in range(PORT_ATTEMPTS):
+			web, socketio = (keep.web, keep.socketio) if keep and keep.web else platform.engine.allocate_ports(
+				2, start=start, end=PORT_RANGE[1])
+			try:
+				platform.engine.run(
+					name, image, ["supervisord", "-n", "-c", SUPERVISOR_CONF],
+					labels=_labels(platform, bench), mounts=_mounts(platform, bench),
+					ports={WEB_PORT: web, SOCKETIO_PORT: socketio}, memory_bytes=memory, cpus=cpus, restart="always",
+					user="frappe", workdir=BENCH_DIR, init=True, network=platform.network,
+					aliases=[name] if platform.network else None,
+				)
+				break
+			except EngineError as e:
+				# A port bound on the engine's host by something the engine does not know (a
+				# remote engine's host cannot be checked from here): the next ones are tried.
+				if "address already in use" not in str(e) or (keep and keep.web) or attempt == PORT_ATTEMPTS - 1:
+					raise
+				try:
+					platform.engine.remove(name, force=True)  # created, not started (Podman keeps it)
+				except ContainerNotFound:
+					pass
+				step.say(f"ports {web} and {socketio} are taken on the engine's host; trying others")
+				start = max(web, socketio) + 1
 	step.say(f"container {name} runs {image}: web on 127.0.0.1:{web}, socketio on 127.0.0.1:{socketio}")
-	_wait_port(web, platform.timeout)
+	_wait_web(platform, name)
 	step.say(_wait_running(platform, name))
 	return BenchPorts(web, socketio)
 
@@ -287,19 +306,26 @@ def _wait_running(platform: Platform, name: str) -> str:
 	raise StepFailed(f"the bench's processes did not all start within {platform.timeout:.0f} s:\n{table}")
 
 
-def _wait_port(port: int, timeout: float) -> None:
-	"""Until something answers HTTP on the published port (any status: no site is needed)."""
-	deadline, last = time.monotonic() + timeout, "no answer"
+# Any HTTP answer from the web process on its port, asked from inside the container: the
+# check works for a remote engine, whose published ports are on another host.
+_ASK_WEB = (
+	"import http.client\n"
+	f"c = http.client.HTTPConnection('127.0.0.1', {WEB_PORT}, timeout=5)\n"
+	"c.request('GET', '/', headers={'Host': 'localhost'})\n"
+	"c.getresponse()\n"
+)
+
+
+def _wait_web(platform: Platform, name: str) -> None:
+	"""Until the bench's web process answers HTTP (any status: no site is needed)."""
+	deadline, last = time.monotonic() + platform.timeout, "no answer"
 	while time.monotonic() < deadline:
-		try:
-			with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-				conn.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-				if conn.recv(16).startswith(b"HTTP/"):
-					return
-		except OSError as e:
-			last = str(e)
+		result = platform.engine.exec(name, ["python3", "-c", _ASK_WEB], user="frappe", timeout=30)
+		if result.exit_code == 0:
+			return
+		last = (result.stderr.strip().splitlines() or ["no answer"])[-1]
 		time.sleep(0.5)
-	raise StepFailed(f"the bench's web process did not answer on port {port} within {timeout:.0f} s ({last})")
+	raise StepFailed(f"the bench's web process did not answer within {platform.timeout:.0f} s ({last})")
 
 
 def _limits(config: dict) -> tuple[int | None, float | None]:

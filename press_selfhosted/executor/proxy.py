@@ -24,8 +24,9 @@ def add_upstream(platform: Platform, rec: Recorder, request: dict) -> dict:
 
 def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts: list[str] | None = None,
 		maintenance: bool = False, step_name: str = "Add Site File to Upstream Directory",
-		certificate: tuple[str, str] | None = None) -> dict:
-	"""Routes the site (and its extra hosts) to its bench and points its name at Traefik."""
+		certificate: tuple[str, str] | None = None, frappe_site: str | None = None) -> dict:
+	"""Routes the site (and its extra hosts) to its bench and points its name at Traefik; the
+	bench is told which Frappe site is asked for (`frappe_site`: a domain names its site)."""
 	site = check_site(site)
 	with rec.step(step_name) as step:
 		web, socketio = upstreams(platform, bench)
@@ -33,7 +34,7 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 			certificate = certificate or platform.site_certificate(site)
 		with step.timed("route"):
 			routes = platform.proxy.write_site(site, [web], hosts=hosts or [], socketio=[socketio],
-				certificate=certificate, maintenance=maintenance)
+				frappe_site=frappe_site or site, certificate=certificate, maintenance=maintenance)
 			platform.proxy.wait_loaded(routes, timeout=platform.timeout)
 		step.say(f"{site} → {web} (socket.io → {socketio}){' in maintenance' if maintenance else ''}: "
 			f"{'written' if routes[0].changed else 'unchanged'}, loaded by Traefik")
@@ -74,7 +75,7 @@ def rename_site(platform: Platform, rec: Recorder, site: str, bench: str, reques
 	with rec.step("Rename Site File in Upstream Directory") as step:
 		web, socketio = upstreams(platform, bench)
 		routes = platform.proxy.write_site(new, [web], hosts=request.get("domains") or [], socketio=[socketio],
-			certificate=platform.site_certificate(new))
+			frappe_site=new, certificate=platform.site_certificate(new))
 		platform.proxy.wait_loaded(routes, timeout=platform.timeout)
 		if platform.proxy.remove_site(site):
 			platform.proxy.wait_gone([f"{site}@file"], timeout=platform.timeout)
@@ -99,7 +100,7 @@ def add_host(platform: Platform, rec: Recorder, request: dict, bench: str) -> di
 	pair = (certificate.get("fullchain.pem"), certificate.get("privkey.pem"))
 	with rec.step("Add Host to Proxy") as step:
 		web, socketio = upstreams(platform, bench)
-		routes = platform.proxy.write_site(host, [web], socketio=[socketio],
+		routes = platform.proxy.write_site(host, [web], socketio=[socketio], frappe_site=site,
 			certificate=pair if all(pair) else None)
 		platform.proxy.wait_loaded(routes, timeout=platform.timeout)
 		step.say(f"{host} → {site}'s bench, with {'its own certificate' if all(pair) else 'the platform wildcard'}")

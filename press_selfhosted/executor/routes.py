@@ -17,8 +17,10 @@ from press_selfhosted.executor.platform import Platform, check_bench
 from press_selfhosted.names import check_site
 
 Runner = Callable[[Platform, Recorder], dict]
-# The bench a site lives on (the Frappe side reads it from Press's Site).
+# The bench a site (or one of its domains) lives on (the Frappe side reads it from Press's Site).
 BenchOf = Callable[[str], str]
+# The site a domain belongs to (Press's Site Domain); a site's own name is its own.
+SiteOf = Callable[[str], str]
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class JobRoute:
 	secrets: tuple[str, ...] = ()
 
 
-def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf) -> JobRoute:
+def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, site_of: SiteOf = lambda host: host) -> JobRoute:
 	parts = _parts(path)
 	data = data if data is not None else {}
 	d = data if isinstance(data, dict) else {}
@@ -64,7 +66,8 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf) -> 
 			return JobRoute("Add Site to Upstream", lambda p, r: proxy.add_site(p, r, s, bench_of(s)))
 		case "POST", ["proxy", "upstreams", _, "domains"]:
 			host = check_site(d.get("domain"))
-			return JobRoute("Add Domain to Upstream", lambda p, r: proxy.add_site(p, r, host, bench_of(host)))
+			return JobRoute("Add Domain to Upstream",
+				lambda p, r: proxy.add_site(p, r, host, bench_of(host), frappe_site=site_of(host)))
 		case "DELETE", ["proxy", "upstreams", _, "sites", s]:
 			return JobRoute("Remove Site from Upstream", lambda p, r: proxy.remove_site(p, r, check_site(s), d))
 		case "POST", ["proxy", "upstreams", _, "sites", s, "status"]:

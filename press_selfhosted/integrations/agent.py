@@ -97,7 +97,7 @@ def answer(server_type: str, server: str, method: str, path: str, data, agent_jo
 			STORE, filters={"agent_job": ("in", parts[1].split(","))}, fields=["name", "agent_job"], as_list=True)]
 	if agent_job is None:
 		return routes.answer(platform_for(server_type, server), method, path, data)
-	route = routes.job(method, path, data, bench_of=bench_of)
+	route = routes.job(method, path, data, bench_of=bench_of, site_of=site_of)
 	return {"job": enqueue(server_type, server, method, path, data, agent_job.name, route.job_type)}
 
 
@@ -138,7 +138,7 @@ def run(local_job: int) -> None:
 		frappe.db.commit()
 
 	try:
-		route = routes.job(doc.method, doc.path, data, bench_of=bench_of)
+		route = routes.job(doc.method, doc.path, data, bench_of=bench_of, site_of=site_of)
 		platform = platform_for(doc.server_type, doc.server, site=_site_of(doc.path, data))
 	except Exception as e:
 		from press_selfhosted.executor.jobs import Recorder
@@ -207,6 +207,11 @@ def bench_of(site: str) -> str:
 	if not bench:
 		raise ValidationError(f"no bench serves {site}")
 	return bench
+
+
+def site_of(host: str) -> str:
+	"""The site a domain belongs to (Press's Site Domain), or the host itself."""
+	return frappe.db.get_value("Site Domain", host, "site") or host
 
 
 def platform_for(server_type: str, server: str, site: str | None = None):

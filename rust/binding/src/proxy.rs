@@ -102,7 +102,7 @@ impl Proxy {
         self.config.dir().to_path_buf()
     }
 
-    #[pyo3(signature = (site, upstreams, *, hosts = Vec::new(), socketio = Vec::new(), certificate = None, maintenance = false))]
+    #[pyo3(signature = (site, upstreams, *, hosts = Vec::new(), socketio = Vec::new(), frappe_site = None, certificate = None, maintenance = false))]
     #[allow(clippy::too_many_arguments)]
     fn write_site(
         &self,
@@ -111,6 +111,7 @@ impl Proxy {
         upstreams: Vec<String>,
         hosts: Vec<String>,
         socketio: Vec<String>,
+        frappe_site: Option<String>,
         certificate: Option<(String, String)>,
         maintenance: bool,
     ) -> PyResult<Vec<Route>> {
@@ -119,6 +120,7 @@ impl Proxy {
             extra_hosts: hosts,
             upstreams,
             socketio,
+            frappe_site,
             certificate: self::certificate(certificate),
             maintenance,
         };

@@ -82,7 +82,13 @@ async fn upstream(tag: &'static str, status: u16) -> String {
                     .find_map(|l| l.strip_prefix("Host: ").or_else(|| l.strip_prefix("host: ")))
                     .unwrap_or("")
                     .to_string();
-                let body = format!("{tag} for {host}");
+                // The site Frappe is told to serve, when the route names one (as Press's nginx does).
+                let site = request
+                    .lines()
+                    .find_map(|l| l.to_ascii_lowercase().strip_prefix("x-frappe-site-name: ").map(str::to_string))
+                    .map(|s| format!(" as {s}"))
+                    .unwrap_or_default();
+                let body = format!("{tag} for {host}{site}");
                 let reply =
                     format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
                 let _ = conn.write_all(reply.as_bytes()).await;
@@ -137,6 +143,7 @@ fn site(name: &str, upstream: &str, certificate: Option<Certificate>) -> SiteRou
         extra_hosts: vec![],
         upstreams: vec![upstream.into()],
         socketio: vec![],
+        frappe_site: None,
         certificate,
         maintenance: false,
     }
@@ -274,6 +281,7 @@ async fn invalid_input_is_refused_and_writes_nothing() {
         SiteRoute { extra_hosts: vec!["*.wild.test".into()], ..good.clone() },
         SiteRoute { upstreams: vec!["http://127.0.0.1:9/admin".into()], ..good.clone() },
         SiteRoute { upstreams: vec![], ..good.clone() },
+        SiteRoute { frappe_site: Some("a b.test".into()), ..good.clone() },
         SiteRoute { certificate: Some(other_cert), ..good.clone() },
         SiteRoute { certificate: Some(mismatched_key), ..good.clone() },
         SiteRoute {
@@ -368,13 +376,17 @@ async fn socket_io_reaches_its_own_upstream_and_the_rest_the_web() {
     let (web, socketio) = (upstream("web", 200).await, upstream("socketio", 200).await);
     let mut route = site(&name, &web, Some(ca.certificate(&[&name])));
     route.socketio = vec![socketio];
+    route.frappe_site = Some(format!("home.{name}"));
     let written = config.write_site(&route).unwrap();
     assert_eq!(written.len(), 2);
     assert_eq!(written[1].router, format!("{name}_socketio@file"));
     api.wait_loaded(&written, WAIT).await.unwrap();
     let client = ca.client(&[&name]);
-    assert_eq!(get(&client, &format!("https://{name}/socket.io/?EIO=4")).await, (200, format!("socketio for {name}")));
-    assert_eq!(get(&client, &format!("https://{name}/login")).await, (200, format!("web for {name}")));
+    assert_eq!(
+        get(&client, &format!("https://{name}/socket.io/?EIO=4")).await,
+        (200, format!("socketio for {name} as home.{name}"))
+    );
+    assert_eq!(get(&client, &format!("https://{name}/login")).await, (200, format!("web for {name} as home.{name}")));
     config.remove_site(&name).unwrap();
     api.wait_gone(&[written[0].router.clone(), written[1].router.clone()], WAIT).await.unwrap();
 }

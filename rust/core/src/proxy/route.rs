@@ -80,6 +80,9 @@ pub struct SiteRoute {
     pub upstreams: Vec<String>,
     /// Where `/socket.io` goes (a bench's socketio process); empty: with the rest.
     pub socketio: Vec<String>,
+    /// The Frappe site the requests are for, sent as `X-Frappe-Site-Name` (as Press's nginx
+    /// does): a custom domain's route names its site here.
+    pub frappe_site: Option<String>,
     pub certificate: Option<Certificate>,
     /// Deactivated or suspended (Press's "Update Site Status"): served by the maintenance page.
     pub maintenance: bool,
@@ -102,6 +105,7 @@ pub struct Checked {
     pub hosts: Vec<String>,
     pub upstreams: Vec<String>,
     pub socketio: Vec<String>,
+    pub frappe_site: Option<String>,
 }
 
 impl SiteRoute {
@@ -122,7 +126,8 @@ impl SiteRoute {
         if let Some(certificate) = &self.certificate {
             certificate.check(&hosts)?;
         }
-        Ok(Checked { site, hosts, upstreams, socketio })
+        let frappe_site = self.frappe_site.as_deref().map(|s| names::domain(s, false)).transpose()?;
+        Ok(Checked { site, hosts, upstreams, socketio, frappe_site })
     }
 }
 
@@ -184,10 +189,21 @@ pub fn site_config(
     let service = if maintenance { MAINTENANCE.to_string() } else { checked.site.clone() };
     let mut routers = Map::new();
     let mut services = Map::new();
-    routers.insert(
-        checked.site.clone(),
-        json!({"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}),
-    );
+    let mut middlewares = Map::new();
+    let mut used: Vec<String> = vec![];
+    if let Some(frappe_site) = &checked.frappe_site {
+        let name = format!("{}_site", checked.site);
+        middlewares.insert(name.clone(), json!({"headers": {"customRequestHeaders": {"X-Frappe-Site-Name": frappe_site}}}));
+        used.push(name);
+    }
+    let router = |rule: &str, service: &str| {
+        let mut r = json!({"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}});
+        if !used.is_empty() {
+            r["middlewares"] = json!(used);
+        }
+        r
+    };
+    routers.insert(checked.site.clone(), router(&rule, &service));
     // The service stays defined in maintenance, so the file still says where the site lives.
     services.insert(checked.site.clone(), servers(&checked.upstreams));
     let mut routes = vec![Route { router: format!("{}@file", checked.site), rule: rule.clone(), service, changed: false }];
@@ -195,13 +211,16 @@ pub fn site_config(
         let name = socketio_name(&checked.site);
         let rule = format!("({rule}) && PathPrefix(`/socket.io`)");
         let service = if maintenance { MAINTENANCE.to_string() } else { name.clone() };
-        routers.insert(name.clone(), json!({"rule": rule, "entryPoints": [entry_point], "service": service, "tls": {}}));
+        routers.insert(name.clone(), router(&rule, &service));
         services.insert(name.clone(), servers(&checked.socketio));
         routes.push(Route { router: format!("{name}@file"), rule, service, changed: false });
     }
     let mut http = Map::new();
     http.insert("routers".into(), Value::Object(routers));
     http.insert("services".into(), Value::Object(services));
+    if !middlewares.is_empty() {
+        http.insert("middlewares".into(), Value::Object(middlewares));
+    }
     let mut config = Map::new();
     config.insert("http".into(), Value::Object(http));
     if let Some((cert, key)) = cert_files {
@@ -296,6 +315,7 @@ mod tests {
             extra_hosts: vec!["shop.example.com".into(), "www.shop.test".into()],
             upstreams: vec!["http://127.0.0.1:9000".into()],
             socketio: vec![],
+            frappe_site: None,
             certificate: None,
             maintenance: false,
         };
