@@ -258,8 +258,9 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 
 
 def platform_id() -> str:
-	"""This Press's id on shared engines, from its site's name (Selfhosted Settings may set one)."""
-	return hashlib.sha256(frappe.local.site.encode()).hexdigest()[:8]
+	"""This Press's id on shared engines (Selfhosted Settings may set one): from its site's name
+	and database, as two benches may each hold a Press site of the same name."""
+	return hashlib.sha256(f"{frappe.local.site}:{frappe.conf.db_name}".encode()).hexdigest()[:8]
 
 
 def _app_server(server_type: str, server: str, site: str | None) -> str:
