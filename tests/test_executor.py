@@ -30,6 +30,8 @@ ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED
 	# remote engine is reached: every file of a bench goes through the engine's API.
 	"remote": "PRESS_SELFHOSTED_TEST_DOCKER_TLS"}
 IMAGE = "erp-saas-cloud-c16-test/bench-standin:1"
+# The name Press gives a bench's image: on its registry (here one that never answers, on loopback).
+REGISTRY_IMAGE = "127.0.0.1:1/press/bench-standin:1"
 ADMIN_PASSWORD = "admin-" + secrets.token_hex(8)
 
 
@@ -78,6 +80,7 @@ def world(request, tmp_path_factory):
 		engine.image_id(IMAGE)
 	except exc.ImageMissing:
 		engine.import_rootfs(service_env("PRESS_SELFHOSTED_TEST_BENCH_IMAGE"), IMAGE)
+	engine.tag(IMAGE, REGISTRY_IMAGE)
 	ca = CertificateAuthority.create(tmp_path_factory.mktemp("ca") / "ca")
 	w = World(engine, ca, f"{request.param[:3]}{os.getpid()}")
 	w.remote = request.param == "remote"
@@ -127,7 +130,7 @@ def world(request, tmp_path_factory):
 def new_bench_request(w: World, **config) -> dict:
 	return {
 		"name": w.bench,
-		"bench_config": {"docker_image": IMAGE, "background_workers": 1, "gunicorn_workers": 1, **config},
+		"bench_config": {"docker_image": REGISTRY_IMAGE, "background_workers": 1, "gunicorn_workers": 1, **config},
 		"common_site_config": {"monitor": 1, "db_host": "10.0.0.1"},
 		"registry": {"url": "127.0.0.1:1", "username": "press", "password": "registry-secret-1"},
 	}
@@ -192,7 +195,7 @@ def test_new_bench_runs_one_container_as_press_images_expect(world, running_benc
 	assert 32300 <= ports.web <= 32500 and 32300 <= ports.socketio <= 32500 and ports.web != ports.socketio
 	assert job.data == {"container": state.name, "web_port": ports.web, "socketio_port": ports.socketio}
 	# The registry at 127.0.0.1:1 cannot answer: the image already here is used, and said so.
-	assert any(IMAGE in alert and "already on the engine" in alert for alert in w.alerts)
+	assert any(REGISTRY_IMAGE in alert and "already on the engine" in alert for alert in w.alerts)
 	status = w.engine.exec(state.name, benches.SUPERVISORCTL + ["status"], user="frappe")
 	for program in ("web", "socketio", "schedule", "redis-cache", "redis-queue", "worker-short", "worker-long"):
 		assert any(line.startswith(program) and "RUNNING" in line for line in status.stdout.splitlines()), status.stdout

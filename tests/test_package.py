@@ -142,6 +142,7 @@ def test_make_demo_proves_the_ca_and_serves_sites_made_by_the_executor_then_chan
 	for site in ("site01.demo-cli.test", "site02.demo-cli.test"):
 		assert [site, f"https://{site}:{port}/login", "200", "OK"] in rows, first
 	assert "2 made" in first and "SITES OK" in first
+	assert "registry did not give" not in first, "no registry named: the image on the engine is used, not pulled"
 
 	second = _demo(tmp_path, "--sites", "2", "--keep")
 	assert "nothing changed: every site was already there" in second and "SITES OK" in second

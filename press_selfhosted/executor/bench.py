@@ -202,20 +202,33 @@ def site_names(platform: Platform, bench: str) -> list[str]:
 
 
 def _ensure_image(platform: Platform, image: str, registry: dict, step) -> None:
-	"""Pulls the bench's image; when the registry cannot be reached and the image is here
-	already, the local one is used and the administrator told."""
+	"""Pulls the bench's image from the registry Press names; with no registry named, an image
+	already on the engine is used as it is (nothing is asked of a public registry). When the
+	registry cannot give it and the image is here, the local one is used and the
+	administrator told."""
+	local = _has_image(platform, image)
+	if not registry.get("url"):
+		if local:
+			step.say(f"{image} is on the engine (no registry named: not pulled)")
+			return
 	credentials = {"username": registry.get("username") or None, "password": registry.get("password") or None}
 	try:
 		platform.engine.pull(image, **credentials)
 		step.say(f"pulled {image}")
 	except EngineError as pull_error:
-		try:
-			platform.engine.image_id(image)
-		except EngineError:
-			raise pull_error from None
+		if not local:
+			raise
 		message = f"the registry did not give {image} ({pull_error}); the image already on the engine is used"
 		step.say(message)
 		platform.alert(message)
+
+
+def _has_image(platform: Platform, image: str) -> bool:
+	try:
+		platform.engine.image_id(image)
+		return True
+	except EngineError:
+		return False
 
 
 def _configure(platform: Platform, bench: str, image: str, config: dict, requested: dict, step) -> None:
