@@ -272,6 +272,14 @@ def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):
 	assert database.temporary_users(w.platform.database, w.root_password) == []
 	assert site not in w.platform.proxy.sites()
 
+	# A site named outside the platform's zones is refused before anything is made.
+	outside = f"shop.outside-{w.tag}.example"
+	for path, data in ((f"benches/{w.bench}/sites", new_site_request(w, outside)), ("proxy/upstreams/10.0.0.5/sites", {"name": outside})):
+		job = w.job("POST", path, data)
+		assert job.status == FAILURE and job.steps == [] and "in no zone on PowerDNS" in job.to_agent()["data"]["output"]
+	assert database.site_database_exists(w.platform.database, w.root_password, database.database_name(outside)) == (False, False)
+	assert outside not in benches.site_names(w.platform, w.bench) and outside not in w.platform.proxy.sites()
+
 
 @pytest.mark.parametrize(("path", "data", "match"), [
 	("benches", {"name": "../etc", "bench_config": {"docker_image": IMAGE}}, "bench name"),

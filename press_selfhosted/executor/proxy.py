@@ -5,6 +5,7 @@ back from Traefik's API, and every name from PowerDNS, before the step succeeds.
 
 from __future__ import annotations
 
+from press_selfhosted.exceptions import ZoneMissing
 from press_selfhosted.executor.bench import upstreams
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import STEPS, TRAEFIK_RELOADS, Platform
@@ -24,10 +25,12 @@ def add_upstream(platform: Platform, rec: Recorder, request: dict) -> dict:
 
 def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts: list[str] | None = None,
 		maintenance: bool = False, step_name: str = "Add Site File to Upstream Directory",
-		certificate: tuple[str, str] | None = None, frappe_site: str | None = None) -> dict:
+		certificate: tuple[str, str] | None = None, frappe_site: str | None = None, require_zone: bool = True) -> dict:
 	"""Routes the site (and its extra hosts) to its bench and points its name at Traefik; the
 	bench is told which Frappe site is asked for (`frappe_site`: a domain names its site)."""
 	site = check_site(site)
+	if require_zone and platform.dns and not platform.dns.zone_for(site):
+		raise ZoneMissing(f"{site} is in no zone on PowerDNS: a site's name must be under a Root Domain")
 	with rec.step(step_name) as step:
 		web, socketio = upstreams(platform, bench)
 		with step.timed("certificate"):
@@ -72,6 +75,8 @@ def update_status(platform: Platform, rec: Recorder, site: str, bench: str, requ
 
 def rename_site(platform: Platform, rec: Recorder, site: str, bench: str, request: dict) -> dict:
 	site, new = check_site(site), check_site(request.get("new_name"))
+	if platform.dns and not platform.dns.zone_for(new):
+		raise ZoneMissing(f"{new} is in no zone on PowerDNS: a site's name must be under a Root Domain")
 	with rec.step("Rename Site File in Upstream Directory") as step:
 		web, socketio = upstreams(platform, bench)
 		routes = platform.proxy.write_site(new, [web], hosts=request.get("domains") or [], socketio=[socketio],

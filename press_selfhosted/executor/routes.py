@@ -67,7 +67,7 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, sit
 		case "POST", ["proxy", "upstreams", _, "domains"]:
 			host = check_site(d.get("domain"))
 			return JobRoute("Add Domain to Upstream",
-				lambda p, r: proxy.add_site(p, r, host, bench_of(host), frappe_site=site_of(host)))
+				lambda p, r: proxy.add_site(p, r, host, bench_of(host), frappe_site=site_of(host), require_zone=False))
 		case "DELETE", ["proxy", "upstreams", _, "sites", s]:
 			return JobRoute("Remove Site from Upstream", lambda p, r: proxy.remove_site(p, r, check_site(s), d))
 		case "POST", ["proxy", "upstreams", _, "sites", s, "status"]:
