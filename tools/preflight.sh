@@ -34,6 +34,7 @@ need sqlite3 "SQLite" sqlite3
 need dig "dig" dnsutils
 need mariadbd "MariaDB" mariadb-server-core
 need mariadb-install-db "MariaDB's installer" mariadb-server-core
+need my_print_defaults "the tool MariaDB's installer runs" mariadb-client-core
 need redis-server "Redis" redis-server
 need socat "socat" socat
 need openssl "openssl" openssl

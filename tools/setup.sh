@@ -16,7 +16,9 @@ PACKAGES=(
 	docker.io tini
 	busybox-static docker-registry apache2-utils
 	pdns-server pdns-backend-sqlite3 sqlite3 dnsutils
-	mariadb-server-core redis-server
+	# mariadb-install-db runs my_print_defaults, which is in mariadb-client-core: not a dependency
+	# of mariadb-server-core.
+	mariadb-server-core mariadb-client-core redis-server
 	# The bench image's Debian base (tools/debian-rootfs.sh).
 	debootstrap
 	# The load generator of benches/sites.py (`make bench`).
