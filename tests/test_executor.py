@@ -300,6 +300,39 @@ def test_bad_input_is_refused_before_anything_runs(world, path, data, match):
 	assert state() == before
 
 
+def test_site_operations_from_the_desk(world, running_bench):
+	"""Press's Install App on Site, Migrate Site, Clear Cache, Deactivate / Activate Site and
+	Create User, each with its fixture's steps."""
+	w = world
+	site = f"ops.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	config = f"/home/frappe/frappe-bench/sites/{site}/site_config.json"
+	cases = [
+		("POST", "apps", {"name": "standin_app"}, "Install App on Site"),
+		("POST", "migrate", {"skip_failing_patches": False, "activate": True}, "Migrate Site"),
+		("DELETE", "cache", None, "Clear Cache"),
+		("POST", "deactivate", {}, "Deactivate Site"),
+		("POST", "activate", {}, "Activate Site"),
+		("POST", "create-user", {"email": "ops@example.com", "first_name": "Op", "last_name": "S", "password": "-s3cret-pw"},
+			"Create User"),
+	]
+	for method, action, data, job_type in cases:
+		job = w.job(method, f"benches/{w.bench}/sites/{site}/{action}", data)
+		assert (job.name, job.status) == (job_type, SUCCESS), job.to_agent()
+		assert steps(job) == [(n, "Success") for n in STEPS[job_type]]
+		if action == "deactivate":
+			assert json.loads(w.engine.exec(benches.container_name(w.platform, w.bench), ["cat", config]).stdout)["maintenance_mode"] == 1
+		if action == "create-user":
+			shown = json.dumps(job.to_agent())
+			assert "-s3cret-pw" not in shown and "--password=********" in shown
+	assert json.loads(w.engine.exec(benches.container_name(w.platform, w.bench), ["cat", config]).stdout)["maintenance_mode"] == 0
+	apps = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/apps", None)["data"]
+	assert json.loads(apps) == ["frappe", "standin_app"]
+	with pytest.raises(exc.ValidationError, match="app name"):
+		routes.job("POST", f"benches/{w.bench}/sites/{site}/apps", {"name": "x;rm -rf /"}, bench_of=lambda s: w.bench)
+	assert w.job("POST", f"benches/{w.bench}/sites/{site}/archive", {"mariadb_root_password": w.root_password}).status == SUCCESS
+
+
 def test_site_config_status_rename_and_archive(world, running_bench):
 	w = world
 	site, renamed = f"two.{w.zone}", f"three.{w.zone}"

@@ -25,7 +25,8 @@ if [ ! -s "$tarball" ]; then
 	done
 	printf '#!/bin/sh\nexec python3 /usr/local/lib/bench-standin.py web "$@"\n' >"$bench/env/bin/gunicorn"
 	chmod 0755 "$layer/usr/local/bin/"* "$bench/env/bin/gunicorn"
-	printf 'frappe\n' >"$bench/sites/apps.txt"
+	# A second app the stand-in can install on a site (install-app), named as a stand-in.
+	printf 'frappe\nstandin_app\n' >"$bench/sites/apps.txt"
 	printf '{}\n' >"$bench/sites/common_site_config.json"
 	printf 'body { font-family: sans-serif; } /* bench stand-in */\n' >"$bench/sites/assets/frappe/standin.css"
 	printf '// socketio is the stand-in node\n' >"$bench/apps/frappe/socketio.js"

@@ -108,8 +108,10 @@ def on_site(site: str, rest: list[str]) -> None:
 		conf["pause_scheduler"] = int(args[0] == "disable")
 		write_json(SITES / site / "site_config.json", conf)
 		print(f"Scheduler {args[0]}d for site {site}")
-	elif command in ("migrate", "clear-cache"):
+	elif command in ("migrate", "clear-cache", "clear-website-cache"):
 		print(f"{command}: nothing to do (stand-in)")
+	elif command == "add-system-manager":
+		print(f"System Manager {args[0]} added (stand-in)")
 	else:
 		sys.exit(f"bench (stand-in): unsupported command {rest}")
 

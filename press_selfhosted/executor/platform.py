@@ -46,6 +46,12 @@ STEPS: dict[str, tuple[str, ...]] = {
 	"Remove Host from Proxy": ("Remove Host from Proxy",),
 	"Add Wildcard Hosts to Proxy": ("Add Wildcard Hosts to Proxy", "Reload NGINX"),
 	"Reload NGINX Job": ("Reload NGINX",),
+	"Migrate Site": ("Migrate Site",),
+	"Install App on Site": ("Install App on Site",),
+	"Clear Cache": ("Clear Cache", "Clear Website Cache"),
+	"Activate Site": ("Disable Maintenance Mode",),
+	"Deactivate Site": ("Enable Maintenance Mode", "Wait for Enqueued Jobs"),
+	"Create User": ("Create User",),
 	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
 	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
 }

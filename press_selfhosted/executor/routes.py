@@ -13,7 +13,7 @@ from press_selfhosted import __version__
 from press_selfhosted.exceptions import NotSupported
 from press_selfhosted.executor import bench, proxy, site
 from press_selfhosted.executor.jobs import Recorder
-from press_selfhosted.executor.platform import Platform, check_bench
+from press_selfhosted.executor.platform import Platform, check_app, check_bench
 from press_selfhosted.names import check_site
 
 Runner = Callable[[Platform, Recorder], dict]
@@ -59,6 +59,26 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, sit
 			return JobRoute("Archive Site", lambda p, r: site.archive_site(p, r, check_bench(b), check_site(s), d), secrets)
 		case "POST", ["benches", b, "sites", s, "rename"]:
 			return JobRoute("Rename Site", lambda p, r: site.rename_site(p, r, check_bench(b), check_site(s), d))
+		case "POST", ["benches", b, "sites", s, "migrate"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Migrate Site", lambda p, r: site.migrate(p, r, b, s, d))
+		case "POST", ["benches", b, "sites", s, "apps"]:
+			b, s = check_bench(b), check_site(s)
+			check_app(d.get("name"))
+			return JobRoute("Install App on Site", lambda p, r: site.install_app(p, r, b, s, d))
+		case "DELETE", ["benches", b, "sites", s, "cache"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Clear Cache", lambda p, r: site.clear_cache(p, r, b, s))
+		case "POST", ["benches", b, "sites", s, "activate"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Activate Site", lambda p, r: site.set_active(p, r, b, s, active=True))
+		case "POST", ["benches", b, "sites", s, "deactivate"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Deactivate Site", lambda p, r: site.set_active(p, r, b, s, active=False))
+		case "POST", ["benches", b, "sites", s, "create-user"]:
+			b, s = check_bench(b), check_site(s)
+			password = (str(d["password"]),) if d.get("password") else ()
+			return JobRoute("Create User", lambda p, r: site.create_user(p, r, b, s, d), password)
 		case "POST", ["proxy", "upstreams"]:
 			return JobRoute("Add Upstream to Proxy", lambda p, r: proxy.add_upstream(p, r, d))
 		case "POST", ["proxy", "upstreams", _, "sites"]:

@@ -130,6 +130,55 @@ def rename_site(platform: Platform, rec: Recorder, bench: str, site: str, reques
 	return {}
 
 
+def migrate(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+	name = container_name(platform, check_bench(bench))
+	site = check_site(site)
+	with rec.step("Migrate Site") as step:
+		argv = ["bench", "--site", site, "migrate"]
+		if request.get("skip_failing_patches"):
+			argv.append("--skip-failing")
+		container.run(platform.engine, name, argv, step, timeout=3600)
+	return {}
+
+
+def install_app(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+	name, site, app = container_name(platform, check_bench(bench)), check_site(site), check_app(request.get("name"))
+	with rec.step("Install App on Site") as step:
+		container.run(platform.engine, name, ["bench", "--site", site, "install-app", app], step, timeout=3600)
+	return {}
+
+
+def clear_cache(platform: Platform, rec: Recorder, bench: str, site: str) -> dict:
+	name, site = container_name(platform, check_bench(bench)), check_site(site)
+	with rec.step("Clear Cache") as step:
+		container.run(platform.engine, name, ["bench", "--site", site, "clear-cache"], step)
+	with rec.step("Clear Website Cache") as step:
+		container.run(platform.engine, name, ["bench", "--site", site, "clear-website-cache"], step)
+	return {}
+
+
+def set_active(platform: Platform, rec: Recorder, bench: str, site: str, active: bool) -> dict:
+	"""Activate Site / Deactivate Site: the site's own maintenance mode (Traefik's maintenance
+	page is the proxy's Update Site Status)."""
+	bench, site = check_bench(bench), check_site(site)
+	if active:
+		with rec.step("Disable Maintenance Mode") as step:
+			update_config(platform, bench, site, {"maintenance_mode": 0}, [], step)
+		return {}
+	with rec.step("Enable Maintenance Mode") as step:
+		update_config(platform, bench, site, {"maintenance_mode": 1}, [], step)
+	with rec.step("Wait for Enqueued Jobs") as step:
+		step.say("the site's queue is the bench's own; new requests get the maintenance page from now on")
+	return {}
+
+
+def create_user(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+	name, site = container_name(platform, check_bench(bench)), check_site(site)
+	with rec.step("Create User") as step:
+		_create_user(platform, name, site, request, step)
+	return {}
+
+
 def installed_apps(platform: Platform, bench: str, site: str) -> str:
 	"""`GET …/sites/<s>/apps`: the stdout of get_installed_apps (Press finds the list in it)."""
 	return container.run(platform.engine, container_name(platform, check_bench(bench)),
@@ -193,9 +242,9 @@ def _create_user(platform: Platform, name: str, site: str, user: dict | None, st
 	if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
 		raise ValidationError(f"create_user.email is not an address: {email!r}")
 	argv = ["bench", "--site", site, "add-system-manager", email]
-	for key, flag in (("first_name", "--first-name"), ("last_name", "--last-name")):
+	for key, flag in (("first_name", "--first-name"), ("last_name", "--last-name"), ("password", "--password")):
 		if user.get(key):
-			argv += [flag, str(user[key])]
+			argv.append(f"{flag}={user[key]}")  # --option=value: a value may begin with "-"
 	container.run(platform.engine, name, argv, step)
 
 
