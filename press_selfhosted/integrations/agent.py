@@ -253,14 +253,20 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		network=network,
 		upstream=settings.get("bench_upstream") or "loopback",
 		alert=lambda message: frappe.log_error(title="Local executor", message=message),
-		owner=settings.get("platform_id") or platform_id(),
+		owner=platform_id(settings),
 	)
 
 
-def platform_id() -> str:
-	"""This Press's id on shared engines (Selfhosted Settings may set one): from its site's name
-	and database, as two benches may each hold a Press site of the same name."""
-	return hashlib.sha256(f"{frappe.local.site}:{frappe.conf.db_name}".encode()).hexdigest()[:8]
+def platform_id(settings: dict) -> str:
+	"""This Press's id on shared engines: Selfhosted Settings' Platform ID, made on first use
+	from the site's name and database (two benches may each hold a Press site of the same
+	name) and kept there, so the names of what runs on the engines never change."""
+	if settings.get("platform_id"):
+		return settings["platform_id"]
+	made = hashlib.sha256(f"{frappe.local.site}:{frappe.conf.db_name}".encode()).hexdigest()[:8]
+	frappe.db.set_single_value("Selfhosted Settings", "platform_id", made)
+	settings["platform_id"] = made
+	return made
 
 
 def _app_server(server_type: str, server: str, site: str | None) -> str:
