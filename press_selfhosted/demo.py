@@ -177,7 +177,7 @@ def run(domain: str, workdir: Path) -> bool:
 
 
 def https_get(address: str, port: int, site: str, root_pem: str, *, client_files: dict | None = None,
-		path: str = "/") -> tuple[int, str, float]:
+		path: str = "/", timeout: float = 5.0) -> tuple[int, str, float]:
 	"""GET https://site/path at address:port, trusting only `root_pem`, with the strict X.509
 	checks of current Python: (status, body, seconds). Status 0 when the connection or the
 	handshake fails; the body then says why (OpenSSL's verification message, if that failed)."""
@@ -187,7 +187,7 @@ def https_get(address: str, port: int, site: str, root_pem: str, *, client_files
 		context.load_cert_chain(client_files["full_chain"], client_files["private_key"])
 	started = time.perf_counter()
 	try:
-		with socket.create_connection((address, port), timeout=5) as raw:
+		with socket.create_connection((address, port), timeout=timeout) as raw:
 			with context.wrap_socket(raw, server_hostname=site) as tls:
 				tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {site}\r\nConnection: close\r\n\r\n".encode())
 				reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")

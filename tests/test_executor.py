@@ -9,13 +9,13 @@ import json
 import os
 import secrets
 import socket
-import ssl
 
 import pymysql
 import pytest
 from conftest import service_env
 
 from press_selfhosted import exceptions as exc
+from press_selfhosted.demo import https_get as demo_https_get
 from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
 from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, Engine, object_name
 from press_selfhosted.executor import bench as benches
@@ -153,14 +153,10 @@ def new_site_request(w: World, site: str, apps=("frappe",)) -> dict:
 
 
 def https_get(w: World, site: str, path: str = "/", *, port: int | None = None) -> tuple[int, str]:
-	"""GET over HTTPS through Traefik, trusting only the platform root, with SNI for the site."""
-	context = ssl.create_default_context(cadata=w.ca.root_pem)
-	conn = socket.create_connection(("127.0.0.1", port or w.https_port), timeout=15)
-	with context.wrap_socket(conn, server_hostname=site) as tls:
-		tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {site}\r\n\r\n".encode())
-		reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
-	head, _, body = reply.partition("\r\n\r\n")
-	return int(head.split()[1]), body
+	"""GET over HTTPS through Traefik, trusting only the platform root, with SNI for the site
+	(the demo's client): (status, body)."""
+	status, body, _ = demo_https_get("127.0.0.1", port or w.https_port, site, w.ca.root_pem, path=path, timeout=30)
+	return status, body
 
 
 def maintenance_page() -> int:

@@ -130,6 +130,10 @@ class Recorder:
 		self.on_change = on_change
 		self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
+	def add_secret(self, secret: str) -> None:
+		"""A secret made during the run (a temporary password), masked from now on."""
+		self.secrets = sorted({*self.secrets, secret}, key=len, reverse=True)
+
 	def mask(self, text: str) -> str:
 		for secret in self.secrets:
 			text = text.replace(secret, MASK)

@@ -11,7 +11,7 @@ from typing import Literal
 
 from press_selfhosted.dns import PlatformDns
 from press_selfhosted.engine import Engine
-from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.exceptions import ValidationError, ZoneMissing
 from press_selfhosted.proxy import Proxy
 
 # Press's job steps, from its Agent Job Type fixture: Press matches polled steps by name.
@@ -114,6 +114,12 @@ class Platform:
 	# This platform's id on the engine (in names and labels): several Press sites may share one
 	# engine, and each numbers its benches from bench-0001.
 	owner: str = "local"
+
+	def check_in_zone(self, name: str) -> None:
+		"""A site is named in one of the platform's zones (its Root Domain), or ZoneMissing
+		before anything is made; custom domains go through the proxy's own jobs unchecked."""
+		if self.dns and not self.dns.zone_for(name):
+			raise ZoneMissing(f"{name} is in no zone on PowerDNS: a site's name must be under a Root Domain")
 
 	def __post_init__(self):
 		if not OWNER.match(self.owner):

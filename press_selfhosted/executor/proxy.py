@@ -5,7 +5,6 @@ back from Traefik's API, and every name from PowerDNS, before the step succeeds.
 
 from __future__ import annotations
 
-from press_selfhosted.exceptions import ZoneMissing
 from press_selfhosted.executor.bench import upstreams
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import STEPS, TRAEFIK_RELOADS, Platform
@@ -29,8 +28,8 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 	"""Routes the site (and its extra hosts) to its bench and points its name at Traefik; the
 	bench is told which Frappe site is asked for (`frappe_site`: a domain names its site)."""
 	site = check_site(site)
-	if require_zone and platform.dns and not platform.dns.zone_for(site):
-		raise ZoneMissing(f"{site} is in no zone on PowerDNS: a site's name must be under a Root Domain")
+	if require_zone:
+		platform.check_in_zone(site)
 	with rec.step(step_name) as step:
 		web, socketio = upstreams(platform, bench)
 		with step.timed("certificate"):
@@ -75,8 +74,7 @@ def update_status(platform: Platform, rec: Recorder, site: str, bench: str, requ
 
 def rename_site(platform: Platform, rec: Recorder, site: str, bench: str, request: dict) -> dict:
 	site, new = check_site(site), check_site(request.get("new_name"))
-	if platform.dns and not platform.dns.zone_for(new):
-		raise ZoneMissing(f"{new} is in no zone on PowerDNS: a site's name must be under a Root Domain")
+	platform.check_in_zone(new)
 	with rec.step("Rename Site File in Upstream Directory") as step:
 		web, socketio = upstreams(platform, bench)
 		routes = platform.proxy.write_site(new, [web], hosts=request.get("domains") or [], socketio=[socketio],

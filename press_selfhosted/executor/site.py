@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from press_selfhosted.exceptions import ValidationError, ZoneMissing
+from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.executor import container, database
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
@@ -32,7 +32,7 @@ def check_new_site(bench: str, request: dict) -> tuple[str, str, list[str], dict
 
 def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
 	bench, site, apps, config = check_new_site(bench, request)
-	_check_zone(platform, site)
+	platform.check_in_zone(site)
 	root_password = _secret(request, "mariadb_root_password")
 	admin_password = _secret(request, "admin_password")
 	name, db = container_name(platform, bench), database.database_name(site)
@@ -41,7 +41,7 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 	try:
 		with rec.step("New Site") as step, database.temporary_user(platform.database, root_password) as (user, password), \
 				step.timed("bench new-site"):
-			rec.secrets = sorted({*rec.secrets, password}, key=len, reverse=True)
+			rec.add_secret(password)
 			container.run(platform.engine, name, [
 				# --option=value: a generated password may begin with "-".
 				"bench", "new-site", site, f"--db-name={db}", f"--mariadb-root-username={user}",
@@ -225,13 +225,6 @@ def _remove(platform: Platform, bench: str, site: str, root_password: str) -> li
 
 def _exists(platform: Platform, name: str, site: str) -> bool:
 	return platform.engine.exec(name, ["test", "-e", f"{BENCH_DIR}/sites/{site}"], user="frappe").exit_code == 0
-
-
-def _check_zone(platform: Platform, site: str) -> None:
-	"""A site is named in one of the platform's zones (its Root Domain): refused otherwise,
-	before anything is made. Custom domains go through the proxy's own jobs."""
-	if platform.dns and not platform.dns.zone_for(site):
-		raise ZoneMissing(f"{site} is in no zone on PowerDNS: a site's name must be under a Root Domain")
 
 
 def _create_user(platform: Platform, name: str, site: str, user: dict | None, step) -> None:

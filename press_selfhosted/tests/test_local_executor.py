@@ -17,7 +17,6 @@ Run: bench --site <press-site> run-tests --app press_selfhosted --module press_s
 import json
 import os
 import socket
-import ssl
 from pathlib import Path
 from unittest import mock
 
@@ -26,6 +25,7 @@ from frappe.tests.utils import FrappeTestCase
 
 from press_selfhosted.integrations import agent, install, services
 from press_selfhosted.commands.setup import run as setup
+from press_selfhosted.demo import https_get as demo_https_get
 from press_selfhosted.tests.platform_services import configure, env
 
 
@@ -59,13 +59,10 @@ def drive(rounds: int = 60) -> None:
 
 
 def https_get(site: str, path: str) -> tuple[int, str]:
+	"""Through Traefik, trusting only the platform root (the demo's client): (status, body)."""
 	host, port = env("TRAEFIK_HTTPS").rsplit(":", 1)
-	context = ssl.create_default_context(cadata=services().ca.root_pem)
-	with socket.create_connection((host, int(port)), timeout=20) as raw, context.wrap_socket(raw, server_hostname=site) as tls:
-		tls.sendall(f"GET {path} HTTP/1.0\r\nHost: {site}\r\n\r\n".encode())
-		reply = b"".join(iter(lambda: tls.recv(65536), b"")).decode(errors="replace")
-	head, _, body = reply.partition("\r\n\r\n")
-	return int(head.split()[1]), body
+	status, body, _ = demo_https_get(host, int(port), site, services().ca.root_pem, path=path, timeout=30)
+	return status, body
 
 
 class TestLocalExecutor(FrappeTestCase):
