@@ -418,12 +418,15 @@ providers:
 			(str(dynamic), str(dynamic), True)])
 	try:
 		proxy = Proxy(dynamic, f"http://127.0.0.1:{api}", http_entry_point=None)
-		for _ in range(100):  # until the container's Traefik answers
+		# Until the container's Traefik answers: refused while it starts, then 404 until its
+		# configuration (with the API's own router) is loaded.
+		for _ in range(100):
 			try:
 				proxy.routers()
 				break
-			except exc.ProxyUnreachable:
+			except exc.ProxyError:
 				time.sleep(0.2)
+		proxy.routers()
 		in_network = dataclasses.replace(w.platform, proxy=proxy, upstream="network", dns=None)
 		route = routes.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site}, bench_of=lambda s: w.bench)
 		job = execute(in_network, Job(999, route.job_type), route)

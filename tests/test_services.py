@@ -1,6 +1,7 @@
 """The launcher that `make test` uses to run real services: start, wait until ready, record
 the PID, stop exactly that process."""
 
+import shlex
 import subprocess
 import sys
 import time
@@ -83,3 +84,65 @@ def test_the_command_line_round_trip(tmp_path):
 	unknown = subprocess.run([*cli, "start", "--state", str(tmp_path), "nope"], capture_output=True, text=True)
 	assert unknown.returncode == 1 and "unknown service" in unknown.stderr
 	assert subprocess.run([*cli, "stop", "--state", str(tmp_path)]).returncode == 0
+
+
+def _nat(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+	return subprocess.run(["iptables", "-w", "-t", "nat", *args], check=check, capture_output=True, text=True)
+
+
+@pytest.mark.skipif(subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True).returncode != 0,
+	reason="no iptables nat table here")
+def test_a_dead_containers_port_forward_is_dropped_and_a_live_ones_kept(tmp_path):
+	"""A CNI forward left by a killed engine hijacks a loopback port: a server bound to it
+	answers nothing until the forward goes. One whose container's monitor runs stays."""
+	from services import drop_stale_port_forwards, free_port
+
+	port, dead_end = free_port(), free_port()
+	dead_id, live_id = "d" * 64, "a" * 64
+	# Stands for conmon, whose argv names its container.
+	monitor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", live_id])
+	server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+		stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+	made_chain = _nat("-N", "CNI-HOSTPORT-DNAT", check=False).returncode == 0
+	jump = ["OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"]
+	made_jump = _nat("-C", *jump, check=False).returncode != 0
+	if made_jump:
+		_nat("-A", *jump)
+	# The dead container's forward takes the server's port; the live one's another port.
+	chains = {dead_id: ("CNI-DN-" + "d" * 20, port), live_id: ("CNI-DN-" + "a" * 20, free_port())}
+	try:
+		for container, (chain, forwarded) in chains.items():
+			_nat("-N", chain)
+			_nat("-A", chain, "-d", "127.0.0.1/32", "-p", "tcp", "--dport", str(forwarded), "-j", "DNAT",
+				"--to-destination", f"127.0.0.1:{dead_end}")
+			_nat("-A", "CNI-HOSTPORT-DNAT", "-p", "tcp", "-m", "comment", "--comment",
+				f'dnat name: "podman" id: "{container}"', "-m", "multiport", "--dports", str(forwarded), "-j", chain)
+		assert not _wait(port, 1.0)  # hijacked: the bound server answers nothing
+
+		assert drop_stale_port_forwards() == [dead_id]
+		assert _wait(port)  # the server answers again
+		rules = _nat("-S").stdout
+		assert chains[dead_id][0] not in rules and chains[live_id][0] in rules and live_id in rules
+	finally:
+		server.kill()
+		monitor.kill()
+		for chain, _ in chains.values():
+			for line in _nat("-S", "CNI-HOSTPORT-DNAT", check=False).stdout.splitlines():
+				if line.endswith(f"-j {chain}"):
+					_nat("-D", *shlex.split(line)[1:], check=False)
+			_nat("-F", chain, check=False)
+			_nat("-X", chain, check=False)
+		if made_jump:
+			_nat("-D", *jump, check=False)
+		if made_chain:
+			_nat("-X", "CNI-HOSTPORT-DNAT", check=False)
+
+
+def _wait(port: int, seconds: float = 5.0) -> bool:
+	deadline = time.monotonic() + seconds
+	while time.monotonic() < deadline:
+		try:
+			return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).status == 200
+		except OSError:
+			time.sleep(0.1)
+	return False

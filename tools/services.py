@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -49,6 +50,8 @@ class Recipe:
 	after_start: Callable[[Path, Ports], None] | None = None
 	# Runs before the service is signalled, e.g. to remove containers that outlive an engine.
 	cleanup: Callable[[Path], None] | None = None
+	# Runs before the service starts, e.g. to clear what a killed run left on the machine.
+	before_start: Callable[[], None] | None = None
 
 
 def unix_http(socket_path: Path, method: str, path: str) -> tuple[int, bytes]:
@@ -80,6 +83,52 @@ def _remove_all_containers(sock: Path) -> None:
 
 # Fixed, so Podman's registries.conf (written when Podman starts) can name it as insecure.
 REGISTRY_PORT = 38500
+
+
+STALE_FORWARD = re.compile(r'^-A CNI-HOSTPORT-DNAT (?P<rule>.*--comment "dnat name: \\"[^"\\]*\\" id: \\"(?P<id>[0-9a-f]{12,64})\\"".* -j (?P<chain>CNI-DN-[0-9a-f]+))$')
+
+
+def drop_stale_port_forwards() -> list[str]:
+	"""Removes the host-port forwards CNI left for containers that no longer run anywhere.
+
+	Podman on CNI publishes a loopback port as a DNAT rule in the nat table, and only its own
+	teardown removes it. When an engine and its containers are killed (a session or a CI run
+	ended abruptly), the rule stays and sends every later connection to that port to a dead
+	container's address: a port the OS calls free answers nothing, whoever binds or publishes
+	it next. A container runs while its monitor (conmon, whose argv names the container's id)
+	does, so a rule whose id no process names is dead. Returns the ids whose rules went."""
+	if shutil.which("iptables") is None:
+		return []
+	listed = subprocess.run(["iptables", "-w", "-t", "nat", "-S", "CNI-HOSTPORT-DNAT"], capture_output=True, text=True)
+	if listed.returncode != 0:
+		return []  # no CNI forwards on this machine
+	forwards = [m for m in map(STALE_FORWARD.match, listed.stdout.splitlines()) if m]
+	if not forwards:
+		return []
+	alive = b"\0".join(_cmdlines())
+	dropped = []
+	for forward in forwards:
+		if forward["id"].encode() in alive:
+			continue
+		subprocess.run(["iptables", "-w", "-t", "nat", "-D", "CNI-HOSTPORT-DNAT", *shlex.split(forward["rule"])],
+			check=True, capture_output=True)
+		for flag in ("-F", "-X"):
+			subprocess.run(["iptables", "-w", "-t", "nat", flag, forward["chain"]], check=False, capture_output=True)
+		dropped.append(forward["id"])
+	if dropped:
+		print(f"services: dropped the host-port forwards of {len(dropped)} dead container(s)", file=sys.stderr)
+	return dropped
+
+
+def _cmdlines() -> list[bytes]:
+	lines = []
+	for proc in Path("/proc").iterdir():
+		if proc.name.isdigit():
+			try:
+				lines.append((proc / "cmdline").read_bytes())
+			except OSError:
+				continue
+	return lines
 
 
 def _registry_command(workdir: Path, ports: Ports) -> list[str]:
@@ -349,6 +398,7 @@ RECIPES: dict[str, Recipe] = {
 		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_PODMAN": f"unix://{workdir / 'podman.sock'}"},
 		extra_env={"CONTAINERS_CONF": "{workdir}/containers.conf", "CONTAINERS_REGISTRIES_CONF": "{workdir}/registries.conf"},
 		cleanup=lambda workdir: _remove_all_containers(workdir / "podman.sock"),
+		before_start=drop_stale_port_forwards,
 	),
 	"docker": Recipe(
 		name="docker",
@@ -361,6 +411,7 @@ RECIPES: dict[str, Recipe] = {
 			"PRESS_SELFHOSTED_TEST_DOCKER_TLS_DIR": str(workdir / "tls"),
 		},
 		cleanup=lambda workdir: _remove_all_containers(workdir / "docker.sock"),
+		before_start=drop_stale_port_forwards,
 	),
 }
 
@@ -444,6 +495,8 @@ class Launcher:
 	def _start_one(self, recipe: Recipe) -> None:
 		workdir = self.state_dir / recipe.name
 		workdir.mkdir(parents=True, exist_ok=True)
+		if recipe.before_start:
+			recipe.before_start()
 		ports = {port: free_port() for port in recipe.ports}
 		for port in recipe.platform_ports:
 			ports[port] = free_port(PLATFORM_PORTS, taken=ports.values())
