@@ -146,3 +146,20 @@ def _wait(port: int, seconds: float = 5.0) -> bool:
 		except OSError:
 			time.sleep(0.1)
 	return False
+
+
+def test_the_registry_does_not_start_on_a_port_someone_else_serves(tmp_path):
+	"""Its port is fixed (Podman's registries.conf names it): another registry there would
+	pass as ready, so the start fails and records nothing."""
+	import socket
+
+	from services import REGISTRY_PORT, RECIPES as REAL
+
+	with socket.socket() as taken:
+		if not tcp_ready(REGISTRY_PORT):  # else this run's own registry holds it already
+			taken.bind(("127.0.0.1", REGISTRY_PORT))
+			taken.listen()
+		launcher = Launcher(tmp_path, {"registry": REAL["registry"]})
+		with pytest.raises(ServiceFailed, match=f"{REGISTRY_PORT} is already taken"):
+			launcher.start(["registry"])
+	assert launcher._records() == []

@@ -131,6 +131,13 @@ def _cmdlines() -> list[bytes]:
 	return lines
 
 
+def _registry_port_free() -> None:
+	# Its port is fixed: a registry someone else runs there would pass as ready, and every
+	# test would then talk to it with the wrong password.
+	if tcp_ready(REGISTRY_PORT):
+		raise ServiceFailed(f"registry: 127.0.0.1:{REGISTRY_PORT} is already taken (another test run's registry?)")
+
+
 def _registry_command(workdir: Path, ports: Ports) -> list[str]:
 	password = secrets.token_urlsafe(18)
 	(workdir / "password").write_text(password)
@@ -385,6 +392,7 @@ RECIPES: dict[str, Recipe] = {
 		name="registry",
 		command=_registry_command,
 		ready=lambda workdir, ports: tcp_ready(REGISTRY_PORT),
+		before_start=_registry_port_free,
 		env=lambda workdir, ports: {
 			"PRESS_SELFHOSTED_TEST_REGISTRY": f"127.0.0.1:{REGISTRY_PORT}",
 			"PRESS_SELFHOSTED_TEST_REGISTRY_USER": "press",
