@@ -105,13 +105,16 @@ def drop_stale_port_forwards() -> list[str]:
 	forwards = [m for m in map(STALE_FORWARD.match, listed.stdout.splitlines()) if m]
 	if not forwards:
 		return []
-	alive = b"\0".join(_cmdlines())
+	alive = b"\0".join(_command_lines().values())
 	dropped = []
 	for forward in forwards:
 		if forward["id"].encode() in alive:
 			continue
-		subprocess.run(["iptables", "-w", "-t", "nat", "-D", "CNI-HOSTPORT-DNAT", *shlex.split(forward["rule"])],
-			check=True, capture_output=True)
+		deleted = subprocess.run(["iptables", "-w", "-t", "nat", "-D", "CNI-HOSTPORT-DNAT", *shlex.split(forward["rule"])],
+			capture_output=True, text=True)
+		if deleted.returncode != 0:
+			raise ServiceFailed(f"the host-port forward of dead container {forward['id'][:12]} could not be removed: "
+				f"{deleted.stderr.strip()}")
 		for flag in ("-F", "-X"):
 			subprocess.run(["iptables", "-w", "-t", "nat", flag, forward["chain"]], check=False, capture_output=True)
 		dropped.append(forward["id"])
@@ -120,12 +123,13 @@ def drop_stale_port_forwards() -> list[str]:
 	return dropped
 
 
-def _cmdlines() -> list[bytes]:
-	lines = []
+def _command_lines() -> dict[int, bytes]:
+	"""Every other process on this machine by PID, with its command line (NUL-separated)."""
+	lines = {}
 	for proc in Path("/proc").iterdir():
-		if proc.name.isdigit():
+		if proc.name.isdigit() and int(proc.name) != os.getpid():
 			try:
-				lines.append((proc / "cmdline").read_bytes())
+				lines[int(proc.name)] = (proc / "cmdline").read_bytes()
 			except OSError:
 				continue
 	return lines
@@ -592,14 +596,12 @@ def _sweep(workdir: Path) -> None:
 	it (Podman's conmon, Docker's shims), found by the workdir in their command line, and
 	mounts below it (container storage)."""
 	marker = str(workdir).encode()
-	for proc in Path("/proc").iterdir():
-		if not proc.name.isdigit() or int(proc.name) == os.getpid():
-			continue
-		try:
-			if marker in (proc / "cmdline").read_bytes():
-				os.kill(int(proc.name), signal.SIGKILL)
-		except (OSError, ProcessLookupError):
-			continue
+	for pid, command_line in _command_lines().items():
+		if marker in command_line:
+			try:
+				os.kill(pid, signal.SIGKILL)
+			except ProcessLookupError:
+				continue
 	mounts = [line.split()[1] for line in Path("/proc/self/mounts").read_text().splitlines()]
 	below = [m for m in mounts if m == str(workdir) or m.startswith(f"{workdir}/")]
 	for mount in sorted(below, key=len, reverse=True):
