@@ -187,6 +187,13 @@ class Engine:
 		"""`[(id, tags, size)]`"""
 
 	def remove_image(self, reference: str, *, force: bool = False) -> None: ...
+	def copy_from(self, container: str, path: str, destination: str | os.PathLike[str]) -> int:
+		"""Copies the regular file `path` of the container (absolute, no `..`) to `destination`
+		on this host through the engine's archive API (local or remote engine alike), mode 0600,
+		written beside it and renamed; returns its size. A directory or link is refused."""
+	def copy_to(self, container: str, source: str | os.PathLike[str], path: str, *, uid: int = 0, gid: int = 0) -> None:
+		"""Puts the host file `source` into the container as `path` (its directory must
+		exist), mode 0600, owned by uid:gid; streamed, never read into memory."""
 	def ensure_network(self, name: str, *, labels: dict[str, str] | None = None) -> str:
 		"""The id of network `name`, created (bridge, labelled) when missing."""
 

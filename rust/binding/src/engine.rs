@@ -141,6 +141,29 @@ impl Engine {
         run(py, || block_on(self.0.remove_image(&reference, force)))
     }
 
+    /// Copies the regular file `path` of the container to `destination` on this host (mode
+    /// 0600, written whole or not at all); returns its size in bytes.
+    fn copy_from(&self, py: Python<'_>, container: String, path: String, destination: PathBuf) -> PyResult<u64> {
+        run(py, || block_on(self.0.copy_from(&container, &path, &destination)))
+    }
+
+    /// Puts the host file `source` into the container as `path` (its directory must exist),
+    /// mode 0600, owned by `uid:gid`.
+    #[pyo3(signature = (container, source, path, *, uid = None, gid = None))]
+    fn copy_to(
+        &self,
+        py: Python<'_>,
+        container: String,
+        source: PathBuf,
+        path: String,
+        uid: Option<Number<u32>>,
+        gid: Option<Number<u32>>,
+    ) -> PyResult<()> {
+        let id = |n: Option<Number<u32>>| u64::from(n.map_or(0, Number::get));
+        let (uid, gid) = (id(uid), id(gid));
+        run(py, || block_on(self.0.copy_to(&container, &source, &path, uid, gid)))
+    }
+
     #[pyo3(signature = (name, *, labels = None))]
     fn ensure_network(
         &self,

@@ -4,6 +4,7 @@
 
 mod connect;
 mod containers;
+mod copy;
 mod exec;
 mod images;
 pub mod naming;
