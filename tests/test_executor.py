@@ -24,6 +24,7 @@ from press_selfhosted.executor.jobs import FAILURE, SUCCESS, Job
 from press_selfhosted.executor.local import remove_database, run_database
 from press_selfhosted.executor.platform import STEPS, Platform
 from press_selfhosted.proxy import Proxy
+from press_selfhosted.storage import Store
 
 ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER",
 	# The same dockerd over TCP with mutual TLS (a client certificate from the platform CA), as a
@@ -65,7 +66,7 @@ class World:
 
 
 @pytest.fixture(params=sorted(ENGINES), scope="module")
-def world(request, tmp_path_factory):
+def world(request, tmp_path_factory, credentials):
 	from press_selfhosted.pki import CertificateAuthority
 
 	url = os.environ.get(ENGINES[request.param])
@@ -100,6 +101,12 @@ def world(request, tmp_path_factory):
 		issued = ca.issue([site])
 		return issued.full_chain_pem, issued.private_key_pem()
 
+	# The platform's store: the real Garage of `make test`, a bucket of this world's own.
+	s3 = service_env("PRESS_SELFHOSTED_TEST_S3_ENDPOINT")
+	w.bucket = f"backups-{w.tag}"
+	w.store_for = lambda bucket: Store(s3, bucket, **credentials)
+	w.store_for(w.bucket).ensure_bucket()
+	w.credentials, w.s3 = credentials, s3
 	w.platform = Platform(
 		engine=engine,
 		database=database,
@@ -111,6 +118,8 @@ def world(request, tmp_path_factory):
 		timeout=90,
 		alert=lambda message: w.alerts.append(message),
 		owner=w.tag,
+		store=w.store_for,
+		store_endpoint=s3,
 	)
 	w.alerts = []
 	w.pdns = pdns
@@ -124,6 +133,7 @@ def world(request, tmp_path_factory):
 		engine.remove_volume(volume, force=True)
 	remove_database(engine, db_name)
 	engine.remove_network(network)
+	w.store_for(w.bucket).delete_prefix("")
 	pdns.delete_zone(w.zone)
 
 

@@ -1,6 +1,7 @@
 """STAND-IN for a Frappe bench, for tests where Frappe itself cannot be installed. It answers
 the commands the local executor runs in a bench container (`bench new-site`, `install-app`,
-`list-apps`, `drop-site`, `scheduler`, `worker`, `schedule`), and stands in for gunicorn (the
+`uninstall-app`, `list-apps`, `backup`, `restore`, `reinstall`, `drop-site`, `scheduler`,
+`worker`, `schedule`), and stands in for gunicorn (the
 web process, port 8000) and for Frappe's socketio (port 9000), so a site made on it is real
 where the platform is concerned: its own MariaDB database and user, its directory and config,
 and pages served for its name. It is not Frappe: it renders one login page and nothing else.
@@ -87,11 +88,95 @@ def drop_site(args) -> None:
 	print(f"Dropped {args.site}")
 
 
+def dump_command(conf: dict) -> list[str]:
+	common = common_config()
+	return ["mariadb-dump", "--single-transaction", "-h", str(common.get("db_host", "127.0.0.1")),
+		"-P", str(common.get("db_port", 3306)), "-u", conf["db_name"], conf["db_name"]]
+
+
+def backup(site: str, args: list[str]) -> None:
+	"""Frappe's file names and kinds: <stamp>-<site_slug>-database.sql.gz, -site_config_backup.json
+	and, with --with-files, -files.tar and -private-files.tar (each files/ folder, tarred)."""
+	conf = site_config(site)
+	folder = SITES / site / "private" / "backups"
+	folder.mkdir(parents=True, exist_ok=True)
+	prefix = folder / f"{time.strftime('%Y%m%d_%H%M%S')}-{site.replace('.', '_')}"
+	with open(f"{prefix}-database.sql.gz", "wb") as out:
+		dump = subprocess.Popen(dump_command(conf), stdout=subprocess.PIPE, env={**os.environ, "MYSQL_PWD": conf["db_password"]})
+		gzip = subprocess.run(["gzip", "-c"], stdin=dump.stdout, stdout=out)
+		if dump.wait() or gzip.returncode:
+			sys.exit("mariadb-dump failed")
+	shutil.copyfile(SITES / site / "site_config.json", f"{prefix}-site_config_backup.json")
+	if "--with-files" in args:
+		# As Frappe lays them out: ./<site>/<public|private>/files/…
+		for kind, name in (("public", "files"), ("private", "private-files")):
+			subprocess.run(["tar", "-cf", f"{prefix}-{name}.tar", "-C", str(SITES), f"./{site}/{kind}/files"], check=True)
+	print(f"Backup for site {site} taken (stand-in): {prefix.name}")
+
+
+def restore(site: str, args: list[str]) -> None:
+	p = argparse.ArgumentParser(prog="bench restore")
+	p.add_argument("database")
+	p.add_argument("--mariadb-root-username", default="root")
+	p.add_argument("--mariadb-root-password", required=True)
+	p.add_argument("--admin-password")
+	p.add_argument("--with-public-files")
+	p.add_argument("--with-private-files")
+	a = p.parse_args(args)
+	conf = site_config(site)
+	db = conf["db_name"]
+	# The site's database made anew from the dump, as the root-like user Press's agent passes.
+	sql(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}`;", a.mariadb_root_username, a.mariadb_root_password)
+	with open(a.database, "rb") as dump:
+		unzipped = subprocess.run(["gzip", "-dc"], stdin=dump, capture_output=True, check=True).stdout
+	sql(unzipped.decode(), a.mariadb_root_username, a.mariadb_root_password, db)
+	for kind, tarball in (("public", a.with_public_files), ("private", a.with_private_files)):
+		if tarball:
+			shutil.rmtree(SITES / site / kind / "files", ignore_errors=True)
+			subprocess.run(["tar", "-xf", tarball, "--no-same-owner", "--strip-components=2", "-C", str(SITES / site)],
+				check=True)
+	print(f"Site {site} has been restored (stand-in)")
+
+
+def reinstall(site: str, args: list[str]) -> None:
+	p = argparse.ArgumentParser(prog="bench reinstall")
+	p.add_argument("--yes", action="store_true")
+	p.add_argument("--mariadb-root-username", default="root")
+	p.add_argument("--mariadb-root-password", required=True)
+	p.add_argument("--admin-password")
+	a = p.parse_args(args)
+	db = site_config(site)["db_name"]
+	sql(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}`;", a.mariadb_root_username, a.mariadb_root_password)
+	sql("CREATE TABLE standin_apps (id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(140) UNIQUE);"
+		" INSERT INTO standin_apps (app) VALUES ('frappe');", a.mariadb_root_username, a.mariadb_root_password, db)
+	print(f"Site {site} reinstalled (stand-in)")
+
+
+def remove_app(site: str, app: str) -> None:
+	if app == "frappe":
+		sys.exit("frappe cannot be removed")
+	conf = site_config(site)
+	sql(f"DELETE FROM standin_apps WHERE app = '{app}';", conf["db_name"], conf["db_password"], conf["db_name"])
+	print(f"{app} removed from {site} (stand-in)")
+
+
 def on_site(site: str, rest: list[str]) -> None:
 	if not (SITES / site / "site_config.json").exists():
 		sys.exit(f"Site {site} does not exist")
+	if rest[:1] == ["--force"]:  # bench's global option, before the command
+		rest = rest[1:]
 	command, *args = rest
-	if command == "install-app":
+	if command == "backup":
+		backup(site, args)
+	elif command == "restore":
+		restore(site, args)
+	elif command == "reinstall":
+		reinstall(site, args)
+	elif command in ("uninstall-app", "remove-from-installed-apps"):
+		remove_app(site, args[0])
+	elif command == "set-admin-password":
+		print(f"Administrator password of {site} set (stand-in)")
+	elif command == "install-app":
 		app = args[0]
 		if app not in (SITES / "apps.txt").read_text().split():
 			sys.exit(f"App {app} not in apps.txt")

@@ -177,6 +177,7 @@ class StepLog:
 
 	def __init__(self, recorder: Recorder, step: Step):
 		self._recorder, self._step = recorder, step
+		self._shown = 0.0
 
 	def mask(self, text: str) -> str:
 		return self._recorder.mask(text)
@@ -193,6 +194,15 @@ class StepLog:
 			yield
 		finally:
 			self._step.data.setdefault("seconds", {})[part] = round(time.perf_counter() - started, 4)
+
+	def progress(self, part: str, done: int, total: int) -> None:
+		"""How far a long part of the step is (bytes done of total), in the step's data; the
+		job's store sees it at most once a second, and when the part completes."""
+		self._step.data.setdefault("progress", {})[part] = {"done": done, "total": total}
+		moment = time.monotonic()
+		if done >= total or moment - self._shown >= 1.0:
+			self._shown = moment
+			self._recorder.on_change(self._recorder.job)
 
 	def command(self, argv: Sequence[str], output: str = "", exit_code: int = 0) -> None:
 		mask = self._recorder.mask

@@ -13,6 +13,7 @@ from press_selfhosted.dns import PlatformDns
 from press_selfhosted.engine import Engine
 from press_selfhosted.exceptions import ValidationError, ZoneMissing
 from press_selfhosted.proxy import Proxy
+from press_selfhosted.storage import Store
 
 # Press's job steps, from its Agent Job Type fixture: Press matches polled steps by name.
 STEPS: dict[str, tuple[str, ...]] = {
@@ -52,6 +53,19 @@ STEPS: dict[str, tuple[str, ...]] = {
 	"Activate Site": ("Disable Maintenance Mode",),
 	"Deactivate Site": ("Enable Maintenance Mode", "Wait for Enqueued Jobs"),
 	"Create User": ("Create User",),
+	"Backup Site": ("Backup Site", "Upload Site Backup to S3"),
+	"Uninstall App from Site": ("Backup Site", "Upload Site Backup to S3", "Uninstall App from Site"),
+	"Reinstall Site": ("Reinstall Site",),
+	"Restore Site": (
+		"Download Backup Files", "Restore Site", "Restore Files", "Checksum of Downloaded Backup Files",
+		"Delete Downloaded Backup Files", "Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password",
+		"Enable Scheduler", "Bench Setup NGINX", "Reload NGINX",
+	),
+	"New Site from Backup": (
+		"Download Backup Files", "New Site", "Update Site Configuration", "Restore Site", "Delete Downloaded Backup Files",
+		"Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password", "Enable Scheduler",
+		"Bench Setup NGINX", "Reload NGINX",
+	),
 	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
 	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
 }
@@ -114,6 +128,12 @@ class Platform:
 	# This platform's id on the engine (in names and labels): several Press sites may share one
 	# engine, and each numbers its benches from bench-0001.
 	owner: str = "local"
+	# The platform's S3 store for a bucket (Selfhosted Settings), and its endpoint: backups go
+	# there, and restores fetch links to it by key, checksum checked. None: the request's own.
+	store: Callable[[str], Store] | None = None
+	store_endpoint: str | None = None
+	# A site's storage quota, (store, prefix, bytes), or None for no quota (its Tenant Storage).
+	quota: Callable[[str], tuple[Store, str, int] | None] = field(default=lambda site: None)
 
 	def check_in_zone(self, name: str) -> None:
 		"""A site is named in one of the platform's zones (its Root Domain), or ZoneMissing

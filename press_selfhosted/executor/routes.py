@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from press_selfhosted import __version__
 from press_selfhosted.exceptions import NotSupported
-from press_selfhosted.executor import bench, proxy, site
+from press_selfhosted.executor import backup, bench, proxy, site
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import Platform, check_app, check_bench
 from press_selfhosted.names import check_site
@@ -39,6 +39,10 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, sit
 	registry = d.get("registry") or {}
 	if isinstance(registry, dict) and registry.get("password"):
 		secrets += (str(registry["password"]),)
+	offsite = d.get("offsite") or {}
+	auth = offsite.get("auth") if isinstance(offsite, dict) else None
+	if isinstance(auth, dict) and auth.get("SECRET_KEY"):
+		secrets += (str(auth["SECRET_KEY"]),)
 	match method, parts:
 		case "POST", ["benches"]:
 			bench.check_new_bench(d)
@@ -55,8 +59,28 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, sit
 		case "POST", ["benches", b, "sites", s, "config"]:
 			return JobRoute("Update Site Configuration",
 				lambda p, r: site.update_site_configuration(p, r, check_bench(b), check_site(s), d))
+		case "POST", ["benches", b, "sites", "restore"]:
+			b = check_bench(b)
+			check_site(d.get("name"))
+			return JobRoute("New Site from Backup", lambda p, r: backup.new_site_from_backup(p, r, b, d), secrets)
 		case "POST", ["benches", b, "sites", s, "archive"]:
-			return JobRoute("Archive Site", lambda p, r: site.archive_site(p, r, check_bench(b), check_site(s), d), secrets)
+			b, s = check_bench(b), check_site(s)
+			backup.Offsite.of(d)
+			return JobRoute("Archive Site", lambda p, r: backup.archive_site(p, r, b, s, d), secrets)
+		case "POST", ["benches", b, "sites", s, "backup"]:
+			b, s = check_bench(b), check_site(s)
+			backup.Offsite.of(d)
+			return JobRoute("Backup Site", lambda p, r: backup.backup_site(p, r, b, s, d), secrets)
+		case "POST", ["benches", b, "sites", s, "restore"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Restore Site", lambda p, r: backup.restore_site(p, r, b, s, d), secrets)
+		case "POST", ["benches", b, "sites", s, "reinstall"]:
+			b, s = check_bench(b), check_site(s)
+			return JobRoute("Reinstall Site", lambda p, r: site.reinstall(p, r, b, s, d), secrets)
+		case "DELETE", ["benches", b, "sites", s, "apps", app]:
+			b, s, app = check_bench(b), check_site(s), check_app(app)
+			backup.Offsite.of(d)
+			return JobRoute("Uninstall App from Site", lambda p, r: backup.uninstall_app(p, r, b, s, app, d), secrets)
 		case "POST", ["benches", b, "sites", s, "rename"]:
 			return JobRoute("Rename Site", lambda p, r: site.rename_site(p, r, check_bench(b), check_site(s), d))
 		case "POST", ["benches", b, "sites", s, "migrate"]:

@@ -25,29 +25,22 @@ def check_new_site(bench: str, request: dict) -> tuple[str, str, list[str], dict
 	if not isinstance(apps, list):
 		raise ValidationError(f"apps must be a list, got {type(apps).__name__}")
 	apps = [check_app(app) for app in apps]
-	_secret(request, "mariadb_root_password")
-	_secret(request, "admin_password")
-	return bench, site, apps, _config(request.get("config"))
+	required_secret(request, "mariadb_root_password")
+	required_secret(request, "admin_password")
+	return bench, site, apps, config_of(request.get("config"))
 
 
 def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
 	bench, site, apps, config = check_new_site(bench, request)
 	platform.check_in_zone(site)
-	root_password = _secret(request, "mariadb_root_password")
-	admin_password = _secret(request, "admin_password")
-	name, db = container_name(platform, bench), database.database_name(site)
+	root_password = required_secret(request, "mariadb_root_password")
+	admin_password = required_secret(request, "admin_password")
+	name = container_name(platform, bench)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
 	try:
-		with rec.step("New Site") as step, database.temporary_user(platform.database, root_password) as (user, password), \
-				step.timed("bench new-site"):
-			rec.add_secret(password)
-			container.run(platform.engine, name, [
-				# --option=value: a generated password may begin with "-".
-				"bench", "new-site", site, f"--db-name={db}", f"--mariadb-root-username={user}",
-				f"--mariadb-root-password={password}", "--mariadb-user-host-login-scope=%",
-				f"--admin-password={admin_password}",
-			], step, timeout=1800)
+		with rec.step("New Site") as step:
+			make_site(platform, rec, step, bench, site, root_password, admin_password)
 		with rec.step("Install Apps") as step:
 			for app in apps:
 				if app != "frappe":
@@ -65,9 +58,42 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 			step.say(TRAEFIK_RELOADS)
 	except BaseException:
 		# Nothing half-made: the site's database, its user and its directory go.
-		_remove(platform, bench, site, root_password)
+		remove(platform, bench, site, root_password)
 		raise
 	return {}
+
+
+def make_site(platform: Platform, rec: Recorder, step, bench: str, site: str, root_password: str, admin_password: str) -> None:
+	"""`bench new-site` on the bench, as a temporary root-like user that is dropped after."""
+	name, db = container_name(platform, bench), database.database_name(site)
+	with database.temporary_user(platform.database, root_password) as (user, password), step.timed("bench new-site"):
+		rec.add_secret(password)
+		container.run(platform.engine, name, [
+			# --option=value: a generated password may begin with "-".
+			"bench", "new-site", site, f"--db-name={db}", f"--mariadb-root-username={user}",
+			f"--mariadb-root-password={password}", "--mariadb-user-host-login-scope=%",
+			f"--admin-password={admin_password}",
+		], step, timeout=1800)
+
+
+def reinstall(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+	"""Reinstall Site: the site's database made anew, as the agent does (`bench reinstall`)."""
+	bench, site = check_bench(bench), check_site(site)
+	root_password, admin_password = required_secret(request, "mariadb_root_password"), required_secret(request, "admin_password")
+	name = container_name(platform, bench)
+	with rec.step("Reinstall Site") as step, database.temporary_user(platform.database, root_password) as (user, password):
+		rec.add_secret(password)
+		container.run(platform.engine, name, ["bench", "--site", site, "reinstall", "--yes",
+			f"--mariadb-root-username={user}", f"--mariadb-root-password={password}",
+			f"--admin-password={admin_password}"], step, timeout=3600)
+	return {}
+
+
+def uninstall_app(platform: Platform, rec: Recorder, bench: str, site: str, app: str) -> None:
+	with rec.step("Uninstall App from Site") as step:
+		container.run(platform.engine, container_name(platform, check_bench(bench)),
+			["bench", "--site", check_site(site), "uninstall-app", check_app(app), "--no-backup", "--yes", "--force"],
+			step, timeout=3600)
 
 
 def update_config(platform: Platform, bench: str, site: str, config: dict, remove: list, step) -> dict:
@@ -76,7 +102,7 @@ def update_config(platform: Platform, bench: str, site: str, config: dict, remov
 	current = container.read_json(platform.engine, name, path)
 	if not current:
 		raise ValidationError(f"site {site} has no site_config.json on bench {bench}")
-	merged = {k: v for k, v in {**current, **_config(config)}.items() if k not in set(remove or [])}
+	merged = {k: v for k, v in {**current, **config_of(config)}.items() if k not in set(remove or [])}
 	container.write_files(platform.engine, name, {path: json.dumps(merged, indent=1, sort_keys=True) + "\n"}, step)
 	return merged
 
@@ -84,23 +110,6 @@ def update_config(platform: Platform, bench: str, site: str, config: dict, remov
 def update_site_configuration(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
 	with rec.step("Update Site Configuration") as step:
 		update_config(platform, bench, site, request.get("config") or {}, request.get("remove") or [], step)
-	return {}
-
-
-def archive_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	bench, site = check_bench(bench), check_site(site)
-	root_password = _secret(request, "mariadb_root_password")
-	with rec.step("Backup Site") as step:
-		step.say("no backup taken: the local executor's backups come with the Backup Site job")
-	with rec.step("Upload Site Backup to S3") as step:
-		step.say("nothing to upload")
-	with rec.step("Archive Site") as step:
-		for removed in _remove(platform, bench, site, root_password):
-			step.say(f"removed {removed}")
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(NOTE_NGINX)
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
 	return {}
 
 
@@ -210,7 +219,7 @@ def site_status(platform: Platform, bench: str, site: str) -> dict:
 		"maintenance_mode": bool(config.get("maintenance_mode"))}
 
 
-def _remove(platform: Platform, bench: str, site: str, root_password: str) -> list[str]:
+def remove(platform: Platform, bench: str, site: str, root_password: str) -> list[str]:
 	"""Removes the site's database, its user and its directory. The database is the one its
 	config names (a renamed site keeps the one it was made with)."""
 	name = container_name(platform, bench)
@@ -241,7 +250,7 @@ def _create_user(platform: Platform, name: str, site: str, user: dict | None, st
 	container.run(platform.engine, name, argv, step)
 
 
-def _config(value: object) -> dict:
+def config_of(value: object) -> dict:
 	if value is None:
 		return {}
 	if not isinstance(value, dict):
@@ -249,7 +258,7 @@ def _config(value: object) -> dict:
 	return value
 
 
-def _secret(request: dict, key: str) -> str:
+def required_secret(request: dict, key: str) -> str:
 	value = request.get(key)
 	if not isinstance(value, str) or not value:
 		raise ValidationError(f"{key} is required")

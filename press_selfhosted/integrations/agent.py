@@ -254,7 +254,20 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		upstream=settings.get("bench_upstream") or "loopback",
 		alert=lambda message: frappe.log_error(title="Local executor", message=message),
 		owner=platform_id(settings),
+		store=s.store_for if settings.get("s3_endpoint") else None,
+		store_endpoint=settings.get("s3_endpoint") or None,
+		quota=tenant_quota,
 	)
+
+
+def tenant_quota(site: str):
+	"""(store, prefix, bytes) of the site's Tenant Storage when it has a quota."""
+	if not frappe.db.exists("Tenant Storage", site):
+		return None
+	tenant = frappe.get_doc("Tenant Storage", site)
+	if not tenant.quota_gb:
+		return None
+	return tenant.store(), f"{tenant.prefix}/", int(tenant.quota_gb * 1_000_000_000)
 
 
 def platform_id(settings: dict) -> str:
@@ -339,6 +352,10 @@ def _split_secrets(data) -> tuple[object, dict]:
 	if isinstance(registry, dict) and registry.get("password"):
 		hidden["registry"] = registry
 		shown["registry"] = {**registry, "password": "********"}
+	offsite = shown.get("offsite")
+	if isinstance(offsite, dict) and isinstance(offsite.get("auth"), dict) and offsite["auth"].get("SECRET_KEY"):
+		hidden["offsite"] = offsite
+		shown["offsite"] = {**offsite, "auth": {**offsite["auth"], "SECRET_KEY": "********"}}
 	certificate = shown.get("certificate")
 	if isinstance(certificate, dict) and certificate.get("privkey.pem"):
 		hidden["certificate"] = certificate
