@@ -14,6 +14,9 @@ required_apps = ["frappe/press"]
 after_install = "press_selfhosted.press_selfhosted.lifecycle.after_install"
 after_uninstall = "press_selfhosted.press_selfhosted.lifecycle.after_uninstall"
 
+# The bench's container (output, CPU, memory) on the desk's Bench and Site forms.
+doctype_js = {"Bench": "public/js/container_view.js", "Site": "public/js/container_view.js"}
+
 # Module attributes Press looks up at call time are patched here (press_selfhosted/integrations).
 before_request = ["press_selfhosted.integrations.install"]
 before_job = ["press_selfhosted.integrations.install"]

@@ -483,3 +483,31 @@ def test_restart_update_configuration_and_archive_bench(world, running_bench):
 	with pytest.raises(exc.ContainerNotFound):
 		w.engine.inspect(name)
 	assert w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]) == []
+
+
+def test_the_logs_tab_lists_and_shows_the_log_files_of_the_bench_and_its_sites(world, running_bench):
+	"""Press's Logs tab: `benches/<b>/logs[/<name>]` and `…/sites/<s>/logs[/<name>]`."""
+	w = world
+	site = f"logs.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	name = benches.container_name(w.platform, w.bench)
+	w.engine.exec(name, ["sh", "-c", f"echo 'site says {w.tag}' > sites/{site}/logs/frappe.log"], user="frappe",
+		workdir="/home/frappe/frappe-bench", check=True)
+	listed = routes.answer(w.platform, "GET", f"benches/{w.bench}/logs", None)
+	assert {"web.log", "supervisord.log"} <= {f["name"] for f in listed}
+	entry = next(f for f in listed if f["name"] == "supervisord.log")
+	assert entry["size"] > 0 and entry["modified"][:2] == "20" and set(entry) == {"name", "size", "created", "modified"}
+	shown = routes.answer(w.platform, "GET", f"benches/{w.bench}/logs/supervisord.log", None)
+	assert "supervisord" in shown["supervisord.log"] or "spawned" in shown["supervisord.log"]
+	site_logs = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/logs", None)
+	assert [f["name"] for f in site_logs] == ["frappe.log"]
+	assert routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/logs/frappe.log", None) == {
+		"frappe.log": f"site says {w.tag}\n"}
+	# A name that is no log of the site gives nothing; a path is refused.
+	assert routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/logs/web.log", None) == {"web.log": ""}
+	with pytest.raises(exc.ValidationError):
+		routes.answer(w.platform, "GET", f"benches/{w.bench}/logs/.hidden", None)
+	from press_selfhosted.executor.logs import engine_output
+
+	# The container's own output: supervisord starting the bench's programs.
+	assert "spawned: 'web'" in engine_output(w.platform, w.bench, 500)

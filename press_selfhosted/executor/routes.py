@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from press_selfhosted import __version__
 from press_selfhosted.exceptions import NotSupported
-from press_selfhosted.executor import backup, bench, proxy, site
+from press_selfhosted.executor import backup, bench, logs, proxy, site
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import Platform, check_app, check_bench
 from press_selfhosted.names import check_site
@@ -155,6 +155,14 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 		case "POST", ["benches", b, "info"]:
 			b = check_bench(b)
 			return {s: site.site_info(platform, b, s) for s in bench.site_names(platform, b)}
+		case "GET", ["benches", b, "logs"]:
+			return logs.listing(platform, check_bench(b))
+		case "GET", ["benches", b, "logs", name]:
+			return logs.show(platform, check_bench(b), name)
+		case "GET", ["benches", b, "sites", s, "logs"]:
+			return logs.listing(platform, check_bench(b), check_site(s))
+		case "GET", ["benches", b, "sites", s, "logs", name]:
+			return logs.show(platform, check_bench(b), name, check_site(s))
 		case "GET", ["benches", b, "status"]:
 			b = check_bench(b)
 			state = platform.engine.inspect(bench.container_name(platform, b))
