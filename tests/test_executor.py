@@ -511,3 +511,20 @@ def test_the_logs_tab_lists_and_shows_the_log_files_of_the_bench_and_its_sites(w
 
 	# The container's own output: supervisord starting the bench's programs.
 	assert "spawned: 'web'" in engine_output(w.platform, w.bench, 500)
+
+
+def test_login_as_administrator_gets_a_session_that_opens_the_desk(world, running_bench):
+	"""Press's Login as Administrator falls back to the agent's `sid`: a session the site accepts."""
+	w = world
+	site = f"sid.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	assert w.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site}).status == SUCCESS
+	sid = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/sid", None)["sid"]
+	assert sid and len(sid) >= 16
+	status, body = https_get(w, site, f"/app?sid={sid}")
+	assert status == 200 and f"Desk of {site}" in body
+	assert https_get(w, site, "/app?sid=0000")[0] == 403
+	other = routes.answer(w.platform, "POST", f"benches/{w.bench}/sites/{site}/sid", {"user": "Administrator"})["sid"]
+	assert other and other != sid
+	with pytest.raises(exc.ValidationError):
+		routes.answer(w.platform, "POST", f"benches/{w.bench}/sites/{site}/sid", {"user": "a b"})

@@ -174,6 +174,12 @@ def on_site(site: str, rest: list[str]) -> None:
 		reinstall(site, args)
 	elif command in ("uninstall-app", "remove-from-installed-apps"):
 		remove_app(site, args[0])
+	elif command == "browse":
+		# As Frappe's `browse --user Administrator`: a session, printed as a login URL.
+		sid = os.urandom(16).hex()
+		with open(SITES / site / "standin_sessions", "a") as f:
+			f.write(sid + "\n")
+		print(f"Login URL: http://{site}/app?sid={sid}")
 	elif command == "set-admin-password":
 		print(f"Administrator password of {site} set (stand-in)")
 	elif command == "install-app":
@@ -244,6 +250,12 @@ class Site(http.server.BaseHTTPRequestHandler):
 			return self.reply(404, f"{site} does not exist".encode(), "text/plain")
 		if path == "/api/method/ping":
 			return self.reply(200, b'{"message":"pong"}', "application/json")
+		if path == "/app":
+			sid = self.path.partition("sid=")[2].split("&")[0]
+			sessions = SITES / site / "standin_sessions"
+			if sid and sessions.exists() and sid in sessions.read_text().split():
+				return self.reply(200, f"<h1>Desk of {site}</h1><p>Administrator</p>".encode(), "text/html")
+			return self.reply(403, b"not logged in", "text/plain")
 		page = (f"<!DOCTYPE html><html><head><title>Login</title><link rel=stylesheet href=/assets/frappe/standin.css>"
 			f"</head><body><h1>Login to {site}</h1><p>bench stand-in {VERSION}</p></body></html>")
 		return self.reply(200, page.encode(), "text/html")

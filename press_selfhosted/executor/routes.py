@@ -155,6 +155,8 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 		case "POST", ["benches", b, "info"]:
 			b = check_bench(b)
 			return {s: site.site_info(platform, b, s) for s in bench.site_names(platform, b)}
+		case "GET" | "POST", ["benches", b, "sites", s, "sid"]:
+			return site.sid(platform, check_bench(b), check_site(s), (data or {}).get("user"))
 		case "GET", ["benches", b, "logs"]:
 			return logs.listing(platform, check_bench(b))
 		case "GET", ["benches", b, "logs", name]:

@@ -194,6 +194,18 @@ def installed_apps(platform: Platform, bench: str, site: str) -> str:
 		["bench", "--site", check_site(site), "execute", "frappe.get_installed_apps"], None)
 
 
+def sid(platform: Platform, bench: str, site: str, user: str | None) -> dict:
+	"""`GET|POST …/sites/<s>/sid`: a session of `user` (Administrator by default) on the site,
+	for Press's Login as Administrator, made by Frappe's own `bench browse --user`."""
+	user = user or "Administrator"
+	if not isinstance(user, str) or not re.fullmatch(r"[^\s/\\]{1,140}", user):
+		raise ValidationError(f"not a user: {user!r}")
+	out = container.run(platform.engine, container_name(platform, check_bench(bench)),
+		["bench", "--site", check_site(site), "browse", f"--user={user}"], None, timeout=120)
+	found = re.search(r"[?&]sid=([A-Za-z0-9]+)", out)
+	return {"sid": found.group(1) if found else None}
+
+
 def site_info(platform: Platform, bench: str, site: str) -> dict:
 	"""`GET …/sites/<s>/info`: the site's config (secrets left out) and its sizes in MB."""
 	bench, site = check_bench(bench), check_site(site)
