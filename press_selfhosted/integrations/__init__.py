@@ -39,7 +39,12 @@ def patches() -> list[Patch]:
 
 
 def install(*args, **kwargs) -> None:
-	"""Applies every patch not yet applied in this process (hook signature: ignores its arguments)."""
+	"""Applies every patch not yet applied in this process (hook signature: ignores its arguments),
+	and lets it reach the platform's sites (integrations/reach.py)."""
+	if active():
+		from press_selfhosted.integrations import reach
+
+		reach.install()
 	for module, attribute, factory in patches():
 		owner, name = _owner(module, attribute)
 		original = getattr(owner, name)

@@ -24,6 +24,9 @@ def checks() -> dict[str, Callable[[], str]]:
 		url = urlsplit(conf.get(name) or "redis://127.0.0.1:6379")
 		found[name] = lambda url=url: check_redis(url.hostname or "127.0.0.1", url.port or 6379, url.password)
 	found["workers"] = check_workers
+	from press_selfhosted.integrations import reach
+
+	found["sites over https"] = reach.check
 	# Each server the local executor answers for: its engine, its MariaDB, or Traefik.
 	from press_selfhosted.integrations.agent import MARKS, check_server
 

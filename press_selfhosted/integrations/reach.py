@@ -1,0 +1,60 @@
+"""Press reaches `https://<site>` on the self-hosted platform (Login as Administrator,
+Site.ping, usage sync): this process resolves the names of the platform's zones through
+PowerDNS and trusts the platform CA's root (press_selfhosted/reach.py). Installed with the
+other patches, from Selfhosted Settings and the Root Domains; nothing of the host is edited."""
+
+from __future__ import annotations
+
+import os
+
+import frappe
+
+from press_selfhosted import reach
+
+BUNDLE = "press-trust.pem"
+_installed_for: tuple | None = None
+
+
+def install() -> None:
+	"""Idempotent: redone only when the settings it reads change."""
+	global _installed_for
+	from press_selfhosted.integrations import services
+
+	settings = services().settings
+	zones = tuple(sorted({*frappe.get_all("Root Domain", pluck="name"), settings.get("root_domain") or ""} - {""}))
+	key = (zones, settings.get("dns_server"), settings.get("site_https_address"), settings.get("ca_directory"))
+	if key == _installed_for:
+		return
+	if zones and settings.get("dns_server"):
+		from press_selfhosted.dns import DnsChecker
+
+		reach.install(reach.SiteReach(list(zones), DnsChecker([settings["dns_server"]]),
+			https_address=settings.get("site_https_address") or None))
+	ca = settings.get("ca_directory")
+	root = os.path.join(ca, "root.crt") if ca else None
+	if root and os.path.exists(root):
+		with open(root) as f:
+			os.environ["REQUESTS_CA_BUNDLE"] = reach.trust_bundle(f.read(), os.path.join(ca, BUNDLE))
+	_installed_for = key
+
+
+def check() -> str:
+	"""The doctor's check: Press's own client reaches an Active site of the platform over
+	HTTPS, the certificate verified, as Login as Administrator does."""
+	import requests
+
+	from press_selfhosted.doctor import CheckFailed
+
+	install()
+	if not reach.installed():
+		raise CheckFailed("not configured: set root_domain and dns_server in Selfhosted Settings")
+	site = frappe.db.get_value("Site", {"status": "Active"}, "name", order_by="creation desc")
+	if not site:
+		return "no Active site yet to reach"
+	try:
+		answer = requests.get(f"https://{site}/api/method/ping", timeout=10)
+	except requests.RequestException as e:
+		raise CheckFailed(f"Press cannot reach https://{site}: {e}") from None
+	if answer.status_code != 200:
+		raise CheckFailed(f"https://{site}/api/method/ping answered {answer.status_code}")
+	return f"https://{site} answers Press, certificate verified"
