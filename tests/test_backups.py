@@ -201,13 +201,14 @@ def test_a_backup_to_a_store_that_is_down_fails_clearly_and_the_next_one_succeed
 	site = make_site(w, "outage")
 	dead = f"http://127.0.0.1:{_closed_port()}"
 	real = w.platform.store
-	w.platform.store = lambda bucket: Store(dead, bucket, **w.credentials)
+	w.platform.store, w.platform.store_patience = (lambda bucket: Store(dead, bucket, **w.credentials)), 3.0
 	try:
 		job = w.job("POST", f"benches/{w.bench}/sites/{site}/backup", {"with_files": True, "offsite": offsite(w, site)})
 	finally:
-		w.platform.store = real
+		w.platform.store, w.platform.store_patience = real, 120.0
 	assert job.status == FAILURE and steps(job)[-1] == ("Upload Site Backup to S3", "Failure")
-	assert "unreachable" in job.to_agent()["data"]["output"]
+	assert "the store did not answer for 3 s" in job.to_agent()["data"]["output"]
+	assert in_bench(w, "ls", "-A", backups_dir(site)) == ""
 	assert w.store_for(w.bucket).list(f"{site}/") == [] and w.store_for(w.bucket).pending_uploads(f"{site}/") == []
 	job = w.job("POST", f"benches/{w.bench}/sites/{site}/backup", {"with_files": True, "offsite": offsite(w, site)})
 	assert job.status == SUCCESS, job.to_agent()

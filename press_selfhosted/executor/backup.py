@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import zlib
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from press_selfhosted.exceptions import QuotaExceeded, StepFailed, StorageError, ValidationError
+from press_selfhosted.exceptions import QuotaExceeded, StepFailed, StorageError, StorageUnreachable, ValidationError
 from press_selfhosted.executor import container, database, site as sites
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
@@ -42,6 +43,8 @@ KINDS = (
 	("private", ("private-files.tar", "private-files-enc.tar")),
 	("public", ("files.tar", "files-enc.tar")),
 )
+# Each part's tries in the uploader (its backoff reaches 10 s a try).
+UPLOAD_ATTEMPTS = 8
 # The bench's user in Press's images: restored files must be theirs.
 BENCH_UID = 1000
 GB = 1_000_000_000
@@ -150,8 +153,9 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 	or open upload stays on the store. The local copies go unless `keep`."""
 	store = offsite.store(platform)
 	name = container_name(platform, bench)
+	patient = Patience(platform.store_patience, step)
 	try:
-		_abort_leftovers(store, site, step)
+		patient(f"uploads of {site} left open", lambda: _abort_leftovers(store, site, step))
 		if quota:
 			check_quota(platform, site, sum(f["size"] for f in files.values()))
 		uploaded: dict[str, str] = {}
@@ -163,12 +167,15 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 					with step.timed(f"{kind}: out of the container"):
 						platform.engine.copy_from(name, f["path"], local)
 					with step.timed(f"{kind}: upload"):
-						info = store.upload_file(local, key, progress=lambda done, total, kind=kind: step.progress(kind, done, total))
+						info = patient(key, lambda: store.upload_file(local, key, attempts=UPLOAD_ATTEMPTS,
+							progress=lambda done, total, kind=kind: step.progress(kind, done, total)))
 					os.remove(local)
 					uploaded[f["file"]] = key
 					step.say(f"{f['file']}: {f['size']} bytes to {store.bucket}/{key} (sha256 {info['sha256']})")
 			except BaseException:
-				_delete(store, list(uploaded.values()), step)
+				# The store may be back by now: what this backup uploaded goes, patiently.
+				Patience(platform.store_patience, step)(f"deleting {len(uploaded)} objects",
+					lambda: _delete(store, list(uploaded.values()), step))
 				raise
 		return uploaded
 	finally:
@@ -201,13 +208,31 @@ def _abort_leftovers(store: Store, site: str, step: StepLog) -> None:
 
 
 def _delete(store: Store, keys: list[str], step: StepLog) -> None:
-	if not keys:
-		return
-	try:
+	if keys:
 		store.delete_keys(keys)
 		step.say(f"deleted what this backup had uploaded: {', '.join(keys)}")
-	except StorageError as e:
-		step.say(f"could not delete {', '.join(keys)} ({e}): delete them once the store answers")
+
+
+class Patience:
+	"""Calls again what failed because the store did not answer (an outage, a restart), until
+	`seconds` have passed since the first failure; then raises StorageUnreachable saying so.
+	The uploader's own retries ride out a few seconds; this rides out a store's restart."""
+
+	def __init__(self, seconds: float, step: StepLog):
+		self.seconds, self.step, self.since = seconds, step, None
+
+	def __call__(self, what: str, call):
+		while True:
+			try:
+				return call()
+			except StorageError as e:
+				if type(e) not in (StorageUnreachable, StorageError):
+					raise  # refused, missing, over quota: waiting changes nothing
+				self.since = self.since or time.monotonic()
+				if time.monotonic() - self.since > self.seconds:
+					raise StorageUnreachable(f"the store did not answer for {self.seconds:.0f} s ({what}): {e}") from None
+				self.step.say(f"{what}: the store did not answer ({e}); trying again")
+				time.sleep(2.0)
 
 
 @contextmanager

@@ -132,6 +132,8 @@ class Platform:
 	# there, and restores fetch links to it by key, checksum checked. None: the request's own.
 	store: Callable[[str], Store] | None = None
 	store_endpoint: str | None = None
+	# How long a backup waits for a store that does not answer before it fails.
+	store_patience: float = 120.0
 	# A site's storage quota, (store, prefix, bytes), or None for no quota (its Tenant Storage).
 	quota: Callable[[str], tuple[Store, str, int] | None] = field(default=lambda site: None)
 
