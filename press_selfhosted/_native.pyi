@@ -6,7 +6,7 @@ CertificateError for everything else the CA refuses, InternalError for a bug in 
 """
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -263,6 +263,26 @@ class Engine:
 		arrives. check=True raises ExecFailed on a non-zero exit; timeout raises EngineTimeout
 		and, on a local engine, kills the command (the engine API cannot stop an exec)."""
 
+	def exec_async(
+		self,
+		container: str,
+		argv: Sequence[str],
+		*,
+		env: dict[str, str] | None = None,
+		user: str | None = None,
+		workdir: str | None = None,
+		timeout: float | None = None,
+		on_line: LineCallback | None = None,
+		check: bool = False,
+	) -> Awaitable[ExecResult]:
+		"""`exec`, awaitable (asyncio); on_line is called as each line arrives."""
+
+	def follow_logs_async(
+		self, container: str, on_line: LineCallback, *, tail: int | None = None, since: int | None = None
+	) -> Awaitable[None]:
+		"""Follows the container's output: on_line gets the last `tail` lines, then each new one,
+		until it returns False or the container stops."""
+
 	def logs(
 		self,
 		container: str,
@@ -467,6 +487,30 @@ class Store:
 		progress(done, total) follows completed ranges (an exception in it cancels); cancel
 		raises TransferCancelled. A failed or cancelled download leaves no file."""
 
+	def upload_file_async(
+		self,
+		path: str | os.PathLike[str],
+		key: str,
+		*,
+		concurrency: int = 4,
+		attempts: int = 5,
+		progress: Callable[[int, int], object] | None = None,
+		cancel: CancelToken | None = None,
+		quota: tuple[str, int] | None = None,
+	) -> Awaitable[ObjectInfo]:
+		"""`upload_file`, awaitable (asyncio): several uploads can run from one event loop."""
+
+	def download_file_async(
+		self,
+		key: str,
+		path: str | os.PathLike[str],
+		*,
+		verify: bool = True,
+		progress: Callable[[int, int], object] | None = None,
+		cancel: CancelToken | None = None,
+	) -> Awaitable[ObjectInfo]:
+		"""`download_file`, awaitable (asyncio)."""
+
 def expired_backups(
 	backups: Sequence[tuple[str, str, datetime]],
 	*,
@@ -512,6 +556,8 @@ class DnsChecker:
 	def wait_for(self, name: str, kind: str, contents: Sequence[str], *, timeout: float = 30.0) -> float:
 		"""Seconds until the name answered exactly `contents` (empty: nothing, as after a
 		delete); DnsNotPropagated after timeout."""
+	def wait_for_async(self, name: str, kind: str, contents: Sequence[str], *, timeout: float = 30.0) -> Awaitable[float]:
+		"""`wait_for`, awaitable (asyncio)."""
 
 CertificatePair = tuple[str, str]
 """(full_chain_pem, private_key_pem): `(cert.full_chain_pem, cert.private_key_pem())`."""
@@ -600,6 +646,8 @@ class Proxy:
 	def routers(self) -> list[RouterStatus]: ...
 	def wait_loaded(self, routes: Sequence[Route], *, timeout: float = 15.0) -> list[RouterStatus]:
 		"""Waits until Traefik serves every route as written and enabled."""
+	def wait_loaded_async(self, routes: Sequence[Route], *, timeout: float = 15.0) -> Awaitable[list[RouterStatus]]:
+		"""`wait_loaded`, awaitable (asyncio)."""
 
 	def wait_gone(self, routers: Sequence[str], *, timeout: float = 15.0) -> None:
 		"""Waits until Traefik no longer serves these routers (`<site>@file`)."""

@@ -36,17 +36,27 @@ class PlatformDns:
 		inside = [z for z in self.pdns.zones() if name == z or name.endswith("." + z)]
 		return max(inside, key=len) if inside else None
 
-	def point(self, name: str, target: str) -> tuple[str, str, int, list[str]]:
-		"""`name` → `target`: an A/AAAA record for an address, a CNAME for a host name."""
+	def point(self, name: str, target: str, *, wait: bool = True) -> tuple[str, str, int, list[str]]:
+		"""`name` → `target`: an A/AAAA record for an address, a CNAME for a host name; read
+		back unless `wait` is False (then `settled(record)` is the awaitable read-back)."""
 		zone = self._zone(name)
 		kind = record_kind(target)
 		record = (name, kind, self.ttl, [target])
 		others = [(name, k) for k in POINTERS if k != kind]
 		self.pdns.delete(zone, others)
 		self.pdns.upsert(zone, [record])
-		if self.checker:
-			self.checker.wait_for(name, kind, [canonical(target) if kind == "CNAME" else target], timeout=self.timeout)
+		if self.checker and wait:
+			self.checker.wait_for(name, kind, self._answer(record), timeout=self.timeout)
 		return record
+
+	async def settled(self, record: tuple[str, str, int, list[str]]) -> None:
+		"""Until the authoritative server answers `record` as `point` wrote it."""
+		if self.checker:
+			await self.checker.wait_for_async(record[0], record[1], self._answer(record), timeout=self.timeout)
+
+	@staticmethod
+	def _answer(record: tuple[str, str, int, list[str]]) -> list[str]:
+		return [canonical(t) if record[1] == "CNAME" else t for t in record[3]]
 
 	def remove(self, name: str) -> bool:
 		"""Deletes whatever `name` points with; False when it is in no zone of ours."""

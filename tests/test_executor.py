@@ -451,45 +451,12 @@ providers:
 		w.job("POST", f"benches/{w.bench}/sites/{site}/archive", {"mariadb_root_password": w.root_password})
 
 
-def test_restart_update_configuration_and_archive_bench(world, running_bench):
-	w = world
-	name = benches.container_name(w.platform, w.bench)
-	started = w.engine.inspect(name).started_at
-	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": True}).status == SUCCESS
-	assert w.engine.inspect(name).started_at == started, "a web-only restart keeps the container"
-	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": False}).status == SUCCESS
-	assert w.engine.inspect(name).started_at != started
-
-	request = {"bench_config": {"docker_image": IMAGE, "memory_max": 768, "gunicorn_workers": 3},
-		"common_site_config": {"monitor": 0}}
-	job = w.job("POST", f"benches/{w.bench}/config", request)
-	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Update Bench Configuration"]]
-	assert job.data["web_port"] == running_bench.data["web_port"], "the bench keeps its ports"
-	assert w.engine.stats(name)["memory_limit_bytes"] == 768 << 20
-	conf = w.engine.exec(name, ["cat", benches.SUPERVISOR_CONF], user="frappe").stdout
-	assert "--workers 3" in conf
-
-	site = f"stays.{w.zone}"
-	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
-	job = w.job("POST", f"benches/{w.bench}/archive")
-	assert job.status == FAILURE and "Bench has sites" in job.to_agent()["data"]["traceback"]
-	assert w.engine.inspect(name).running
-	archived = {"mariadb_root_password": w.root_password}
-	for remaining in benches.site_names(w.platform, w.bench):
-		assert w.job("POST", f"benches/{w.bench}/sites/{remaining}/archive", archived).status == SUCCESS
-	job = w.job("POST", f"benches/{w.bench}/archive")
-	assert job.status == SUCCESS, job.to_agent()
-	with pytest.raises(exc.ContainerNotFound):
-		w.engine.inspect(name)
-	assert w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]) == []
-
-
 def test_the_logs_tab_lists_and_shows_the_log_files_of_the_bench_and_its_sites(world, running_bench):
 	"""Press's Logs tab: `benches/<b>/logs[/<name>]` and `…/sites/<s>/logs[/<name>]`."""
 	w = world
 	site = f"logs.{w.zone}"
-	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site))
+	assert job.status == SUCCESS, job.to_agent()["data"]
 	name = benches.container_name(w.platform, w.bench)
 	w.engine.exec(name, ["sh", "-c", f"echo 'site says {w.tag}' > sites/{site}/logs/frappe.log"], user="frappe",
 		workdir="/home/frappe/frappe-bench", check=True)
@@ -528,3 +495,56 @@ def test_login_as_administrator_gets_a_session_that_opens_the_desk(world, runnin
 	assert other and other != sid
 	with pytest.raises(exc.ValidationError):
 		routes.answer(w.platform, "POST", f"benches/{w.bench}/sites/{site}/sid", {"user": "a b"})
+
+
+def test_a_commands_output_shows_in_its_step_while_it_runs(world, running_bench):
+	"""What Press shows live (realtime job updates read a running step's commands)."""
+	from press_selfhosted.executor import container
+	from press_selfhosted.executor.jobs import Recorder
+
+	w = world
+	seen = []
+	job = Job(999, "Migrate Site")
+	rec = Recorder(job, on_change=lambda j: seen.append(json.loads(json.dumps(j.to_agent()))), secrets=["hush-7"])
+	rec.start()
+	with rec.step("Migrate Site") as step:
+		container.run(w.engine, benches.container_name(w.platform, w.bench),
+			["sh", "-c", "sleep 1.2; echo first hush-7; sleep 1.5; echo second"], step)  # past the 1 s throttle
+	running = [s["steps"][0]["commands"][0] for s in seen if s["steps"] and s["steps"][0]["commands"]]
+	assert {"output": "first ********\n", "returncode": None} in [{k: c[k] for k in ("output", "returncode")} for c in running]
+	assert running[-1]["output"] == "first ********\nsecond\n" and running[-1]["returncode"] == 0
+	assert "hush-7" not in json.dumps(seen)
+
+
+def test_restart_update_configuration_and_archive_bench(world, running_bench):
+	w = world
+	name = benches.container_name(w.platform, w.bench)
+	started = w.engine.inspect(name).started_at
+	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": True}).status == SUCCESS
+	assert w.engine.inspect(name).started_at == started, "a web-only restart keeps the container"
+	assert w.job("POST", f"benches/{w.bench}/restart", {"web_only": False}).status == SUCCESS
+	assert w.engine.inspect(name).started_at != started
+
+	request = {"bench_config": {"docker_image": IMAGE, "memory_max": 768, "gunicorn_workers": 3},
+		"common_site_config": {"monitor": 0}}
+	job = w.job("POST", f"benches/{w.bench}/config", request)
+	assert job.status == SUCCESS, job.to_agent()
+	assert steps(job) == [(n, "Success") for n in STEPS["Update Bench Configuration"]]
+	assert job.data["web_port"] == running_bench.data["web_port"], "the bench keeps its ports"
+	assert w.engine.stats(name)["memory_limit_bytes"] == 768 << 20
+	conf = w.engine.exec(name, ["cat", benches.SUPERVISOR_CONF], user="frappe").stdout
+	assert "--workers 3" in conf
+
+	site = f"stays.{w.zone}"
+	assert w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site)).status == SUCCESS
+	job = w.job("POST", f"benches/{w.bench}/archive")
+	assert job.status == FAILURE and "Bench has sites" in job.to_agent()["data"]["traceback"]
+	assert w.engine.inspect(name).running
+	archived = {"mariadb_root_password": w.root_password}
+	for remaining in benches.site_names(w.platform, w.bench):
+		assert w.job("POST", f"benches/{w.bench}/sites/{remaining}/archive", archived).status == SUCCESS
+	job = w.job("POST", f"benches/{w.bench}/archive")
+	assert job.status == SUCCESS, job.to_agent()
+	with pytest.raises(exc.ContainerNotFound):
+		w.engine.inspect(name)
+	assert w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"]) == []

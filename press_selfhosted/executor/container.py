@@ -33,10 +33,12 @@ def run(engine: Engine, container: str, argv: Sequence[str], log: StepLog | None
 		workdir: str = BENCH_DIR) -> str:
 	"""Runs argv in the container as the bench's user; a non-zero exit raises ExecFailed with
 	the command's output. The command and its output go to the step (masked)."""
-	result = engine.exec(container, list(argv), user=USER, workdir=workdir, env=ENV, timeout=timeout)
+	command = log.command(argv) if log else None
+	result = engine.exec(container, list(argv), user=USER, workdir=workdir, env=ENV, timeout=timeout,
+		on_line=command.line if command else None)
 	output = result.stdout + (result.stderr if result.stderr else "")
-	if log:
-		log.command(argv, output, result.exit_code)
+	if command:
+		command.finish(output, result.exit_code)
 	if result.exit_code:
 		# Without a step to mask them, only the command's first words are shown.
 		shown = log.mask(shlex.join(argv)) if log else shlex.join(argv[:2])

@@ -199,15 +199,36 @@ class StepLog:
 		"""How far a long part of the step is (bytes done of total), in the step's data; the
 		job's store sees it at most once a second, and when the part completes."""
 		self._step.data.setdefault("progress", {})[part] = {"done": done, "total": total}
+		self.changed(force=done >= total)
+
+	def changed(self, *, force: bool = False) -> None:
+		"""Tells the job's store, at most once a second unless `force`."""
 		moment = time.monotonic()
-		if done >= total or moment - self._shown >= 1.0:
+		if force or moment - self._shown >= 1.0:
 			self._shown = moment
 			self._recorder.on_change(self._recorder.job)
 
-	def command(self, argv: Sequence[str], output: str = "", exit_code: int = 0) -> None:
-		mask = self._recorder.mask
-		self._step.commands.append(
-			{"command": mask(" ".join(argv)), "output": mask(output), "returncode": exit_code, "directory": None}
-		)
+	def command(self, argv: Sequence[str]) -> Command:
+		"""A command as it starts: its output grows in the step line by line as it runs (what
+		Press shows live with realtime job updates), masked; `finish` records how it ended."""
+		entry = {"command": self.mask(" ".join(argv)), "output": "", "returncode": None, "directory": None}
+		self._step.commands.append(entry)
+		self.changed(force=True)
+		return Command(self, entry)
+
+
+class Command:
+	"""One command of a step, while it runs and once it ended."""
+
+	def __init__(self, log: StepLog, entry: dict):
+		self._log, self._entry = log, entry
+
+	def line(self, stream: str, text: str) -> None:
+		self._entry["output"] += self._log.mask(text) + "\n"
+		self._log.changed()
+
+	def finish(self, output: str, exit_code: int) -> None:
+		self._entry.update(output=self._log.mask(output), returncode=exit_code)
 		if output:
-			self._step.output.append(mask(output.rstrip("\n")))
+			self._log.say(output.rstrip("\n"))
+		self._log.changed(force=True)

@@ -5,6 +5,8 @@ back from Traefik's API, and every name from PowerDNS, before the step succeeds.
 
 from __future__ import annotations
 
+import asyncio
+
 from press_selfhosted.executor.bench import upstreams
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import STEPS, TRAEFIK_RELOADS, Platform
@@ -34,21 +36,25 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 		web, socketio = upstreams(platform, bench)
 		with step.timed("certificate"):
 			certificate = certificate or platform.site_certificate(site)
-		with step.timed("route"):
+		with step.timed("route and dns"):
 			routes = platform.proxy.write_site(site, [web], hosts=hosts or [], socketio=[socketio],
 				frappe_site=frappe_site or site, certificate=certificate, maintenance=maintenance)
-			platform.proxy.wait_loaded(routes, timeout=platform.timeout)
+			records = [platform.dns.point(name, platform.address, wait=False) for name in [site, *(hosts or [])]
+				if platform.dns and platform.dns.zone_for(name)]
+			# Traefik loading the route and PowerDNS answering the names, awaited side by side.
+			asyncio.run(_settled(platform, routes, records))
 		step.say(f"{site} → {web} (socket.io → {socketio}){' in maintenance' if maintenance else ''}: "
 			f"{'written' if routes[0].changed else 'unchanged'}, loaded by Traefik")
-		if platform.dns:
-			with step.timed("dns"):
-				for name in [site, *(hosts or [])]:
-					if platform.dns.zone_for(name):
-						platform.dns.point(name, platform.address)
-						step.say(f"{name} → {platform.address} on PowerDNS, read back")
+		for name, *_ in records:
+			step.say(f"{name} → {platform.address} on PowerDNS, read back")
 	with rec.step("Reload NGINX") as step:
 		step.say(TRAEFIK_RELOADS)
 	return {}
+
+
+async def _settled(platform: Platform, routes, records) -> None:
+	await asyncio.gather(platform.proxy.wait_loaded_async(routes, timeout=platform.timeout),
+		*(platform.dns.settled(record) for record in records))
 
 
 def remove_site(platform: Platform, rec: Recorder, site: str, request: dict) -> dict:

@@ -2,6 +2,7 @@
 //! platform's own authoritative servers). Record sets cross as `(name, type, ttl, contents)`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use press_selfhosted_core::dns::{self, Kind, RecordSet};
 use press_selfhosted_core::names::ValidationError;
@@ -9,7 +10,7 @@ use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
 use crate::numbers::Number;
-use crate::runtime::block_on;
+use crate::runtime::{awaitable, block_on, failed};
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<PowerDns>()?;
@@ -98,9 +99,23 @@ impl PowerDns {
     }
 }
 
+/// The answer `wait_for` waits for. No contents: until the name answers nothing (a deletion
+/// has reached the server).
+fn awaited_set(name: &str, kind: &str, contents: Vec<String>) -> PyResult<RecordSet> {
+    if contents.is_empty() {
+        return Ok(RecordSet {
+            name: dns::canonical(name).map_err(Failure::from)?,
+            kind: Kind::parse(kind).map_err(Failure::from)?,
+            ttl: 60,
+            contents,
+        });
+    }
+    Ok(record_set(&(name.to_string(), kind.to_string(), Number(60), contents))?)
+}
+
 /// Asks only the given authoritative servers ("ip:port"), without cache.
 #[pyclass(frozen, module = "press_selfhosted._native")]
-pub struct DnsChecker(dns::Checker);
+pub struct DnsChecker(Arc<dns::Checker>);
 
 #[pymethods]
 impl DnsChecker {
@@ -115,7 +130,7 @@ impl DnsChecker {
             .collect::<Result<Vec<_>, _>>()
             .map_err(Failure::from)?;
         // The resolver is built inside the runtime, which it belongs to.
-        Ok(Self(block_on(async { dns::Checker::new(&servers) })?))
+        Ok(Self(Arc::new(block_on(async { dns::Checker::new(&servers) })?)))
     }
 
     fn lookup(&self, py: Python<'_>, name: &str, kind: &str) -> PyResult<Vec<String>> {
@@ -134,18 +149,24 @@ impl DnsChecker {
         contents: Vec<String>,
         timeout: Number<f64>,
     ) -> PyResult<f64> {
-        // No contents: wait until the name answers nothing (a deletion has reached the server).
-        let set = if contents.is_empty() {
-            RecordSet {
-                name: dns::canonical(name).map_err(Failure::from)?,
-                kind: Kind::parse(kind).map_err(Failure::from)?,
-                ttl: 60,
-                contents,
-            }
-        } else {
-            record_set(&(name.to_string(), kind.to_string(), Number(60), contents))?
-        };
+        let set = awaited_set(name, kind, contents)?;
         let timeout = timeout.seconds()?;
         run(py, || block_on(self.0.wait_for(&set, timeout)).map(|d| d.as_secs_f64()))
+    }
+
+    /// The awaitable form of `wait_for` (same arguments).
+    #[pyo3(signature = (name, kind, contents, *, timeout = Number(30.0)))]
+    fn wait_for_async<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        kind: &str,
+        contents: Vec<String>,
+        timeout: Number<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let set = awaited_set(name, kind, contents)?;
+        let timeout = timeout.seconds()?;
+        let checker = self.0.clone();
+        awaitable(py, async move { checker.wait_for(&set, timeout).await.map(|d| d.as_secs_f64()).map_err(failed) })
     }
 }

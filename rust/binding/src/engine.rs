@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use press_selfhosted_core::engine::{
     self, naming, ContainerSpec, Endpoint, ExecSpec, Mount, PortRange, PublishedPort, RestartPolicy, TlsFiles,
@@ -13,7 +14,7 @@ use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
 use crate::numbers::Number;
-use crate::runtime::block_on;
+use crate::runtime::{awaitable, block_on, failed};
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Engine>()?;
@@ -52,7 +53,7 @@ impl LineSink<'_> {
 }
 
 #[pyclass(frozen, module = "press_selfhosted._native")]
-pub struct Engine(engine::Engine);
+pub struct Engine(Arc<engine::Engine>);
 
 #[pymethods]
 impl Engine {
@@ -67,7 +68,7 @@ impl Engine {
                 Some(url) => Endpoint::parse(&url, tls)?,
                 None => Endpoint::detect()?,
             };
-            Ok(Self(block_on(engine::Engine::connect(&endpoint))?))
+            Ok(Self(Arc::new(block_on(engine::Engine::connect(&endpoint))?)))
         })
     }
 
@@ -374,6 +375,68 @@ impl Engine {
             return Err(error);
         }
         result.map(|()| lines)
+    }
+
+    /// The awaitable form of `exec` (same arguments): `await engine.exec_async(...)`;
+    /// `on_line(stream, text)` gets each line as it arrives.
+    #[pyo3(signature = (container, argv, *, env = None, user = None, workdir = None, timeout = None,
+                        on_line = None, check = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn exec_async<'py>(
+        &self,
+        py: Python<'py>,
+        container: String,
+        argv: Vec<String>,
+        env: Option<BTreeMap<String, String>>,
+        user: Option<String>,
+        workdir: Option<String>,
+        timeout: Option<Number<f64>>,
+        on_line: Option<Py<PyAny>>,
+        check: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout.map(Number::seconds).transpose()?;
+        let spec = ExecSpec { argv, env: env.unwrap_or_default(), user, workdir, timeout };
+        let engine = self.0.clone();
+        awaitable(py, async move {
+            let mut sink = LineSink { callback: on_line.as_ref(), error: None };
+            let result = engine
+                .exec(&container, &spec, |stream, line| {
+                    sink.deliver(stream.as_str(), line);
+                })
+                .await
+                .map_err(failed)?;
+            if let Some(error) = sink.error {
+                return Err(error);
+            }
+            if check && result.exit_code != 0 {
+                return Err(failed(engine::Error::ExecFailed {
+                    argv: spec.argv.clone(),
+                    exit_code: result.exit_code,
+                    output: format!("{}{}", result.stdout, result.stderr),
+                }));
+            }
+            Ok(ExecResult { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr })
+        })
+    }
+
+    /// Follows the container's output, awaitably: `on_line(stream, text)` gets the last `tail`
+    /// lines and then each new one, until it returns False or the container stops.
+    #[pyo3(signature = (container, on_line, *, tail = None, since = None))]
+    fn follow_logs_async<'py>(
+        &self,
+        py: Python<'py>,
+        container: String,
+        on_line: Py<PyAny>,
+        tail: Option<Number<u64>>,
+        since: Option<Number<i64>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (tail, since) = (tail.map(Number::get), since.map(Number::get));
+        let engine = self.0.clone();
+        awaitable(py, async move {
+            let mut sink = LineSink { callback: Some(&on_line), error: None };
+            engine.logs(&container, tail, since, true, |line| sink.deliver(line.stream.as_str(), &line.text)).await.map_err(failed)?;
+            sink.error.map_or(Ok(()), Err)
+        })
     }
 
     /// Runs the container's healthcheck once (through exec) and says whether it passed; a

@@ -2,13 +2,14 @@
 //! it back through Traefik's API. Certificates cross as `(full_chain_pem, private_key_pem)`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use press_selfhosted_core::proxy::{self, Certificate, Platform, ProxyConfig, SiteRoute, TraefikApi};
 use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
 use crate::numbers::Number;
-use crate::runtime::block_on;
+use crate::runtime::{awaitable, block_on, failed};
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Proxy>()?;
@@ -79,7 +80,7 @@ fn certificate(pair: Option<(String, String)>) -> Option<Certificate> {
 #[pyclass(frozen, module = "press_selfhosted._native")]
 pub struct Proxy {
     config: ProxyConfig,
-    api: TraefikApi,
+    api: Arc<TraefikApi>,
     api_url: String,
 }
 
@@ -89,7 +90,7 @@ impl Proxy {
     #[pyo3(signature = (config_dir, api_url, *, entry_point = "websecure", http_entry_point = Some("web")))]
     fn new(config_dir: PathBuf, api_url: &str, entry_point: &str, http_entry_point: Option<&str>) -> PyResult<Self> {
         let config = ProxyConfig::new(&config_dir, entry_point, http_entry_point).map_err(Failure::from)?;
-        let api = TraefikApi::new(api_url).map_err(Failure::from)?;
+        let api = Arc::new(TraefikApi::new(api_url).map_err(Failure::from)?);
         Ok(Self { config, api, api_url: api_url.to_string() })
     }
 
@@ -163,6 +164,23 @@ impl Proxy {
         run(py, || {
             block_on(self.api.wait_loaded(&routes, timeout))
                 .map(|all| all.into_iter().map(RouterStatus::from).collect())
+        })
+    }
+
+    /// The awaitable form of `wait_loaded` (same arguments).
+    #[pyo3(signature = (routes, *, timeout = Number(15.0)))]
+    fn wait_loaded_async<'py>(
+        &self,
+        py: Python<'py>,
+        routes: Vec<Bound<'py, Route>>,
+        timeout: Number<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let routes: Vec<proxy::Route> = routes.iter().map(|r| r.get().into()).collect();
+        let timeout = timeout.seconds()?;
+        let api = self.api.clone();
+        awaitable(py, async move {
+            let all = api.wait_loaded(&routes, timeout).await.map_err(failed)?;
+            Ok(all.into_iter().map(RouterStatus::from).collect::<Vec<_>>())
         })
     }
 

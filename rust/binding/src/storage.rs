@@ -13,7 +13,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::errors::{run, Failure};
 use crate::numbers::Number;
-use crate::runtime::block_on;
+use crate::runtime::{awaitable, block_on, failed};
 
 pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Store>()?;
@@ -72,7 +72,7 @@ impl TenantPrefix {
 }
 
 #[pyclass(frozen, module = "press_selfhosted._native")]
-pub struct Store(storage::Store);
+pub struct Store(Arc<storage::Store>);
 
 /// The PEM of a CA bundle file, read before any request so a wrong path fails at once.
 fn read_ca_bundle(path: Option<PathBuf>) -> PyResult<Option<String>> {
@@ -119,7 +119,7 @@ impl Store {
             .transpose()
             .map_err(Failure::from)?;
         let config = StoreConfig { endpoint, region, access_key, secret_key, path_style, ca_bundle, connect_address };
-        Ok(Self(storage::Store::new(&config, bucket).map_err(Failure::from)?))
+        Ok(Self(Arc::new(storage::Store::new(&config, bucket).map_err(Failure::from)?)))
     }
 
     #[getter]
@@ -298,6 +298,68 @@ impl Store {
         reporter.raised()?;
         info(py, result?)
     }
+
+    /// The awaitable form of `upload_file` (same arguments): `await store.upload_file_async(...)`.
+    #[pyo3(signature = (path, key, *, concurrency = Number(4), attempts = Number(5), progress = None, cancel = None,
+                        quota = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload_file_async<'py>(
+        &self,
+        py: Python<'py>,
+        path: PathBuf,
+        key: String,
+        concurrency: Number<usize>,
+        attempts: Number<u32>,
+        progress: Option<Py<PyAny>>,
+        cancel: Option<Py<CancelToken>>,
+        quota: Option<(String, Number<u64>)>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let token = token_of(cancel);
+        let options = UploadOptions {
+            concurrency: concurrency.get(),
+            attempts: attempts.get(),
+            cancel: token.clone(),
+            quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
+        };
+        let store = self.0.clone();
+        awaitable(py, async move {
+            let mut reporter = Reporter::new(progress, &token);
+            let result = store.upload_file(&path, &key, &options, |d, t| reporter.report(d, t)).await;
+            reporter.raised()?;
+            let o = result.map_err(failed)?;
+            Ok(Transferred { key: o.key, size: o.size, sha256: o.sha256 })
+        })
+    }
+
+    /// The awaitable form of `download_file` (same arguments).
+    #[pyo3(signature = (key, path, *, verify = true, progress = None, cancel = None))]
+    fn download_file_async<'py>(
+        &self,
+        py: Python<'py>,
+        key: String,
+        path: PathBuf,
+        verify: bool,
+        progress: Option<Py<PyAny>>,
+        cancel: Option<Py<CancelToken>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let token = token_of(cancel);
+        let store = self.0.clone();
+        awaitable(py, async move {
+            let mut reporter = Reporter::new(progress, &token);
+            let result = store.download_file(&key, &path, verify, &token, |d, t| reporter.report(d, t)).await;
+            reporter.raised()?;
+            let o = result.map_err(failed)?;
+            Ok(Transferred { key: o.key, size: o.size, sha256: o.sha256 })
+        })
+    }
+}
+
+/// What an awaitable transfer gives: the same object info as the blocking form's dict.
+#[derive(IntoPyObject)]
+struct Transferred {
+    key: String,
+    size: u64,
+    sha256: Option<String>,
 }
 
 fn token_of(cancel: Option<Py<CancelToken>>) -> Arc<AtomicBool> {
@@ -306,15 +368,15 @@ fn token_of(cancel: Option<Py<CancelToken>>) -> Arc<AtomicBool> {
 
 /// Passes a transfer's progress to a Python callback. A callback that raises cancels the
 /// transfer, and its exception is what the caller gets.
-struct Reporter<'a> {
+struct Reporter {
     callback: Option<Py<PyAny>>,
-    token: &'a AtomicBool,
+    token: Arc<AtomicBool>,
     error: Option<PyErr>,
 }
 
-impl<'a> Reporter<'a> {
-    fn new(callback: Option<Py<PyAny>>, token: &'a AtomicBool) -> Self {
-        Self { callback, token, error: None }
+impl Reporter {
+    fn new(callback: Option<Py<PyAny>>, token: &Arc<AtomicBool>) -> Self {
+        Self { callback, token: token.clone(), error: None }
     }
 
     fn report(&mut self, done: u64, total: u64) {
