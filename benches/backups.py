@@ -2,9 +2,9 @@
 services tools/bench.sh starts (Podman, the stand-in bench, the platform MariaDB, Garage).
 
 	python benches/backups.py faults [--backups 200]     # the store killed and restarted at random
-	python benches/backups.py size [--mib 1024]          # one site with that many MiB of files:
-	                                                     # ours against `bench backup` + boto3
-	python benches/backups.py parallel [--sites 10]      # that many sites backed up at once
+	python benches/backups.py size --mib 1024            # one site with that many MiB of files:
+	                                                     # ours against the agent's way (boto3)
+	python benches/backups.py parallel --sites 10        # that many sites backed up at once
 
 `faults` runs backups one after another, as Press's scheduler sends them, while a second
 thread SIGKILLs a private Garage at random moments and restarts it (same ports and data) after
@@ -30,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
+from common import report, run_worker  # noqa: E402
 
 STANDIN = "erp-saas-cloud-c16-bench/bench-standin:1"
 SITES = "/home/frappe/frappe-bench/sites"
@@ -181,9 +183,125 @@ def faults(count: int, mib: int, interval: float, patience: float, kill_every: f
 		launcher.stop()
 
 
+def shared_store() -> tuple[str, dict]:
+	"""The Garage tools/bench.sh starts: (endpoint, Store's keyword arguments)."""
+	folder = Path(os.environ["PRESS_SELFHOSTED_TEST_S3_DIR"])
+	return os.environ["PRESS_SELFHOSTED_TEST_S3_ENDPOINT"], {"access_key": (folder / "access_key").read_text(),
+		"secret_key": (folder / "secret_key").read_text(), "region": os.environ["PRESS_SELFHOSTED_TEST_S3_REGION"]}
+
+
+def seconds_of(job) -> dict:
+	"""Each step's parts (`step.timed`) and its whole duration."""
+	parts = {}
+	for step in job.steps:
+		parts[step.name] = round((step.end - step.start).total_seconds(), 2)
+		for part, took in step.data.get("seconds", {}).items():
+			parts[f"{step.name}: {part}"] = took
+	return parts
+
+
+def ours_worker(mib: int, handoff: str) -> None:
+	"""Backup Site of a site with `mib` MiB of files, then Restore Site of it into a new site,
+	through the executor; leaves the backup's files in `handoff` for the boto3 worker."""
+	from press_selfhosted.storage import Store
+
+	endpoint, keys = shared_store()
+	Store(endpoint, "backups", **keys).ensure_bucket()
+	rig = Rig(lambda bucket: Store(endpoint, bucket, **keys), endpoint)
+	try:
+		site = rig.site("big", mib)
+		started = time.perf_counter()
+		job = rig.backup(site, "backups", f"{site}/ours")
+		backup_seconds = time.perf_counter() - started
+		assert job.status == "Success", job.to_agent()["data"]
+		data = job.to_agent()["data"]
+		target = rig.site("copy", 0)
+		links = {kind: Store(endpoint, "backups", **keys).presign_get(data["offsite"][b["file"]])
+			for kind, b in data["backups"].items() if kind != "site_config"}
+		started = time.perf_counter()
+		restored = rig.flow.job("POST", f"benches/{rig.tag}/sites/{target}/restore", {"apps": ["frappe"],
+			"mariadb_root_password": rig.password, "admin_password": "admin", **links}, check=False)
+		restore_seconds = time.perf_counter() - started
+		assert restored.status == "Success", restored.to_agent()["data"]
+		files = {}
+		for kind, b in data["backups"].items():
+			files[kind] = str(Path(handoff) / b["file"])
+			Store(endpoint, "backups", **keys).download_file(data["offsite"][b["file"]], files[kind])
+		(Path(handoff) / "files.json").write_text(json.dumps(files))
+		total = sum(b["size"] for b in data["backups"].values())
+		report(backup_seconds=backup_seconds, restore_seconds=restore_seconds, bytes=total,
+			backup_parts=seconds_of(job), restore_parts=seconds_of(restored))
+	finally:
+		rig.close()
+
+
+def boto3_worker(handoff: str) -> None:
+	"""The agent's way, from the files on the host (the agent's bench directory is there):
+	boto3's upload_fileobj of each file, then download_file of each, as the agent restores."""
+	import boto3
+
+	endpoint, keys = shared_store()
+	s3 = boto3.client("s3", endpoint_url=endpoint, region_name=keys["region"], aws_access_key_id=keys["access_key"],
+		aws_secret_access_key=keys["secret_key"])
+	files = json.loads((Path(handoff) / "files.json").read_text())
+	started = time.perf_counter()
+	for path in files.values():
+		with open(path, "rb") as f:
+			s3.upload_fileobj(f, "backups", f"boto3/{os.path.basename(path)}")
+	uploaded = time.perf_counter()
+	for path in files.values():
+		s3.download_file("backups", f"boto3/{os.path.basename(path)}", path + ".back")
+		os.remove(path + ".back")
+	report(upload_seconds=uploaded - started, download_seconds=time.perf_counter() - uploaded)
+
+
+def size(mib: int) -> dict:
+	with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as handoff:
+		ours = run_worker(__file__, "ours", str(mib), handoff)
+		agent = run_worker(__file__, "boto3", handoff)
+	return {"files_mib": mib, "ours": ours, "agent_way_boto3": agent}
+
+
+def parallel_worker(sites: int, mib: int) -> None:
+	"""`sites` sites on one bench, each with `mib` MiB of files, backed up at once (a thread
+	each, as several workers of Press's long queue would run them)."""
+	from concurrent.futures import ThreadPoolExecutor
+
+	from press_selfhosted.storage import Store
+
+	endpoint, keys = shared_store()
+	Store(endpoint, "backups", **keys).ensure_bucket()
+	rig = Rig(lambda bucket: Store(endpoint, bucket, **keys), endpoint)
+	try:
+		names = [rig.site(f"p{i:02d}", mib) for i in range(sites)]
+
+		def one(site):
+			t0 = time.perf_counter()
+			job = rig.backup(site, "backups", f"{site}/parallel")
+			return job.status, time.perf_counter() - t0
+
+		started = time.perf_counter()
+		with ThreadPoolExecutor(sites) as pool:
+			outcomes = list(pool.map(one, names))
+		wall = time.perf_counter() - started
+		alone = one(names[0])[1]
+		report(sites=sites, succeeded=sum(1 for s, _ in outcomes if s == "Success"), wall_seconds=wall,
+			median_seconds=sorted(t for _, t in outcomes)[sites // 2], one_alone_seconds=alone)
+	finally:
+		rig.close()
+
+
 def main() -> None:
+	if sys.argv[1:2] == ["--worker"]:
+		kind, *rest = sys.argv[2:]
+		if kind == "ours":
+			return ours_worker(int(rest[0]), rest[1])
+		if kind == "boto3":
+			return boto3_worker(rest[0])
+		return parallel_worker(int(rest[0]), int(rest[1]))
 	parser = argparse.ArgumentParser()
-	parser.add_argument("what", choices=["faults"])
+	parser.add_argument("what", choices=["faults", "size", "parallel"])
+	parser.add_argument("--sites", type=int, default=10)
 	parser.add_argument("--backups", type=int, default=200)
 	parser.add_argument("--mib", type=int, default=16, help="MiB of public files on the site")
 	parser.add_argument("--interval", type=float, default=1.0, help="seconds between two scheduled backups")
@@ -191,7 +309,12 @@ def main() -> None:
 		help="how long a backup waits for the store (the platform's default is 120 s; less makes long outages fail backups)")
 	parser.add_argument("--kill-every", type=float, default=15.0, help="mean seconds between two kills of the store")
 	args = parser.parse_args()
-	print(json.dumps(faults(args.backups, args.mib, args.interval, args.patience, args.kill_every), indent=1))
+	if args.what == "faults":
+		print(json.dumps(faults(args.backups, args.mib, args.interval, args.patience, args.kill_every), indent=1))
+	elif args.what == "size":
+		print(json.dumps(size(args.mib), indent=1))
+	else:
+		print(json.dumps(run_worker(__file__, "parallel", str(args.sites), str(args.mib)), indent=1))
 
 
 if __name__ == "__main__":

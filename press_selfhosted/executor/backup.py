@@ -155,7 +155,7 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 	name = container_name(platform, bench)
 	patient = Patience(platform.store_patience, step)
 	try:
-		patient(f"uploads of {site} left open", lambda: _abort_leftovers(store, site, step))
+		patient(f"looking for unfinished uploads of {site}", lambda: _abort_leftovers(store, site, step))
 		if quota:
 			check_quota(platform, site, sum(f["size"] for f in files.values()))
 		uploaded: dict[str, str] = {}
