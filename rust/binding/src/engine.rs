@@ -52,6 +52,18 @@ impl LineSink<'_> {
     }
 }
 
+/// The exec's result, or ExecFailed for a non-zero exit when `check` asks for it.
+fn checked(spec: &ExecSpec, result: engine::ExecResult, check: bool) -> Result<ExecResult, Failure> {
+    if check && result.exit_code != 0 {
+        return Err(Failure::from(engine::Error::ExecFailed {
+            argv: spec.argv.clone(),
+            exit_code: result.exit_code,
+            output: format!("{}{}", result.stdout, result.stderr),
+        }));
+    }
+    Ok(ExecResult { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr })
+}
+
 #[pyclass(frozen, module = "press_selfhosted._native")]
 pub struct Engine(Arc<engine::Engine>);
 
@@ -332,14 +344,7 @@ impl Engine {
             let result = block_on(self.0.exec(&container, &spec, |stream, line| {
                 sink.deliver(stream.as_str(), line);
             }))?;
-            if check && result.exit_code != 0 {
-                return Err(Failure::from(engine::Error::ExecFailed {
-                    argv: spec.argv.clone(),
-                    exit_code: result.exit_code,
-                    output: format!("{}{}", result.stdout, result.stderr),
-                }));
-            }
-            Ok(ExecResult { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr })
+            checked(&spec, result, check)
         });
         if let Some(error) = sink.error {
             return Err(error);
@@ -408,14 +413,7 @@ impl Engine {
             if let Some(error) = sink.error {
                 return Err(error);
             }
-            if check && result.exit_code != 0 {
-                return Err(failed(engine::Error::ExecFailed {
-                    argv: spec.argv.clone(),
-                    exit_code: result.exit_code,
-                    output: format!("{}{}", result.stdout, result.stderr),
-                }));
-            }
-            Ok(ExecResult { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr })
+            checked(&spec, result, check).map_err(failed)
         })
     }
 

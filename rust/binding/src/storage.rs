@@ -265,12 +265,7 @@ impl Store {
         quota: Option<(String, Number<u64>)>,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let token = token_of(cancel);
-        let options = UploadOptions {
-            concurrency: concurrency.get(),
-            attempts: attempts.get(),
-            cancel: token.clone(),
-            quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
-        };
+        let options = upload_options(concurrency, attempts, &token, quota);
         let mut reporter = Reporter::new(progress, &token);
         let result = run(py, || block_on(self.0.upload_file(&path, &key, &options, |d, t| reporter.report(d, t))));
         reporter.raised()?;
@@ -315,12 +310,7 @@ impl Store {
         quota: Option<(String, Number<u64>)>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let token = token_of(cancel);
-        let options = UploadOptions {
-            concurrency: concurrency.get(),
-            attempts: attempts.get(),
-            cancel: token.clone(),
-            quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
-        };
+        let options = upload_options(concurrency, attempts, &token, quota);
         let store = self.0.clone();
         awaitable(py, async move {
             let mut reporter = Reporter::new(progress, &token);
@@ -360,6 +350,20 @@ struct Transferred {
     key: String,
     size: u64,
     sha256: Option<String>,
+}
+
+fn upload_options(
+    concurrency: Number<usize>,
+    attempts: Number<u32>,
+    token: &Arc<AtomicBool>,
+    quota: Option<(String, Number<u64>)>,
+) -> UploadOptions {
+    UploadOptions {
+        concurrency: concurrency.get(),
+        attempts: attempts.get(),
+        cancel: token.clone(),
+        quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
+    }
 }
 
 fn token_of(cancel: Option<Py<CancelToken>>) -> Arc<AtomicBool> {
