@@ -432,7 +432,10 @@ impl Engine {
         let engine = self.0.clone();
         awaitable(py, async move {
             let mut sink = LineSink { callback: Some(&on_line), error: None };
-            engine.logs(&container, tail, since, true, |line| sink.deliver(line.stream.as_str(), &line.text)).await.map_err(failed)?;
+            engine
+                .logs(&container, tail, since, true, |line| sink.deliver(line.stream.as_str(), &line.text))
+                .await
+                .map_err(failed)?;
             sink.error.map_or(Ok(()), Err)
         })
     }

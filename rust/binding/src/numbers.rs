@@ -31,10 +31,9 @@ impl<T> Number<T> {
 impl Number<f64> {
     /// A timeout: a positive, finite number of seconds.
     pub fn seconds(self) -> Result<Duration, Failure> {
-        Duration::try_from_secs_f64(self.0)
-            .ok()
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| ValidationError::new(format!("timeout must be a positive number of seconds, got {}", self.0)).into())
+        Duration::try_from_secs_f64(self.0).ok().filter(|d| !d.is_zero()).ok_or_else(|| {
+            ValidationError::new(format!("timeout must be a positive number of seconds, got {}", self.0)).into()
+        })
     }
 }
 

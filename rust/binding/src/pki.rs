@@ -46,7 +46,8 @@ impl CertificateAuthority {
             name: name.unwrap_or(defaults.name),
             key_type: key_type.parse().map_err(Failure::from)?,
             root_validity_days: root_validity_days.map_or(defaults.root_validity_days, Number::get),
-            intermediate_validity_days: intermediate_validity_days.map_or(defaults.intermediate_validity_days, Number::get),
+            intermediate_validity_days: intermediate_validity_days
+                .map_or(defaults.intermediate_validity_days, Number::get),
         };
         run(py, || Ok(Self(pki::CertificateAuthority::create(&directory, &options, passphrase.as_deref())?)))
     }
@@ -265,5 +266,12 @@ fn leaf_request(
                 .map_err(|_| Failure::Invalid(ValidationError::new("not_before must be a timezone-aware datetime")))
         })
         .transpose()?;
-    Ok(LeafRequest { names, key_type, validity_days: validity_days.get(), not_before, server_auth: server, client_auth: client })
+    Ok(LeafRequest {
+        names,
+        key_type,
+        validity_days: validity_days.get(),
+        not_before,
+        server_auth: server,
+        client_auth: client,
+    })
 }

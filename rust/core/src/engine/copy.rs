@@ -59,9 +59,8 @@ impl Engine {
                     }
                     tar::EntryType::Regular | tar::EntryType::Continuous => {
                         let mut file = open_private(&partial).await?;
-                        let copied = tokio::io::copy(&mut (&mut reader).take(size), &mut file)
-                            .await
-                            .map_err(|e| io(path, e))?;
+                        let copied =
+                            tokio::io::copy(&mut (&mut reader).take(size), &mut file).await.map_err(|e| io(path, e))?;
                         if copied != size {
                             return Err(io(path, format!("the archive ended after {copied} of {size} bytes")));
                         }
@@ -75,7 +74,9 @@ impl Engine {
         .await;
         match result {
             Ok(size) => {
-                tokio::fs::rename(&partial, destination).await.map_err(|e| io(&destination.display().to_string(), e))?;
+                tokio::fs::rename(&partial, destination)
+                    .await
+                    .map_err(|e| io(&destination.display().to_string(), e))?;
                 Ok(size)
             }
             Err(e) => {
@@ -89,10 +90,12 @@ impl Engine {
     /// mode 0600, owned by `uid:gid`.
     pub async fn copy_to(&self, container: &str, source: &Path, path: &str, uid: u64, gid: u64) -> Result<(), Error> {
         check_container_path(path)?;
-        let (directory, name) = path.rsplit_once('/').filter(|(_, n)| !n.is_empty()).ok_or_else(|| {
-            ValidationError::new(format!("a container path names a file, got {path:?}"))
-        })?;
-        let file = tokio::fs::File::open(source).await.map_err(|e| Error::NotFound(format!("{}: {e}", source.display())))?;
+        let (directory, name) = path
+            .rsplit_once('/')
+            .filter(|(_, n)| !n.is_empty())
+            .ok_or_else(|| ValidationError::new(format!("a container path names a file, got {path:?}")))?;
+        let file =
+            tokio::fs::File::open(source).await.map_err(|e| Error::NotFound(format!("{}: {e}", source.display())))?;
         let size = file.metadata().await.map_err(|e| io(&source.display().to_string(), e))?.len();
         let mut header = tar::Header::new_gnu();
         header.set_path(name).map_err(|e| ValidationError::new(format!("file name {name:?}: {e}")))?;
