@@ -187,6 +187,14 @@ def test_a_full_quota_refuses_backups_and_sites_and_makes_nothing(world, running
 	output = job.to_agent()["data"]["output"]
 	assert "4096 bytes of its 4096 bytes" in output and f"under {site}/" in output
 	assert store.list(f"{site}/") == before and in_bench(w, "ls", "-A", backups_dir(site)) == ""
+	# A new site whose Tenant Storage is already full (a name used before) is refused too.
+	again = f"quota-again.{w.zone}"
+	store.put_bytes(f"{again}/files/big.bin", b"x" * 4096)
+	monkeypatch.setattr(w.platform, "quota", lambda s: (store, f"{s}/", 4096) if s in (site, again) else None)
+	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, again))
+	assert job.status == FAILURE and job.steps == [] and "4096 bytes of its 4096 bytes" in job.to_agent()["data"]["output"]
+	assert again not in benches.site_names(w.platform, w.bench)
+	assert database.site_database_exists(w.platform.database, w.root_password, database.database_name(again)) == (False, False)
 
 	# Room for the backup's first files but not for all: refused before any upload.
 	monkeypatch.setattr(w.platform, "quota", lambda s: (store, f"{s}/", 4096 + 10) if s == site else None)

@@ -26,8 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from press_selfhosted.exceptions import QuotaExceeded, StepFailed, StorageError, StorageUnreachable, ValidationError
-from press_selfhosted.executor import container, database, site as sites
+from press_selfhosted.exceptions import StepFailed, StorageError, StorageUnreachable, ValidationError
+from press_selfhosted.executor import container, database, quota, site as sites
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
 from press_selfhosted.executor.jobs import Recorder, StepLog
@@ -47,7 +47,6 @@ KINDS = (
 UPLOAD_ATTEMPTS = 8
 # The bench's user in Press's images: restored files must be theirs.
 BENCH_UID = 1000
-GB = 1_000_000_000
 
 
 def backups_dir(site: str) -> str:
@@ -101,15 +100,15 @@ def backup_site(platform: Platform, rec: Recorder, bench: str, site: str, reques
 
 
 def take_and_upload(platform: Platform, rec: Recorder, bench: str, site: str, offsite: Offsite | None, *,
-		with_files: bool, keep: bool, quota: bool = True) -> dict:
+		with_files: bool, keep: bool, enforce_quota: bool = True) -> dict:
 	"""The steps "Backup Site" and "Upload Site Backup to S3"; Press's `data` of a backup.
-	Without `quota` the site's quota is not enforced (an archive's final backup)."""
+	Without `enforce_quota` the site's quota is not enforced (an archive's final backup)."""
 	with rec.step("Backup Site") as step:
-		if quota:
-			check_quota(platform, site, 0)
+		if enforce_quota:
+			quota.check(platform, site, 0)
 		files = take(platform, bench, site, with_files, step)
 	with rec.step("Upload Site Backup to S3") as step:
-		uploaded = upload(platform, bench, site, files, offsite, keep, step, quota=quota) if offsite else {}
+		uploaded = upload(platform, bench, site, files, offsite, keep, step, enforce_quota=enforce_quota) if offsite else {}
 		if not offsite:
 			step.say("no offsite backup asked for: the files stay in the site's private/backups")
 	return {"backups": files, "offsite": uploaded}
@@ -147,7 +146,7 @@ def kind_of(file: str) -> str | None:
 
 
 def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offsite, keep: bool, step: StepLog, *,
-		quota: bool = True) -> dict:
+		enforce_quota: bool = True) -> dict:
 	"""Each file to `<path>/<file>`: {file: key}. All of them or none: a failure deletes what
 	this backup uploaded, and the uploader aborts its own multipart upload, so no half object
 	or open upload stays on the store. The local copies go unless `keep`."""
@@ -156,8 +155,8 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 	patient = Patience(platform.store_patience, step)
 	try:
 		patient(f"looking for unfinished uploads of {site}", lambda: _abort_leftovers(store, site, step))
-		if quota:
-			check_quota(platform, site, sum(f["size"] for f in files.values()))
+		if enforce_quota:
+			quota.check(platform, site, sum(f["size"] for f in files.values()))
 		uploaded: dict[str, str] = {}
 		with _private_dir() as here:
 			try:
@@ -181,23 +180,6 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 	finally:
 		if not keep:
 			container.run(platform.engine, name, ["rm", "-f", "--", *(f["path"] for f in files.values())], None)
-
-
-def check_quota(platform: Platform, site: str, adding: int) -> None:
-	"""Refuses (QuotaExceeded, saying the quota and the usage) a backup or a site whose
-	tenant space is full, or would be with `adding` bytes more."""
-	quota = platform.quota(site)
-	if not quota:
-		return
-	store, prefix, limit = quota
-	used = store.check_quota(prefix, limit, adding)  # raises, with both figures, past the quota
-	if used >= limit:
-		raise QuotaExceeded(f"{site} has used its storage quota: {_size(used)} of its {_size(limit)} under {prefix};"
-			" nothing was made. Raise the quota on its Tenant Storage or delete old backups")
-
-
-def _size(count: int) -> str:
-	return f"{count / GB:.2f} GB" if count >= GB // 10 else f"{count} bytes"
 
 
 def _abort_leftovers(store: Store, site: str, step: StepLog) -> None:
@@ -251,7 +233,7 @@ def archive_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 	if offsite:
 		# Press asks for a final backup: the site is removed only once it is on the store. A
 		# full quota does not keep a site from being archived.
-		take_and_upload(platform, rec, bench, site, offsite, with_files=True, keep=False, quota=False)
+		take_and_upload(platform, rec, bench, site, offsite, with_files=True, keep=False, enforce_quota=False)
 	else:
 		with rec.step("Backup Site") as step:
 			step.say("no final backup asked for (Press sends offsite when it wants one)")
@@ -287,7 +269,7 @@ def restore_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 	admin_password = sites.required_secret(request, "admin_password")
 	links, apps = _links(request), _apps(request)
 	name = container_name(platform, bench)
-	check_quota(platform, site, 0)
+	quota.check(platform, site, 0)
 	with _private_dir() as here:
 		with rec.step("Download Backup Files") as step:
 			local = download(platform, links, here, step)
@@ -326,7 +308,7 @@ def new_site_from_backup(platform: Platform, rec: Recorder, bench: str, request:
 	name = container_name(platform, bench)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
-	check_quota(platform, site, 0)
+	quota.check(platform, site, 0)
 	made = False
 	try:
 		with _private_dir() as here:

@@ -8,7 +8,7 @@ import json
 import re
 
 from press_selfhosted.exceptions import ValidationError
-from press_selfhosted.executor import container, database
+from press_selfhosted.executor import container, database, quota
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
 from press_selfhosted.executor.jobs import Recorder
@@ -38,6 +38,7 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 	name = container_name(platform, bench)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
+	quota.check(platform, site, 0)
 	try:
 		with rec.step("New Site") as step:
 			make_site(platform, rec, step, bench, site, root_password, admin_password)
