@@ -4,6 +4,7 @@ as the platform's store. Each job is Press's request, checked as Press's callbac
 (Site Backup and Remote File from `data`, the restored apps from `output`)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from test_executor import ADMIN_PASSWORD, new_site_request, running_bench, steps, world  # noqa: F401 (fixtures)
@@ -204,7 +205,7 @@ def test_a_full_quota_refuses_backups_and_sites_and_makes_nothing(world, running
 	assert store.list(f"{site}/") == before and in_bench(w, "ls", "-A", backups_dir(site)) == ""
 
 
-def test_a_backup_to_a_store_that_is_down_fails_clearly_and_the_next_one_succeeds(world, running_bench):
+def test_a_backup_to_a_store_that_is_down_fails_clearly_and_the_next_one_succeeds(world, running_bench, monkeypatch):
 	w = world
 	site = make_site(w, "outage")
 	dead = f"http://127.0.0.1:{_closed_port()}"
@@ -218,9 +219,18 @@ def test_a_backup_to_a_store_that_is_down_fails_clearly_and_the_next_one_succeed
 	assert "the store did not answer for 3 s" in job.to_agent()["data"]["output"]
 	assert in_bench(w, "ls", "-A", backups_dir(site)) == ""
 	assert w.store_for(w.bucket).list(f"{site}/") == [] and w.store_for(w.bucket).pending_uploads(f"{site}/") == []
+	# An open upload of the site's: a young one may be another backup still running and stays;
+	# an old one is what an outage left, and the next backup aborts it.
+	store = w.store_for(w.bucket)
+	running = store.begin_multipart(f"{site}/other/running.tar")
 	job = w.job("POST", f"benches/{w.bench}/sites/{site}/backup", {"with_files": True, "offsite": offsite(w, site)})
 	assert job.status == SUCCESS, job.to_agent()
-	assert len(w.store_for(w.bucket).list(f"{site}/")) == 4
+	assert len(store.list(f"{site}/")) == 4
+	assert [u[1] for u in store.pending_uploads(f"{site}/")] == [running]
+	monkeypatch.setattr("press_selfhosted.executor.backup.LEFTOVER_AGE", timedelta(0))
+	job = w.job("POST", f"benches/{w.bench}/sites/{site}/backup", {"with_files": True, "offsite": offsite(w, site)})
+	assert job.status == SUCCESS and store.pending_uploads(f"{site}/") == []
+	assert "aborted an unfinished upload" in job.to_agent()["steps"][1]["data"]["output"]
 
 
 def _closed_port() -> int:

@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from press_selfhosted.exceptions import StepFailed, StorageError, StorageUnreachable, ValidationError
 from press_selfhosted.executor import container, database, quota, site as sites
@@ -45,6 +46,8 @@ KINDS = (
 )
 # Each part's tries in the uploader (its backoff reaches 10 s a try).
 UPLOAD_ATTEMPTS = 8
+# An open multipart upload of a site's backups this old is a leftover, not a running backup.
+LEFTOVER_AGE = timedelta(hours=6)
 # The bench's user in Press's images: restored files must be theirs.
 BENCH_UID = 1000
 
@@ -183,10 +186,17 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 
 
 def _abort_leftovers(store: Store, site: str, step: StepLog) -> None:
-	"""Multipart uploads of this site's backups that a store outage kept from being aborted."""
-	for key, upload_id, _ in store.pending_uploads(f"{site}/"):
-		store.abort_upload(key, upload_id)
-		step.say(f"aborted an unfinished upload of {key} left by an earlier backup")
+	"""Multipart uploads of this site's backups that a store outage kept from being aborted.
+	Only old ones: a younger one may be another backup of the site, still running."""
+	now = datetime.now(timezone.utc)
+	for key, upload_id, initiated in store.pending_uploads(f"{site}/"):
+		try:
+			age = now - datetime.fromisoformat(initiated.replace("Z", "+00:00"))
+		except ValueError:
+			continue
+		if age > LEFTOVER_AGE:
+			store.abort_upload(key, upload_id)
+			step.say(f"aborted an unfinished upload of {key} left by an earlier backup")
 
 
 def _delete(store: Store, keys: list[str], step: StepLog) -> None:
