@@ -1,7 +1,7 @@
 """Upload and download one large file (1 GiB by default) to the same Garage, three ways, in
 one run:
 
-- press_selfhosted: `Store.upload_file` (8 MiB parts, 4 in flight; its SHA-256 is computed
+- press_selfhosted: `Store.upload_file` (8 MiB parts, 10 in flight; its SHA-256 is computed
   first and stored as metadata) and `Store.download_file` (streamed, checksum verified);
 - boto3: `upload_file` / `download_file` with its default TransferConfig (8 MiB parts, 10
   threads): what Press uses;

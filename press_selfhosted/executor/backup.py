@@ -285,21 +285,21 @@ def restore_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 			local = download(platform, links, here, step)
 		with rec.step("Checksum of Downloaded Backup Files") as step:
 			checksum(local, step)
-		inside = _into_container(platform, name, site, local)
 		try:
-			if "database" in inside:
+			if "database" in local:
 				if isinstance(request.get("sanitized_config_content"), dict):
 					with rec.step("Update Site Configuration") as step:
 						sites.update_config(platform, bench, site, request["sanitized_config_content"], [], step)
 				with rec.step("Restore Site") as step:
+					inside = _into_container(platform, name, site, local, step)
 					restore_database(platform, rec, step, bench, site, root_password, admin_password, inside)
 			else:
 				with rec.step("Restore Files") as step:
-					restore_files(platform, name, site, inside, step)
+					restore_files(platform, name, site, _into_container(platform, name, site, local, step), step)
 		finally:
 			with rec.step("Delete Downloaded Backup Files") as step:
 				_remove_from_container(platform, name, site, step)
-	if "database" in inside:
+	if "database" in local:
 		_after_restore(platform, rec, name, site, apps, admin_password, bool(request.get("skip_failing_patches")))
 	return {"output": container.run(platform.engine, name, ["bench", "--site", site, "list-apps"], None)}
 
@@ -330,9 +330,9 @@ def new_site_from_backup(platform: Platform, rec: Recorder, bench: str, request:
 				sites.make_site(platform, rec, step, bench, site, root_password, admin_password)
 			with rec.step("Update Site Configuration") as step:
 				sites.update_config(platform, bench, site, {**restored_config, **config}, [], step)
-			inside = _into_container(platform, name, site, local)
 			try:
 				with rec.step("Restore Site") as step:
+					inside = _into_container(platform, name, site, local, step)
 					restore_database(platform, rec, step, bench, site, root_password, admin_password, inside)
 			finally:
 				with rec.step("Delete Downloaded Backup Files") as step:
@@ -431,14 +431,15 @@ def _restore_dir(site: str) -> str:
 	return f"{BENCH_DIR}/sites/{site}/private/restore"
 
 
-def _into_container(platform: Platform, name: str, site: str, local: dict[str, str]) -> dict[str, str]:
+def _into_container(platform: Platform, name: str, site: str, local: dict[str, str], step: StepLog) -> dict[str, str]:
 	"""The downloaded files in the site's private/restore, as the bench's user: {kind: path there}."""
 	folder = _restore_dir(site)
 	container.run(platform.engine, name, ["mkdir", "-p", folder], None)
 	inside = {}
 	for kind, path in local.items():
 		inside[kind] = f"{folder}/{os.path.basename(path)}"
-		platform.engine.copy_to(name, path, inside[kind], uid=BENCH_UID, gid=BENCH_UID)
+		with step.timed(f"{kind}: into the container"):
+			platform.engine.copy_to(name, path, inside[kind], uid=BENCH_UID, gid=BENCH_UID)
 	return inside
 
 

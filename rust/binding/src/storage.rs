@@ -250,7 +250,7 @@ impl Store {
     /// Uploads a file in parts (bounded memory, retried parts, aborted on failure) and
     /// records its SHA-256. `progress(done, total)` follows completed parts; `cancel` stops
     /// it; `quota=(prefix, bytes)` refuses it up front when the tenant would pass its quota.
-    #[pyo3(signature = (path, key, *, concurrency = Number(4), attempts = Number(5), progress = None, cancel = None,
+    #[pyo3(signature = (path, key, *, concurrency = Number(10), attempts = Number(5), progress = None, cancel = None,
                         quota = None))]
     #[allow(clippy::too_many_arguments)]
     fn upload_file<'py>(
@@ -295,7 +295,7 @@ impl Store {
     }
 
     /// The awaitable form of `upload_file` (same arguments): `await store.upload_file_async(...)`.
-    #[pyo3(signature = (path, key, *, concurrency = Number(4), attempts = Number(5), progress = None, cancel = None,
+    #[pyo3(signature = (path, key, *, concurrency = Number(10), attempts = Number(5), progress = None, cancel = None,
                         quota = None))]
     #[allow(clippy::too_many_arguments)]
     fn upload_file_async<'py>(

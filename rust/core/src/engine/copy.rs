@@ -8,12 +8,14 @@ use std::path::Path;
 use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Engine, Error};
 use crate::names::ValidationError;
 
 const BLOCK: usize = 512;
+/// What one read or write moves: the engine's archive streams run at disk speed with it.
+const IO_BUFFER: usize = 1 << 20;
 
 /// An absolute path in a container, with no `..` and no NUL: the engine resolves it there.
 fn check_container_path(path: &str) -> Result<&str, ValidationError> {
@@ -58,13 +60,16 @@ impl Engine {
                             .map_err(|e| io(path, e))?;
                     }
                     tar::EntryType::Regular | tar::EntryType::Continuous => {
-                        let mut file = open_private(&partial).await?;
-                        let copied =
-                            tokio::io::copy(&mut (&mut reader).take(size), &mut file).await.map_err(|e| io(path, e))?;
+                        // Large writes: tokio's file sends each write to a blocking thread. No
+                        // fsync: the copy is read once, at once, and never outlives the job.
+                        let mut file = tokio::io::BufWriter::with_capacity(IO_BUFFER, open_private(&partial).await?);
+                        let copied = tokio::io::copy_buf(&mut (&mut reader).take(size), &mut file)
+                            .await
+                            .map_err(|e| io(path, e))?;
                         if copied != size {
                             return Err(io(path, format!("the archive ended after {copied} of {size} bytes")));
                         }
-                        file.sync_all().await.map_err(|e| io(&partial.display().to_string(), e))?;
+                        file.flush().await.map_err(|e| io(&partial.display().to_string(), e))?;
                         return Ok(size);
                     }
                     other => return Err(io(path, format!("not a regular file ({other:?})"))),
@@ -112,7 +117,7 @@ impl Engine {
         let padding = (size.div_ceil(BLOCK as u64) * BLOCK as u64 - size) as usize + 2 * BLOCK;
         // A read error of the source ends the request, so the engine never unpacks a short file.
         let body = futures_util::stream::iter([Ok::<Bytes, std::io::Error>(Bytes::copy_from_slice(header.as_bytes()))])
-            .chain(tokio_util::io::ReaderStream::new(file))
+            .chain(tokio_util::io::ReaderStream::with_capacity(file, IO_BUFFER))
             .chain(futures_util::stream::iter([Ok(Bytes::from(vec![0u8; padding]))]));
         let directory = if directory.is_empty() { "/" } else { directory };
         let options = UploadToContainerOptionsBuilder::default().path(directory).build();

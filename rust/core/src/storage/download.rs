@@ -18,7 +18,7 @@ use super::store::{backoff, ObjectInfo, Store};
 use super::Error;
 
 /// Ranges in flight at once.
-const RANGES_IN_FLIGHT: usize = 4;
+const RANGES_IN_FLIGHT: usize = 8;
 /// Attempts per range before the download fails.
 const ATTEMPTS: u32 = 5;
 

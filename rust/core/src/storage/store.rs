@@ -94,7 +94,7 @@ pub struct UploadOptions {
 
 impl Default for UploadOptions {
     fn default() -> Self {
-        Self { concurrency: 4, attempts: 5, cancel: Arc::new(AtomicBool::new(false)), quota: None }
+        Self { concurrency: 10, attempts: 5, cancel: Arc::new(AtomicBool::new(false)), quota: None }
     }
 }
 
