@@ -187,10 +187,11 @@ class Engine:
 		"""`[(id, tags, size)]`"""
 
 	def remove_image(self, reference: str, *, force: bool = False) -> None: ...
-	def copy_from(self, container: str, path: str, destination: str | os.PathLike[str]) -> int:
+	def copy_from(self, container: str, path: str, destination: str | os.PathLike[str]) -> tuple[int, str]:
 		"""Copies the regular file `path` of the container (absolute, no `..`) to `destination`
 		on this host through the engine's archive API (local or remote engine alike), mode 0600,
-		written beside it and renamed; returns its size. A directory or link is refused."""
+		written beside it and renamed; returns its size and its SHA-256, hashed on the way (give
+		it to `Store.upload_file(sha256=…)`). A directory or link is refused."""
 	def copy_to(self, container: str, source: str | os.PathLike[str], path: str, *, uid: int = 0, gid: int = 0) -> None:
 		"""Puts the host file `source` into the container as `path` (its directory must
 		exist), mode 0600, owned by uid:gid; streamed, never read into memory."""
@@ -467,11 +468,14 @@ class Store:
 		progress: Callable[[int, int], object] | None = None,
 		cancel: CancelToken | None = None,
 		quota: tuple[str, int] | None = None,
+		sha256: str | None = None,
 	) -> ObjectInfo:
 		"""Streams the file up in parts (8 MiB or larger, `concurrency` in flight), each retried
 		with backoff; records its SHA-256. progress(done, total) follows completed parts; an
 		exception in it cancels the upload and is raised. On failure or cancel the multipart
-		upload is aborted. quota=(prefix, bytes) refuses up front."""
+		upload is aborted. quota=(prefix, bytes) refuses up front. sha256: the file's SHA-256
+		when the caller hashed it as it was written; the upload then skips its own pass over the
+		file (a wrong one makes every verified download of it fail)."""
 
 	def download_file(
 		self,
@@ -497,6 +501,7 @@ class Store:
 		progress: Callable[[int, int], object] | None = None,
 		cancel: CancelToken | None = None,
 		quota: tuple[str, int] | None = None,
+		sha256: str | None = None,
 	) -> Awaitable[ObjectInfo]:
 		"""`upload_file`, awaitable (asyncio): several uploads can run from one event loop."""
 

@@ -246,7 +246,7 @@ def test_a_download_not_matching_its_checksum_leaves_no_file(credentials, store,
 
 
 def test_a_download_is_cancelled_by_token_or_by_a_raising_callback(store, tmp_path):
-	_file(tmp_path / "f", 40)
+	_file(tmp_path / "f", 96)  # 12 ranges: more than are in flight at once
 	store.upload_file(tmp_path / "f", "t/big")
 	(tmp_path / "out").mkdir()
 	token = CancelToken()
@@ -259,7 +259,7 @@ def test_a_download_is_cancelled_by_token_or_by_a_raising_callback(store, tmp_pa
 
 	with pytest.raises(exc.TransferCancelled):
 		store.download_file("t/big", tmp_path / "out" / "back", progress=cancel_after_first, cancel=token)
-	assert seen[0] == 0 and seen[-1] < 40 << 20
+	assert seen[0] == 0 and seen[-1] < 96 << 20
 	assert _no_download_left(tmp_path / "out")
 
 	def boom(done, total):
@@ -291,3 +291,17 @@ def test_another_key_never_sees_a_bucket_of_the_same_name(credentials, store):
 	with pytest.raises(exc.ObjectNotFound):
 		other.get_bytes("mine.txt")
 	assert store.get_bytes("mine.txt") == b"private"
+
+
+def test_a_checksum_given_by_the_caller_is_recorded_and_a_bad_one_refused(store, tmp_path):
+	digest = _file(tmp_path / "f", 9)
+	info = store.upload_file(tmp_path / "f", "given", sha256=digest)
+	assert info["sha256"] == digest == store.head("given")["sha256"]
+	assert store.download_file("given", tmp_path / "back")["sha256"] == digest
+	with pytest.raises(exc.ValidationError, match="64 lower-case hex"):
+		store.upload_file(tmp_path / "f", "bad", sha256="XYZ")
+	assert store.pending_uploads("bad") == [] and [k for k, _ in store.list("bad")] == []
+	# A wrong one is what a verified download then refuses.
+	store.upload_file(tmp_path / "f", "wrong", sha256="0" * 64)
+	with pytest.raises(exc.ChecksumMismatch):
+		store.download_file("wrong", tmp_path / "wrong")

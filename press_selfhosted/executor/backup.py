@@ -167,9 +167,9 @@ def upload(platform: Platform, bench: str, site: str, files: dict, offsite: Offs
 					key = f"{offsite.path}/{f['file']}"
 					local = os.path.join(here, f["file"])
 					with step.timed(f"{kind}: out of the container"):
-						platform.engine.copy_from(name, f["path"], local)
+						_, sha = platform.engine.copy_from(name, f["path"], local)  # hashed on the way
 					with step.timed(f"{kind}: upload"):
-						info = patient(key, lambda: store.upload_file(local, key, attempts=UPLOAD_ATTEMPTS,
+						info = patient(key, lambda: store.upload_file(local, key, attempts=UPLOAD_ATTEMPTS, sha256=sha,
 							progress=lambda done, total, kind=kind: step.progress(kind, done, total)))
 					os.remove(local)
 					uploaded[f["file"]] = key

@@ -155,8 +155,8 @@ impl Engine {
     }
 
     /// Copies the regular file `path` of the container to `destination` on this host (mode
-    /// 0600, written whole or not at all); returns its size in bytes.
-    fn copy_from(&self, py: Python<'_>, container: String, path: String, destination: PathBuf) -> PyResult<u64> {
+    /// 0600, written whole or not at all); returns its size in bytes and its SHA-256.
+    fn copy_from(&self, py: Python<'_>, container: String, path: String, destination: PathBuf) -> PyResult<(u64, String)> {
         run(py, || block_on(self.0.copy_from(&container, &path, &destination)))
     }
 

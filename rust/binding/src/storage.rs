@@ -251,7 +251,7 @@ impl Store {
     /// records its SHA-256. `progress(done, total)` follows completed parts; `cancel` stops
     /// it; `quota=(prefix, bytes)` refuses it up front when the tenant would pass its quota.
     #[pyo3(signature = (path, key, *, concurrency = Number(10), attempts = Number(5), progress = None, cancel = None,
-                        quota = None))]
+                        quota = None, sha256 = None))]
     #[allow(clippy::too_many_arguments)]
     fn upload_file<'py>(
         &self,
@@ -263,9 +263,10 @@ impl Store {
         progress: Option<Py<PyAny>>,
         cancel: Option<Py<CancelToken>>,
         quota: Option<(String, Number<u64>)>,
+        sha256: Option<String>,
     ) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
         let token = token_of(cancel);
-        let options = upload_options(concurrency, attempts, &token, quota);
+        let options = upload_options(concurrency, attempts, &token, quota, sha256);
         let mut reporter = Reporter::new(progress, &token);
         let result = run(py, || block_on(self.0.upload_file(&path, &key, &options, |d, t| reporter.report(d, t))));
         reporter.raised()?;
@@ -296,7 +297,7 @@ impl Store {
 
     /// The awaitable form of `upload_file` (same arguments): `await store.upload_file_async(...)`.
     #[pyo3(signature = (path, key, *, concurrency = Number(10), attempts = Number(5), progress = None, cancel = None,
-                        quota = None))]
+                        quota = None, sha256 = None))]
     #[allow(clippy::too_many_arguments)]
     fn upload_file_async<'py>(
         &self,
@@ -308,9 +309,10 @@ impl Store {
         progress: Option<Py<PyAny>>,
         cancel: Option<Py<CancelToken>>,
         quota: Option<(String, Number<u64>)>,
+        sha256: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let token = token_of(cancel);
-        let options = upload_options(concurrency, attempts, &token, quota);
+        let options = upload_options(concurrency, attempts, &token, quota, sha256);
         let store = self.0.clone();
         awaitable(py, async move {
             let mut reporter = Reporter::new(progress, &token);
@@ -357,12 +359,14 @@ fn upload_options(
     attempts: Number<u32>,
     token: &Arc<AtomicBool>,
     quota: Option<(String, Number<u64>)>,
+    sha256: Option<String>,
 ) -> UploadOptions {
     UploadOptions {
         concurrency: concurrency.get(),
         attempts: attempts.get(),
         cancel: token.clone(),
         quota: quota.map(|(prefix, bytes)| (prefix, bytes.get())),
+        sha256,
     }
 }
 

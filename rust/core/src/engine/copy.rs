@@ -8,7 +8,8 @@ use std::path::Path;
 use bollard::query_parameters::{DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder};
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 use super::{Engine, Error};
 use crate::names::ValidationError;
@@ -32,8 +33,9 @@ fn io(what: &str, e: impl std::fmt::Display) -> Error {
 
 impl Engine {
     /// Copies the regular file `path` of `container` to `destination` on this host (mode
-    /// 0600); returns its size. Anything but one regular file (a directory, a link) is refused.
-    pub async fn copy_from(&self, container: &str, path: &str, destination: &Path) -> Result<u64, Error> {
+    /// 0600); returns its size and SHA-256 (hex), hashed on the way. Anything but one regular
+    /// file (a directory, a link) is refused.
+    pub async fn copy_from(&self, container: &str, path: &str, destination: &Path) -> Result<(u64, String), Error> {
         check_container_path(path)?;
         let options = DownloadFromContainerOptionsBuilder::default().path(path).build();
         let stream = self
@@ -63,14 +65,23 @@ impl Engine {
                         // Large writes: tokio's file sends each write to a blocking thread. No
                         // fsync: the copy is read once, at once, and never outlives the job.
                         let mut file = tokio::io::BufWriter::with_capacity(IO_BUFFER, open_private(&partial).await?);
-                        let copied = tokio::io::copy_buf(&mut (&mut reader).take(size), &mut file)
-                            .await
-                            .map_err(|e| io(path, e))?;
+                        let (mut entry, mut hasher, mut copied) = ((&mut reader).take(size), Sha256::new(), 0u64);
+                        loop {
+                            let chunk = entry.fill_buf().await.map_err(|e| io(path, e))?;
+                            if chunk.is_empty() {
+                                break;
+                            }
+                            hasher.update(chunk);
+                            file.write_all(chunk).await.map_err(|e| io(&partial.display().to_string(), e))?;
+                            let n = chunk.len();
+                            entry.consume(n);
+                            copied += n as u64;
+                        }
                         if copied != size {
                             return Err(io(path, format!("the archive ended after {copied} of {size} bytes")));
                         }
                         file.flush().await.map_err(|e| io(&partial.display().to_string(), e))?;
-                        return Ok(size);
+                        return Ok((size, hex::encode(hasher.finalize())));
                     }
                     other => return Err(io(path, format!("not a regular file ({other:?})"))),
                 }

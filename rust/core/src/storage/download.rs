@@ -52,7 +52,7 @@ impl Store {
         result.map(|()| info)
     }
 
-    /// Fills `tmp` with the `size` bytes of `key`, synced to disk; returns their SHA-256.
+    /// Fills `tmp` with the `size` bytes of `key`; returns their SHA-256.
     async fn fetch_into(
         &self,
         key: &str,
@@ -104,11 +104,8 @@ impl Store {
         let digest = hasher.await.map_err(|e| Error::Io(format!("hashing {}: {e}", tmp.display())))?;
         fetched?;
         let digest = digest.map_err(|e| io(tmp, e))?;
-        let file = Arc::try_unwrap(file).map_err(|_| Error::Io(format!("{} still in use", tmp.display())))?;
-        tokio::task::spawn_blocking(move || file.sync_all())
-            .await
-            .map_err(|e| Error::Io(format!("syncing {}: {e}", tmp.display())))?
-            .map_err(|e| io(tmp, e))?;
+        // Not synced to disk: a download is read at once (a restore), and one lost to a crash is
+        // fetched again; fsync of a large file costs as much as a tenth of the download.
         Ok(digest)
     }
 

@@ -90,11 +90,14 @@ pub struct UploadOptions {
     /// A tenant's (prefix, quota in bytes): the upload is refused before it starts when the
     /// prefix's usage plus the file would pass the quota.
     pub quota: Option<(String, u64)>,
+    /// The file's SHA-256 (hex) when the caller has it, hashed as the file was written: the
+    /// upload then skips its own pass over the file.
+    pub sha256: Option<String>,
 }
 
 impl Default for UploadOptions {
     fn default() -> Self {
-        Self { concurrency: 10, attempts: 5, cancel: Arc::new(AtomicBool::new(false)), quota: None }
+        Self { concurrency: 10, attempts: 5, cancel: Arc::new(AtomicBool::new(false)), quota: None, sha256: None }
     }
 }
 
@@ -373,6 +376,11 @@ impl Store {
         if options.concurrency == 0 || options.attempts == 0 {
             return Err(ValidationError::new("concurrency and attempts must be at least 1").into());
         }
+        if let Some(sha) = &options.sha256 {
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                return Err(ValidationError::new(format!("sha256 must be 64 lower-case hex digits, got {sha:?}")).into());
+            }
+        }
         let total = tokio::fs::metadata(path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?.len();
         let part =
             part_size(total).ok_or_else(|| ValidationError::new("file is larger than S3's 5 TiB object limit"))?;
@@ -396,7 +404,10 @@ impl Store {
             });
         }
         // The digest goes into the object's metadata, which is set when the upload begins.
-        let sha = file_sha256(path).await?;
+        let sha = match &options.sha256 {
+            Some(known) => known.clone(),
+            None => file_sha256(path).await?,
+        };
         let upload_id = self.initiate(&self.with_metadata(&sha), key).await?;
 
         let sent = self.send_parts(path, key, &upload_id, total, part, options, &mut progress).await;
