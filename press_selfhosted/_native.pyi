@@ -180,8 +180,30 @@ class Engine:
 	def tag(self, source: str, target: str) -> None:
 		"""Gives image `source` the further name `target` (`registry:port/path:tag`)."""
 
-	def push(self, reference: str, *, username: str | None = None, password: str | None = None) -> None:
-		"""Pushes to the reference's registry; a refusal raises EngineError."""
+	def push(
+		self,
+		reference: str,
+		*,
+		username: str | None = None,
+		password: str | None = None,
+		on_line: Callable[[str, str], object] | None = None,
+	) -> None:
+		"""Pushes to the reference's registry; `on_line("push", status)` gets each status the
+		engine reports. A refusal raises EngineError."""
+	def build(
+		self,
+		context: str | os.PathLike[str],
+		tag: str,
+		*,
+		dockerfile: str = "Dockerfile",
+		no_cache: bool = False,
+		platform: str = "",
+		on_line: Callable[[str, str], object] | None = None,
+	) -> str:
+		"""Builds the directory `context` (streamed as an archive) into image `tag` through the
+		engine's build API; `on_line("build", line)` gets each line the builder prints.
+		Returns the image id. A failing instruction raises BuildFailed with the builder's
+		message; a Dockerfile outside the context or an unknown platform, ValidationError."""
 	def image_id(self, reference: str) -> str: ...
 	def list_images(self) -> list[tuple[str, list[str], int]]:
 		"""`[(id, tags, size)]`"""

@@ -45,6 +45,10 @@ class PortsExhausted(EngineError):
 	"""Every host port of the platform's range is in use."""
 
 
+class BuildFailed(EngineError):
+	"""An image build stopped: an instruction failed, or the context could not be sent."""
+
+
 class ExecFailed(EngineError):
 	"""A command run with check=True exited non-zero."""
 

@@ -129,15 +129,49 @@ impl Engine {
         run(py, || block_on(self.0.tag(&source, &target)))
     }
 
-    #[pyo3(signature = (reference, *, username = None, password = None))]
+    /// Pushes `reference`; `on_line("push", status)` gets each status the engine reports.
+    #[pyo3(signature = (reference, *, username = None, password = None, on_line = None))]
     fn push(
         &self,
         py: Python<'_>,
         reference: String,
         username: Option<String>,
         password: Option<String>,
+        on_line: Option<Py<PyAny>>,
     ) -> PyResult<()> {
-        run(py, || block_on(self.0.push(&reference, credentials(&username, &password)?)))
+        let mut sink = LineSink { callback: on_line.as_ref(), error: None };
+        let result = run(py, || {
+            block_on(self.0.push(&reference, credentials(&username, &password)?, |status| {
+                sink.deliver("push", status);
+            }))
+        });
+        sink.error.map_or(result, Err)
+    }
+
+    /// Builds the directory `context` into image `tag` through the engine's build API;
+    /// `on_line("build", line)` gets each line the builder prints. Returns the image id;
+    /// a failing instruction raises BuildFailed with the builder's message.
+    #[pyo3(signature = (context, tag, *, dockerfile = "Dockerfile".to_string(), no_cache = false,
+                        platform = String::new(), on_line = None))]
+    #[allow(clippy::too_many_arguments)]
+    fn build(
+        &self,
+        py: Python<'_>,
+        context: PathBuf,
+        tag: String,
+        dockerfile: String,
+        no_cache: bool,
+        platform: String,
+        on_line: Option<Py<PyAny>>,
+    ) -> PyResult<String> {
+        let spec = engine::BuildSpec { context, dockerfile, tag, no_cache, platform };
+        let mut sink = LineSink { callback: on_line.as_ref(), error: None };
+        let result = run(py, || {
+            block_on(self.0.build(&spec, |line| {
+                sink.deliver("build", line);
+            }))
+        });
+        sink.error.map_or(result, Err)
     }
 
     fn image_id(&self, py: Python<'_>, reference: String) -> PyResult<String> {
@@ -156,7 +190,13 @@ impl Engine {
 
     /// Copies the regular file `path` of the container to `destination` on this host (mode
     /// 0600, written whole or not at all); returns its size in bytes and its SHA-256.
-    fn copy_from(&self, py: Python<'_>, container: String, path: String, destination: PathBuf) -> PyResult<(u64, String)> {
+    fn copy_from(
+        &self,
+        py: Python<'_>,
+        container: String,
+        path: String,
+        destination: PathBuf,
+    ) -> PyResult<(u64, String)> {
         run(py, || block_on(self.0.copy_from(&container, &path, &destination)))
     }
 

@@ -124,6 +124,7 @@ impl From<Failure> for PyErr {
                         engine::Error::PortsExhausted { .. } => "PortsExhausted",
                         engine::Error::Timeout { .. } => "EngineTimeout",
                         engine::Error::ExecFailed { .. } => "ExecFailed",
+                        engine::Error::BuildFailed { .. } => "BuildFailed",
                         engine::Error::Invalid(_) | engine::Error::Engine { .. } => "EngineError",
                     };
                     let args = match e {

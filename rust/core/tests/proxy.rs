@@ -120,7 +120,10 @@ async fn wait_served(ca: &Ca, host: &str, serial: &str) {
         if served == serial {
             return;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{host}: Traefik still serves {served}, not the renewed {serial}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{host}: Traefik still serves {served}, not the renewed {serial}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

@@ -45,13 +45,13 @@ pub struct ExecResult {
 /// Splits chunks into lines per stream for the callback, keeping a partial line until its
 /// newline arrives, and keeps the output exactly as it came.
 #[derive(Default)]
-struct Lines {
+pub(super) struct Lines {
     pending: [Vec<u8>; 2],
     raw: [Vec<u8>; 2],
 }
 
 impl Lines {
-    fn push(&mut self, stream: Stream, bytes: &[u8], on_line: &mut impl FnMut(Stream, &str)) {
+    pub(super) fn push(&mut self, stream: Stream, bytes: &[u8], on_line: &mut impl FnMut(Stream, &str)) {
         let i = stream as usize;
         self.raw[i].extend_from_slice(bytes);
         self.pending[i].extend_from_slice(bytes);
@@ -61,7 +61,7 @@ impl Lines {
         }
     }
 
-    fn finish(mut self, on_line: &mut impl FnMut(Stream, &str)) -> [String; 2] {
+    pub(super) fn finish(mut self, on_line: &mut impl FnMut(Stream, &str)) -> [String; 2] {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.pending[stream as usize]);
             if !rest.is_empty() {

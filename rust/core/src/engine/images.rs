@@ -73,11 +73,27 @@ impl Engine {
         })
     }
 
-    /// Pushes `reference` to its registry, with credentials when given.
-    pub async fn push(&self, reference: &str, credentials: Option<(&str, &str)>) -> Result<(), Error> {
+    /// Pushes `reference` to its registry, with credentials when given, calling `on_status`
+    /// with each status the engine reports ("Pushing", "Pushed", the digest at the end).
+    pub async fn push(
+        &self,
+        reference: &str,
+        credentials: Option<(&str, &str)>,
+        mut on_status: impl FnMut(&str),
+    ) -> Result<(), Error> {
         let (repo, tag) = split_tag(check_reference(reference)?);
         let options = PushImageOptionsBuilder::default().tag(tag).build();
-        drain(self.client.push_image(repo, Some(options), docker_credentials(credentials)), reference).await
+        let mut progress = self.client.push_image(repo, Some(options), docker_credentials(credentials));
+        while let Some(item) = progress.next().await {
+            let info = item.map_err(|e| stream_error(e, reference))?;
+            if let Some(detail) = info.error_detail {
+                return Err(Error::Engine { status: 0, message: detail.message.unwrap_or_default() });
+            }
+            if let Some(status) = info.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                on_status(status);
+            }
+        }
+        Ok(())
     }
 
     /// The id of image `reference`, or `ImageMissing`.
@@ -123,37 +139,24 @@ fn split_tag(reference: &str) -> (&str, &str) {
     }
 }
 
-/// Reads a pull or push progress stream to its end; the engine reports a refusal (bad
+/// Reads an import or pull progress stream to its end; the engine reports a refusal (bad
 /// credentials, unknown image) inside the stream, as `error_detail`.
-async fn drain<T: ProgressError>(
-    mut progress: impl futures_util::Stream<Item = Result<T, bollard::errors::Error>> + Unpin,
+async fn drain(
+    mut progress: impl futures_util::Stream<Item = Result<bollard::models::CreateImageInfo, bollard::errors::Error>> + Unpin,
     reference: &str,
 ) -> Result<(), Error> {
     while let Some(item) = progress.next().await {
-        let info = item.map_err(|e| match e {
-            bollard::errors::Error::DockerStreamError { error } => Error::Engine { status: 0, message: error },
-            other => Error::from_engine(other, reference),
-        })?;
-        if let Some(message) = info.error_message() {
-            return Err(Error::Engine { status: 0, message });
+        if let Some(detail) = item.map_err(|e| stream_error(e, reference))?.error_detail {
+            return Err(Error::Engine { status: 0, message: detail.message.unwrap_or_default() });
         }
     }
     Ok(())
 }
 
-trait ProgressError {
-    fn error_message(self) -> Option<String>;
-}
-
-impl ProgressError for bollard::models::CreateImageInfo {
-    fn error_message(self) -> Option<String> {
-        self.error_detail.map(|d| d.message.unwrap_or_default())
-    }
-}
-
-impl ProgressError for bollard::models::PushImageInfo {
-    fn error_message(self) -> Option<String> {
-        self.error_detail.map(|d| d.message.unwrap_or_default())
+fn stream_error(e: bollard::errors::Error, reference: &str) -> Error {
+    match e {
+        bollard::errors::Error::DockerStreamError { error } => Error::Engine { status: 0, message: error },
+        other => Error::from_engine(other, reference),
     }
 }
 

@@ -2,6 +2,7 @@
 //! Self-hosted, the platform's "servers" are engines: a local socket, or TCP with mutual TLS
 //! using certificates from the platform CA.
 
+mod build;
 mod connect;
 mod containers;
 mod copy;
@@ -13,6 +14,7 @@ mod observe;
 mod ports;
 mod volumes;
 
+pub use build::BuildSpec;
 pub use connect::{Endpoint, Engine, EngineInfo, EngineKind, TlsFiles};
 pub use containers::{ContainerSpec, ContainerState, Mount, PublishedPort, RestartPolicy};
 pub use exec::{ExecResult, ExecSpec, Stream};
@@ -40,6 +42,8 @@ pub enum Error {
     ExecFailed { argv: Vec<String>, exit_code: i64, output: String },
     #[error("timed out after {seconds} s: {what}")]
     Timeout { what: String, seconds: f64 },
+    #[error("build of {tag} failed: {message}")]
+    BuildFailed { tag: String, message: String },
     #[error("engine error ({status}): {message}")]
     Engine { status: u16, message: String },
 }

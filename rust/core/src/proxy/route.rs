@@ -193,7 +193,8 @@ pub fn site_config(
     let mut used: Vec<String> = vec![];
     if let Some(frappe_site) = &checked.frappe_site {
         let name = format!("{}_site", checked.site);
-        middlewares.insert(name.clone(), json!({"headers": {"customRequestHeaders": {"X-Frappe-Site-Name": frappe_site}}}));
+        middlewares
+            .insert(name.clone(), json!({"headers": {"customRequestHeaders": {"X-Frappe-Site-Name": frappe_site}}}));
         used.push(name);
     }
     let router = |rule: &str, service: &str| {
@@ -206,7 +207,8 @@ pub fn site_config(
     routers.insert(checked.site.clone(), router(&rule, &service));
     // The service stays defined in maintenance, so the file still says where the site lives.
     services.insert(checked.site.clone(), servers(&checked.upstreams));
-    let mut routes = vec![Route { router: format!("{}@file", checked.site), rule: rule.clone(), service, changed: false }];
+    let mut routes =
+        vec![Route { router: format!("{}@file", checked.site), rule: rule.clone(), service, changed: false }];
     if !checked.socketio.is_empty() {
         let name = socketio_name(&checked.site);
         let rule = format!("({rule}) && PathPrefix(`/socket.io`)");

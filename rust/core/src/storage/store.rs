@@ -378,7 +378,9 @@ impl Store {
         }
         if let Some(sha) = &options.sha256 {
             if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                return Err(ValidationError::new(format!("sha256 must be 64 lower-case hex digits, got {sha:?}")).into());
+                return Err(
+                    ValidationError::new(format!("sha256 must be 64 lower-case hex digits, got {sha:?}")).into()
+                );
             }
         }
         let total = tokio::fs::metadata(path).await.map_err(|e| Error::Io(format!("{}: {e}", path.display())))?.len();
