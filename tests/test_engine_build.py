@@ -95,3 +95,17 @@ def test_a_built_image_is_pushed_with_its_statuses_reported(engine, tmp_path):  
 	with pytest.raises(RuntimeError, match="stop reading"):
 		engine.push(remote, username=user, password=password, on_line=stop)
 	engine.remove_image(remote, force=True)
+
+
+def test_buildkit_mounts_build_on_podman_and_are_refused_clearly_by_dockers_classic_builder(engine, tmp_path):  # noqa: F811
+	"""Press's Dockerfile binds each app with `RUN --mount=type=bind`."""
+	context = _context(tmp_path, f"FROM {IMAGE}\nRUN --mount=type=bind,source=apps/demo,target=/ctx cat /ctx/hooks.py\n")
+	lines = []
+	tag = _tag(engine, "mount")
+	if engine.kind == "podman":
+		engine.build(context, tag, on_line=lambda stream, line: lines.append(line))
+		assert "app_name = 'demo'" in lines
+		engine.remove_image(tag, force=True)
+	else:
+		with pytest.raises(exc.BuildFailed, match="requires BuildKit"):
+			engine.build(context, tag)

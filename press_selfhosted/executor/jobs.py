@@ -48,6 +48,9 @@ class Step:
 	commands: list[dict] = field(default_factory=list)
 	traceback: str = ""
 	data: dict = field(default_factory=dict)
+	# What the step returns to Press as its data, when Press reads it as is (the agent's
+	# step return value: a list of clone outputs); None: `data` with output and traceback.
+	result: list | None = None
 
 
 @dataclass
@@ -67,7 +70,8 @@ class Job:
 	def to_agent(self) -> dict:
 		"""The agent's polled JSON. `data` is always a dict: the result, or on failure
 		{traceback, output}, since Press calls job["data"].get(...)."""
-		data = self.data if self.status != FAILURE else {**self.data, "traceback": self.traceback, "output": self.output}
+		# A job that publishes its own "output" while it runs (a build) keeps it when it fails.
+		data = self.data if self.status != FAILURE else {"output": self.output, **self.data, "traceback": self.traceback}
 		return {
 			"id": self.id,
 			"name": self.name,
@@ -87,7 +91,8 @@ class Job:
 					"start": agent_time(s.start),
 					"end": agent_time(s.end),
 					"duration": agent_duration(s.start, s.end),
-					"data": {**s.data, "output": "\n".join(s.output), "traceback": s.traceback},
+					"data": s.result if s.result is not None
+					else {**s.data, "output": "\n".join(s.output), "traceback": s.traceback},
 					"commands": s.commands,
 				}
 				for i, s in enumerate(self.steps)
@@ -182,6 +187,14 @@ class StepLog:
 	def mask(self, text: str) -> str:
 		return self._recorder.mask(text)
 
+	@property
+	def result(self) -> list | None:
+		return self._step.result
+
+	@result.setter
+	def result(self, value: list) -> None:
+		self._step.result = [self.mask(v) if isinstance(v, str) else v for v in value]
+
 	def say(self, text: str) -> None:
 		self._step.output.append(self._recorder.mask(text))
 
@@ -226,6 +239,10 @@ class Command:
 	def line(self, stream: str, text: str) -> None:
 		self._entry["output"] += self._log.mask(text) + "\n"
 		self._log.changed()
+
+	def show(self, output: str) -> None:
+		"""The command's output so far, whole (a build's JSON, which Press parses live)."""
+		self._entry["output"] = self._log.mask(output)
 
 	def finish(self, output: str, exit_code: int) -> None:
 		self._entry.update(output=self._log.mask(output), returncode=exit_code)

@@ -66,6 +66,7 @@ STEPS: dict[str, tuple[str, ...]] = {
 		"Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password", "Enable Scheduler",
 		"Bench Setup NGINX", "Reload NGINX",
 	),
+	"Run Remote Builder": ("Clone Repositories", "Run Validations", "Build Image", "Push Docker Image", "Cleanup Context"),
 	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
 	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
 }
@@ -136,6 +137,12 @@ class Platform:
 	store_patience: float = 120.0
 	# A site's storage quota, (store, prefix, bytes), or None for no quota (its Tenant Storage).
 	quota: Callable[[str], tuple[Store, str, int] | None] = field(default=lambda site: None)
+	# Where builds clone apps and assemble their contexts (None: the system's temporary
+	# directory), and the files Press's Dockerfile copies besides the apps, {path in the
+	# context: bytes}, for a Deploy Candidate's parameters and platform (the Frappe side reads
+	# them from Press's own press/docker folder).
+	builds: str | None = None
+	build_files: Callable[[dict, str], dict[str, bytes]] = field(default=lambda params, platform: {})
 
 	def check_in_zone(self, name: str) -> None:
 		"""A site is named in one of the platform's zones (its Root Domain), or ZoneMissing

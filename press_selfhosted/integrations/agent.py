@@ -219,6 +219,7 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 	Traefik and PowerDNS from Selfhosted Settings."""
 	from press_selfhosted.engine import Engine
 	from press_selfhosted.executor.platform import Database, Platform
+	from press_selfhosted.integrations.build_files import press_build_files
 
 	s = services()
 	settings = s.settings
@@ -257,6 +258,7 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		store=s.store_for if settings.get("s3_endpoint") else None,
 		store_endpoint=settings.get("s3_endpoint") or None,
 		quota=tenant_quota,
+		build_files=press_build_files,
 	)
 
 
