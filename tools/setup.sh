@@ -9,6 +9,8 @@ source "$(dirname "$0")/env.sh"
 # is missing, with --no-install-recommends, so nothing here may rely on a Recommends.
 PACKAGES=(
 	openssl gcc pkg-config file socat
+	# Run Remote Builder fetches each app with git at its commit.
+	git
 	# Podman with its init (catatonit is only a Recommends of podman, and `init: true` containers
 	# fail without it), on CNI: the bridge and portmap plugins publish loopback ports, dnsname (with
 	# dnsmasq) resolves containers' aliases on user networks. netavark is deliberately not used.
