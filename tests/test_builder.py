@@ -138,6 +138,8 @@ def test_a_commit_that_is_not_there_fails_the_clone_as_press_reads_it(world, app
 	({"clone_instructions": [{"app": "demo_app", "url": "file:///x", "hash": "a" * 40, "branch": "-x"}]}, "branch"),
 	({"clone_instructions": []}, "clone instructions"),
 	({"platform": "sparc"}, "platform"),
+	({"registry": "127.0.0.1:5000"}, "registry"),
+	({"deploy_candidate_params": ["redis_cache_size"]}, "deploy_candidate_params"),
 ])
 def test_bad_build_requests_are_refused_before_anything_runs(world, app_repo, change, message):
 	w, (repo, first) = world, app_repo

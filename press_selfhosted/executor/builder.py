@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from press_selfhosted.exceptions import BuildFailed, StepFailed, ValidationError
+from press_selfhosted.exceptions import BuildFailed, EngineError, StepFailed, ValidationError
 from press_selfhosted.executor.jobs import Recorder, StepLog
 from press_selfhosted.executor.platform import Platform, check_app
 
@@ -89,11 +89,13 @@ def check_build(d: dict) -> BuildRequest:
 	platform = d.get("platform") or "x86_64"
 	if platform not in PLATFORMS:
 		raise ValidationError(f"a build platform is x86_64 or arm64, got {platform!r}")
-	registry = d.get("registry") or {}
+	registry, params = d.get("registry") or {}, d.get("deploy_candidate_params") or {}
+	if not isinstance(registry, dict) or not isinstance(params, dict):
+		raise ValidationError("a build's registry and deploy_candidate_params are objects")
 	return BuildRequest(
 		image=image, registry=str(registry.get("url") or ""), username=registry.get("username") or None,
 		password=registry.get("password") or None, dockerfile=dockerfile, clones=tuple(clones),
-		params=d.get("deploy_candidate_params") or {}, no_cache=bool(d.get("no_cache")),
+		params=params, no_cache=bool(d.get("no_cache")),
 		no_push=bool(d.get("no_push")), platform=platform,
 	)
 
@@ -112,7 +114,7 @@ def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> 
 		recorder.job.data = dict(data)
 		log.changed(force=force)
 
-	workspace = Path(tempfile.mkdtemp(prefix="press-build-", dir=platform.builds))
+	workspace = Path(tempfile.mkdtemp(prefix="press-build-"))
 	try:
 		context = workspace / "context"
 		with recorder.step("Clone Repositories") as log:
@@ -199,7 +201,7 @@ def _push(platform: Platform, request: BuildRequest, statuses: list, changed: Ca
 
 	try:
 		platform.engine.push(request.image, on_line=status, **credentials)
-	except Exception as e:
+	except EngineError as e:
 		statuses.append({"error": str(e), "errorDetail": {"message": str(e)}})
 		raise StepFailed(f"the image was built but not pushed to {request.registry or 'its registry'}: {e}") from None
 	# Press marks its upload step done on a "Pushed" status with an id; the engine's stream

@@ -137,11 +137,9 @@ class Platform:
 	store_patience: float = 120.0
 	# A site's storage quota, (store, prefix, bytes), or None for no quota (its Tenant Storage).
 	quota: Callable[[str], tuple[Store, str, int] | None] = field(default=lambda site: None)
-	# Where builds clone apps and assemble their contexts (None: the system's temporary
-	# directory), and the files Press's Dockerfile copies besides the apps, {path in the
-	# context: bytes}, for a Deploy Candidate's parameters and platform (the Frappe side reads
-	# them from Press's own press/docker folder).
-	builds: str | None = None
+	# The files Press's Dockerfile copies besides the apps, {path in the context: bytes}, for a
+	# Deploy Candidate's parameters and platform (the Frappe side reads them from Press's own
+	# press/docker folder).
 	build_files: Callable[[dict, str], dict[str, bytes]] = field(default=lambda params, platform: {})
 
 	def check_in_zone(self, name: str) -> None:
