@@ -10,8 +10,9 @@ suite=${1:-bookworm}
 mirror=${PRESS_SELFHOSTED_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # What a bench needs around Frappe: supervisord runs its processes, Redis is its cache and
 # queue, the MariaDB client talks to the Database Server; mariadb-server lets the same base run
-# the platform's database as a container.
-packages=(python3 supervisor redis-server mariadb-client mariadb-server ca-certificates procps tini)
+# the platform's database as a container; Frappe's `bench restore` runs `file` on the dump to
+# tell gzip from plain SQL, so a restore fails without it.
+packages=(python3 supervisor redis-server mariadb-client mariadb-server ca-certificates procps tini file)
 key=$(printf '%s\n' "$suite" "$mirror" "${packages[@]}" | sha256sum | cut -c1-12)
 tarball="$CACHE/rootfs-$suite-$key.tar"
 if [ ! -s "$tarball" ]; then

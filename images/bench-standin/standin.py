@@ -127,9 +127,14 @@ def restore(site: str, args: list[str]) -> None:
 	db = conf["db_name"]
 	# The site's database made anew from the dump, as the root-like user Press's agent passes.
 	sql(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}`;", a.mariadb_root_username, a.mariadb_root_password)
+	# Frappe tells a gzipped dump from plain SQL with `file`, so the image must have it (a restore
+	# on an image without it fails here, as it would in Frappe).
+	kind = subprocess.run(["file", "--brief", "--mime-type", a.database], capture_output=True, text=True, check=True)
 	with open(a.database, "rb") as dump:
-		unzipped = subprocess.run(["gzip", "-dc"], stdin=dump, capture_output=True, check=True).stdout
-	sql(unzipped.decode(), a.mariadb_root_username, a.mariadb_root_password, db)
+		raw = dump.read()
+	if kind.stdout.strip() in ("application/gzip", "application/x-gzip"):
+		raw = subprocess.run(["gzip", "-dc"], input=raw, capture_output=True, check=True).stdout
+	sql(raw.decode(), a.mariadb_root_username, a.mariadb_root_password, db)
 	for kind, tarball in (("public", a.with_public_files), ("private", a.with_private_files)):
 		if tarball:
 			shutil.rmtree(SITES / site / kind / "files", ignore_errors=True)
