@@ -4,7 +4,8 @@ services tools/bench.sh starts (Podman, the stand-in bench, the platform MariaDB
 	python benches/backups.py faults [--backups 200]     # the store killed and restarted at random
 	python benches/backups.py size --mib 1024            # one site with that many MiB of files:
 	                                                     # ours against the agent's way (boto3)
-	python benches/backups.py parallel --sites 10        # that many sites backed up at once
+	python benches/backups.py parallel --sites 10        # that many sites backed up at once:
+	                                                     # ours against boto3 uploading theirs at once
 
 `faults` runs backups one after another, as Press's scheduler sends them, while a second
 thread SIGKILLs a private Garage at random moments and restarts it (same ports and data) after
@@ -262,15 +263,17 @@ def size(mib: int) -> dict:
 	return {"files_mib": mib, "ours": ours, "agent_way_boto3": agent}
 
 
-def parallel_worker(sites: int, mib: int) -> None:
+def parallel_worker(sites: int, mib: int, handoff: str) -> None:
 	"""`sites` sites on one bench, each with `mib` MiB of files, backed up at once (a thread
-	each, as several workers of Press's long queue would run them)."""
+	each, as several workers of Press's long queue would run them); leaves each backup's files
+	in `handoff` for the boto3 worker."""
 	from concurrent.futures import ThreadPoolExecutor
 
 	from press_selfhosted.storage import Store
 
 	endpoint, keys = shared_store()
-	Store(endpoint, "backups", **keys).ensure_bucket()
+	store = Store(endpoint, "backups", **keys)
+	store.ensure_bucket()
 	rig = Rig(lambda bucket: Store(endpoint, bucket, **keys), endpoint)
 	try:
 		names = [rig.site(f"p{i:02d}", mib) for i in range(sites)]
@@ -278,17 +281,67 @@ def parallel_worker(sites: int, mib: int) -> None:
 		def one(site):
 			t0 = time.perf_counter()
 			job = rig.backup(site, "backups", f"{site}/parallel")
-			return job.status, time.perf_counter() - t0
+			return job, time.perf_counter() - t0
 
 		started = time.perf_counter()
 		with ThreadPoolExecutor(sites) as pool:
 			outcomes = list(pool.map(one, names))
 		wall = time.perf_counter() - started
 		alone = one(names[0])[1]
-		report(sites=sites, succeeded=sum(1 for s, _ in outcomes if s == "Success"), wall_seconds=wall,
-			median_seconds=sorted(t for _, t in outcomes)[sites // 2], one_alone_seconds=alone)
+		# Per site: bench backup, the copy out of the container, and the upload itself.
+		parts = [seconds_of(job) for job, _ in outcomes]
+
+		def median(of) -> float:
+			return round(sorted(sum(t for name, t in p.items() if of(name)) for p in parts)[sites // 2], 2)
+		files = {}
+		for job, _ in outcomes:
+			data = job.to_agent()["data"]
+			for b in data.get("backups", {}).values():
+				local = Path(handoff) / b["file"]
+				store.download_file(data["offsite"][b["file"]], local)
+				files[str(local)] = b["size"]
+		(Path(handoff) / "files.json").write_text(json.dumps(files))
+		report(sites=sites, succeeded=sum(1 for job, _ in outcomes if job.status == "Success"), wall_seconds=wall,
+			median_seconds=sorted(t for _, t in outcomes)[sites // 2], one_alone_seconds=alone,
+			bench_backup_median_seconds=median(lambda n: n == "Backup Site"),
+			copy_out_median_seconds=median(lambda n: n.endswith(": out of the container")),
+			upload_median_seconds=median(lambda n: n.startswith("Upload Site Backup to S3: ") and n.endswith(": upload")),
+			bytes=sum(files.values()))
 	finally:
 		rig.close()
+
+
+def boto3_parallel_worker(sites: int, handoff: str) -> None:
+	"""The agent's way for the same backups: each site's files uploaded with boto3's
+	upload_fileobj by a worker of its own (a thread and a client each), all at once."""
+	from concurrent.futures import ThreadPoolExecutor
+
+	import boto3
+
+	endpoint, keys = shared_store()
+	paths = sorted(json.loads((Path(handoff) / "files.json").read_text()))
+	per_site = [paths[i::sites] for i in range(sites)]
+
+	def one(batch):
+		s3 = boto3.client("s3", endpoint_url=endpoint, region_name=keys["region"], aws_access_key_id=keys["access_key"],
+			aws_secret_access_key=keys["secret_key"])
+		t0 = time.perf_counter()
+		for path in batch:
+			with open(path, "rb") as f:
+				s3.upload_fileobj(f, "backups", f"boto3-parallel/{os.path.basename(path)}")
+		return time.perf_counter() - t0
+
+	started = time.perf_counter()
+	with ThreadPoolExecutor(sites) as pool:
+		took = list(pool.map(one, per_site))
+	report(wall_seconds=time.perf_counter() - started, median_seconds=sorted(took)[sites // 2])
+
+
+def parallel(sites: int, mib: int) -> dict:
+	with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as handoff:
+		ours = run_worker(__file__, "parallel", str(sites), str(mib), handoff)
+		agent = run_worker(__file__, "boto3-parallel", str(sites), handoff)
+	return {"sites": sites, "files_mib_per_site": mib, "ours": ours, "agent_way_boto3_uploads": agent}
 
 
 def main() -> None:
@@ -298,7 +351,9 @@ def main() -> None:
 			return ours_worker(int(rest[0]), rest[1])
 		if kind == "boto3":
 			return boto3_worker(rest[0])
-		return parallel_worker(int(rest[0]), int(rest[1]))
+		if kind == "boto3-parallel":
+			return boto3_parallel_worker(int(rest[0]), rest[1])
+		return parallel_worker(int(rest[0]), int(rest[1]), rest[2])
 	parser = argparse.ArgumentParser()
 	parser.add_argument("what", choices=["faults", "size", "parallel"])
 	parser.add_argument("--sites", type=int, default=10)
@@ -314,7 +369,7 @@ def main() -> None:
 	elif args.what == "size":
 		print(json.dumps(size(args.mib), indent=1))
 	else:
-		print(json.dumps(run_worker(__file__, "parallel", str(args.sites), str(args.mib)), indent=1))
+		print(json.dumps(parallel(args.sites, args.mib), indent=1))
 
 
 if __name__ == "__main__":
