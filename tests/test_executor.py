@@ -4,6 +4,7 @@ MariaDB client and a stand-in for Frappe), the platform's MariaDB runs beside it
 platform network, Traefik routes, PowerDNS resolves, the platform CA certifies. Each job goes
 through `routes.job` as Press's request would, and is checked as Press reads it."""
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -478,6 +479,50 @@ def test_the_logs_tab_lists_and_shows_the_log_files_of_the_bench_and_its_sites(w
 
 	# The container's own output: supervisord starting the bench's programs.
 	assert "spawned: 'web'" in engine_output(w.platform, w.bench, 500)
+
+
+def test_the_containers_new_output_is_followed_in_batches_until_the_time_is_up_or_it_is_stopped(world, running_bench):
+	"""The desk's Follow: new lines of the bench container's output, in batches, for a while."""
+	from press_selfhosted.executor.logs import follow_output
+
+	w = world
+	name = benches.container_name(w.platform, w.bench)
+	prefix = f"follow-{w.tag}-"
+	said = [f"{prefix}{i}" for i in range(4)]
+
+	def ours(batches):
+		return [line for batch in batches for line in batch if line.startswith(prefix)]
+
+	async def say(groups):
+		for group in groups:
+			await asyncio.sleep(0.3)
+			# Written to the container's own stdout, as supervisord's lines are (its user may).
+			script = "; ".join(f"echo {line} > /proc/1/fd/1" for line in group)
+			await w.engine.exec_async(name, ["sh", "-c", script], user="frappe", check=True)
+
+	async def follow(groups, batches, **kwargs):
+		speaking = asyncio.ensure_future(say(groups))
+		count = await follow_output(w.platform, w.bench, batches.append, **kwargs)
+		await speaking
+		return count
+
+	# Four lines at once come as one batch; only lines printed after the follow began.
+	batches = []
+	count = asyncio.run(follow([said], batches, seconds=3, flush_every=1.0))
+	assert ours(batches) == said and any(ours([batch]) == said for batch in batches)
+	assert count == sum(len(batch) for batch in batches) and all(batches)
+
+	# A line at a time, stopped once the first came: the later ones are not published.
+	batches = []
+	count = asyncio.run(follow([[line] for line in said], batches, seconds=30, flush_every=0.05,
+		stopped=lambda: bool(ours(batches))))
+	assert ours(batches) == said[:1] and count == sum(len(batch) for batch in batches)
+
+	for seconds in (0, 601, True, "5", None):
+		with pytest.raises(exc.ValidationError):
+			asyncio.run(follow_output(w.platform, w.bench, batches.append, seconds=seconds))
+	with pytest.raises(exc.ContainerNotFound):
+		asyncio.run(follow_output(w.platform, "bench-none-0001", batches.append, seconds=2))
 
 
 def test_login_as_administrator_gets_a_session_that_opens_the_desk(world, running_bench):

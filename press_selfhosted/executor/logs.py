@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from press_selfhosted.exceptions import ValidationError
@@ -17,6 +20,8 @@ from press_selfhosted.names import check_site
 LOG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 # What one log shows: its end, as a file of a busy bench can be gigabytes.
 TAIL_BYTES = 2 << 20
+# Following a container holds a worker: at most this long per request.
+FOLLOW_SECONDS_MAX = 600
 
 
 def _folder(bench: str, site: str | None) -> str:
@@ -52,6 +57,56 @@ def engine_output(platform: Platform, bench: str, tail: int = 200) -> str:
 	"""The bench container's recent output (supervisord's and its programs' stdout and stderr)."""
 	lines = platform.engine.logs(container_name(platform, check_bench(bench)), tail=tail)
 	return "\n".join(text for _, text in lines)
+
+
+def check_follow_seconds(seconds) -> float:
+	if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 1 <= seconds <= FOLLOW_SECONDS_MAX:
+		raise ValidationError(f"follow for 1 to {FOLLOW_SECONDS_MAX} seconds, got {seconds!r}")
+	return float(seconds)
+
+
+async def follow_output(platform: Platform, bench: str, publish: Callable[[list[str]], object], *, seconds: float,
+		stopped: Callable[[], bool] = lambda: False, flush_every: float = 0.25) -> int:
+	"""Follows the bench container's new output for up to `seconds`, handing the lines to
+	`publish` in batches (at most every `flush_every` s, so a chatty bench is not one message a
+	line), until the time is up, `stopped()` is true or the container stops. Returns how many
+	lines were published. `publish` and `stopped` run on the caller's thread, never on the
+	engine's, so they may use Frappe."""
+	name = container_name(platform, check_bench(bench))
+	seconds = check_follow_seconds(seconds)
+	pending: list[str] = []
+	lock = threading.Lock()
+	published = 0
+
+	def on_line(_stream: str, text: str) -> bool:  # on the engine's thread
+		with lock:
+			pending.append(text)
+		return True
+
+	def flush() -> None:
+		nonlocal published
+		with lock:
+			lines = pending[:]
+			pending.clear()
+		if lines:
+			publish(lines)
+			published += len(lines)
+
+	loop = asyncio.get_running_loop()
+	deadline = loop.time() + seconds
+	following = asyncio.ensure_future(platform.engine.follow_logs_async(name, on_line, tail=0))
+	try:
+		while not following.done() and loop.time() < deadline and not stopped():
+			await asyncio.wait([following], timeout=min(flush_every, max(deadline - loop.time(), 0)))
+			flush()
+	finally:
+		if not following.done():
+			following.cancel()  # drops the follow in the engine's runtime too
+			await asyncio.gather(following, return_exceptions=True)
+	flush()
+	if not following.cancelled():
+		following.result()  # the engine's error, if the follow failed
+	return published
 
 
 def _moment(stamp: str) -> str:

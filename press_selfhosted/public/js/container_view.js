@@ -1,17 +1,51 @@
 // The bench's container, on the Bench and Site forms: its recent output and its CPU and memory,
-// from the engine (press_selfhosted.integrations.container_view), refreshed on demand.
+// from the engine (press_selfhosted.integrations.container_view), refreshed on demand, and its
+// new output followed live (Follow: lines arrive over realtime from a background job).
 (() => {
+	const API = "press_selfhosted.integrations.container_view";
+	const EVENT = "press_selfhosted_container_output";
 	const show = (frm) => {
+		let token = null;
 		const dialog = new frappe.ui.Dialog({
 			title: __("Container of {0}", [frm.doc.name]),
 			size: "extra-large",
 			fields: [{ fieldtype: "HTML", fieldname: "view" }],
 			primary_action_label: __("Refresh"),
 			primary_action: () => load(),
+			secondary_action_label: __("Follow"),
+			secondary_action: () => (token ? stop() : follow()),
+			onhide: () => stop(),
 		});
+		const button = () => dialog.get_secondary_btn();
+		const output = () => dialog.fields_dict.view.$wrapper.find("pre");
+		const receive = (message) => {
+			if (!token || message.token !== token) return;
+			const pre = output();
+			if (message.lines.length) {
+				pre.append(document.createTextNode("\n" + message.lines.join("\n")));
+				pre.scrollTop(pre.prop("scrollHeight"));
+			}
+			if (message.done) ended();
+		};
+		const ended = () => {
+			frappe.realtime.off(EVENT, receive);
+			token = null;
+			button().text(__("Follow"));
+		};
+		const follow = () =>
+			frappe.call(`${API}.follow`, { doctype: frm.doctype, name: frm.doc.name }).then(({ message }) => {
+				token = message;
+				frappe.realtime.on(EVENT, receive);
+				button().text(__("Stop following"));
+			});
+		const stop = () => {
+			if (!token) return;
+			frappe.call(`${API}.stop_following`, { token });
+			ended();
+		};
 		const load = () =>
 			frappe
-				.call("press_selfhosted.integrations.container_view.container_view", { doctype: frm.doctype, name: frm.doc.name })
+				.call(`${API}.container_view`, { doctype: frm.doctype, name: frm.doc.name })
 				.then(({ message: v }) => {
 					const area = dialog.fields_dict.view.$wrapper;
 					if (!v.marked) {
