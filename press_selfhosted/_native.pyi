@@ -213,7 +213,8 @@ class Engine:
 		"""Copies the regular file `path` of the container (absolute, no `..`) to `destination`
 		on this host through the engine's archive API (local or remote engine alike), mode 0600,
 		written beside it and renamed; returns its size and its SHA-256, hashed on the way (give
-		it to `Store.upload_file(sha256=…)`). A directory or link is refused."""
+		it to `Store.upload_file(sha256=…)`). A directory is refused; a symbolic link is refused
+		by Docker and followed (inside the container) by Podman, whose archive API resolves it."""
 	def copy_to(self, container: str, source: str | os.PathLike[str], path: str, *, uid: int = 0, gid: int = 0) -> None:
 		"""Puts the host file `source` into the container as `path` (its directory must
 		exist), mode 0600, owned by uid:gid; streamed, never read into memory."""
