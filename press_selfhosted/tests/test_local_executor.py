@@ -17,6 +17,7 @@ Run: bench --site <press-site> run-tests --app press_selfhosted --module press_s
 import json
 import os
 import socket
+import threading
 from pathlib import Path
 from unittest import mock
 
@@ -148,6 +149,7 @@ class TestLocalExecutor(FrappeTestCase):
 		self.assertEqual(services().dns.checker.lookup(site.name, "CNAME"), [f"n1.{self.domain}."])
 		for marked in (self.server, f"n1.{self.domain}", f"m1.{self.domain}"):
 			self.assertFalse(frappe.db.exists("Agent Request Failure", {"server": marked}))
+		self.check_container_view(site.name, bench.name)
 
 		site.archive()
 		frappe.db.commit()
@@ -166,6 +168,39 @@ class TestLocalExecutor(FrappeTestCase):
 
 		with self.assertRaises(ContainerNotFound):
 			Engine.connect(env("PODMAN")).inspect(container_name(agent.platform_for("Server", self.server), bench.name))
+
+	def check_container_view(self, site: str, bench: str):
+		"""The desk's Container Logs of a Site: state, CPU and memory, output; Follow's job sends
+		the container's new lines to the user over realtime, then says it is done."""
+		from press_selfhosted.engine import Engine
+		from press_selfhosted.executor.bench import container_name
+		from press_selfhosted.integrations import container_view as view
+
+		shown = view.container_view("Site", site)
+		self.assertTrue(shown["marked"])
+		self.assertEqual((shown["container"], shown["status"]), (container_name(agent.platform_for("Server", self.server), bench), "running"))
+		self.assertGreater(shown["memory_bytes"], 0)
+		with mock.patch("frappe.enqueue") as enqueue:
+			token = view.follow("Site", site, seconds=3)
+		self.assertEqual(enqueue.call_args.kwargs["token"], token)
+		marker = f"followed-{token}"
+		engine = Engine.connect(env("PODMAN"))
+		sent = []
+		# A line printed once the follow has begun, from beside it (written to the container's stdout).
+		speaker = threading.Timer(1.0, lambda: engine.exec(shown["container"], ["sh", "-c", f"echo {marker} > /proc/1/fd/1"],
+			user="frappe", check=True))
+		with mock.patch("frappe.publish_realtime", side_effect=lambda event, message, user=None: sent.append((event, message, user))):
+			speaker.start()
+			view.run_follow(self.server, bench, "Administrator", token, 3)
+			speaker.join()
+		lines = [line for _, message, _ in sent for line in message["lines"]]
+		self.assertIn(marker, lines)
+		self.assertEqual({(event, user) for event, _, user in sent}, {(view.EVENT, "Administrator")})
+		self.assertTrue(sent[-1][1].get("done"))
+		with self.assertRaises(frappe.ValidationError):
+			view.follow("Site", site, seconds=601)
+		with self.assertRaises(frappe.ValidationError):
+			view.stop_following("../not-a-token")
 
 	def test_a_request_the_executor_refuses_fails_its_job_with_the_reason(self):
 		from press.agent import Agent
