@@ -79,6 +79,9 @@ def test_a_build_is_cloned_built_pushed_and_run_as_a_bench(world, app_repo):
 	polled = job.to_agent()
 	clone = polled["steps"][0]["data"]
 	assert isinstance(clone, list) and clone[0].startswith("git clone demo_app\n")  # Press's clone parser
+	# A validation that passed returns nothing, as the agent's: Press reads any data of that step,
+	# once a job has failed, as the validation's failure.
+	assert polled["steps"][1]["name"] == "Run Validations" and polled["steps"][1]["data"] is None
 	output = json.loads(polled["data"]["output"])
 	assert polled["data"]["build_failed"] is False
 	build = "".join(output["build"])
@@ -120,6 +123,7 @@ def test_a_failing_build_says_why_in_the_job_and_pushes_nothing(world, app_repo)
 	assert polled["data"]["build_failed"] is True and "the image was not built" in polled["data"]["traceback"]
 	build = "".join(json.loads(polled["data"]["output"])["build"])  # still JSON, as Press parses it
 	assert "missing-package-xyz" in build and "ERROR: build of" in build
+	assert polled["steps"][1]["data"] is None  # the build failed, not the validation
 
 
 def test_a_commit_that_is_not_there_fails_the_clone_as_press_reads_it(world, app_repo):
@@ -127,7 +131,12 @@ def test_a_commit_that_is_not_there_fails_the_clone_as_press_reads_it(world, app
 	job = w.job("POST", "builder/build", build_request(w, repo, "0" * 40, DOCKERFILE, f"c{os.getpid()}"))
 	assert job.status == FAILURE
 	assert steps(job)[0] == ("Clone Repositories", "Failure")
-	assert "Failed to clone repository for demo_app - " in job.to_agent()["steps"][0]["data"]["output"]
+	polled = job.to_agent()
+	assert "Failed to clone repository for demo_app - " in polled["steps"][0]["data"]["output"]
+	# The job's output is JSON from the start: Press parses it on every poll, and a failed job
+	# whose output were plain text would never be finished there.
+	assert json.loads(polled["data"]["output"]) == {"build": [], "push": []}
+	assert polled["data"]["build_failed"] is False and "Failed to clone repository" in polled["data"]["traceback"]
 
 
 @pytest.mark.parametrize("change, message", [

@@ -160,7 +160,8 @@ def _wildcard(domain: str, active: bool = True) -> str | None:
 
 
 def press_settings() -> list[str]:
-	"""Press's own fields for offsite backups and uploads, pointed at the platform's bucket."""
+	"""Press's own fields for offsite backups and uploads, pointed at the platform's bucket, and
+	its image registry, the platform's."""
 	s = frappe.get_single(SETTINGS)
 	wanted = {"domain": s.root_domain}
 	if s.s3_bucket:
@@ -176,6 +177,11 @@ def press_settings() -> list[str]:
 	# App Release refuses to save without it (it names where releases would be cloned).
 	if not press.clone_directory:
 		wanted["clone_directory"] = str(Path(frappe.get_site_path("private", "clones")).resolve())
+	# Builds push to Press's registry and benches pull from it: the platform's own registry
+	# unless the operator has put another one in Press Settings.
+	registry = s.registry_url and press.docker_registry_url in (None, "", s.registry_url)
+	if registry:
+		wanted |= {"docker_registry_url": s.registry_url, "docker_registry_username": s.registry_username}
 	changes = [f"Press Settings {field}: {value}" for field, value in wanted.items() if value and press.get(field) != value]
 	for field, value in wanted.items():
 		if value:
@@ -185,6 +191,11 @@ def press_settings() -> list[str]:
 		if secret and (not press.get(field) or press.get_password(field, raise_exception=False) != secret):
 			press.set(field, secret)
 			changes.append(f"Press Settings {field}: set (Password field)")
+	# Press keeps this one in a Data field of its own and reads it as is.
+	password = s.get_password("registry_password", raise_exception=False) if registry and s.registry_password else None
+	if password and press.docker_registry_password != password:
+		press.docker_registry_password = password
+		changes.append("Press Settings docker_registry_password: set")
 	if changes:
 		press.save(ignore_permissions=True)
 	return changes

@@ -108,6 +108,9 @@ def url_secret(url: str) -> str | None:
 def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> dict:
 	output: dict[str, list] = {"build": [], "push": []}
 	data = {"output": json.dumps(output), "build_failed": False}
+	# From the start: Press json-loads the job's output on every poll, also when the job fails
+	# before the build (a clone), and a job whose output is plain text is never finished there.
+	recorder.job.data = dict(data)
 
 	def publish(log: StepLog, *, force: bool = False) -> None:
 		data["output"] = json.dumps(output)
@@ -120,6 +123,7 @@ def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> 
 		with recorder.step("Clone Repositories") as log:
 			log.result = [_clone(clone, context / "apps" / clone.app, log) for clone in request.clones]
 		with recorder.step("Run Validations") as log:
+			log.returns_nothing()
 			copied = _assemble(platform, request, context)
 			log.say(f"context ready: {len(request.clones)} apps, the Dockerfile and {copied} files of Press's")
 		with recorder.step("Build Image") as log:

@@ -51,6 +51,9 @@ class Step:
 	# What the step returns to Press as its data, when Press reads it as is (the agent's
 	# step return value: a list of clone outputs); None: `data` with output and traceback.
 	result: list | None = None
+	# A step whose success returns nothing (JSON null), as the agent's Run Validations: Press
+	# reads any data of it, once the job has failed, as the validation's own failure.
+	returns_nothing: bool = False
 
 
 @dataclass
@@ -91,7 +94,7 @@ class Job:
 					"start": agent_time(s.start),
 					"end": agent_time(s.end),
 					"duration": agent_duration(s.start, s.end),
-					"data": s.result if s.result is not None
+					"data": None if s.returns_nothing and s.status == SUCCESS else s.result if s.result is not None
 					else {**s.data, "output": "\n".join(s.output), "traceback": s.traceback},
 					"commands": s.commands,
 				}
@@ -194,6 +197,9 @@ class StepLog:
 	@result.setter
 	def result(self, value: list) -> None:
 		self._step.result = [self.mask(v) if isinstance(v, str) else v for v in value]
+
+	def returns_nothing(self) -> None:
+		self._step.returns_nothing = True
 
 	def say(self, text: str) -> None:
 		self._step.output.append(self._recorder.mask(text))

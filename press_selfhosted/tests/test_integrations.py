@@ -94,6 +94,36 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertIsNotNone(CertificateAuthority.load(self.values["ca_directory"],
 			passphrase=frappe.get_single("Selfhosted Settings").get_password("ca_passphrase")))
 
+	def test_setup_gives_press_the_platforms_registry_unless_it_has_its_own(self):
+		settings, press = frappe.get_single("Selfhosted Settings"), frappe.get_single("Press Settings")
+		kept = (press.docker_registry_url, press.docker_registry_username, press.docker_registry_password)
+		secret = frappe.generate_hash(length=20)
+		try:
+			press.docker_registry_url = ""
+			press.save(ignore_permissions=True)
+			settings.update({"registry_url": "registry.platform.test:32450", "registry_username": "press",
+				"registry_password": secret})
+			settings.save(ignore_permissions=True)
+			changes = setup()
+			self.assertIn("Press Settings docker_registry_url: registry.platform.test:32450", changes)
+			self.assertIn("Press Settings docker_registry_password: set", changes)
+			self.assertNotIn(secret, "\n".join(changes))
+			press.reload()
+			self.assertEqual((press.docker_registry_url, press.docker_registry_username, press.docker_registry_password),
+				("registry.platform.test:32450", "press", secret))
+			self.assertEqual(setup(), [])
+			# An operator's own registry in Press Settings is left alone.
+			press.docker_registry_url = "registry.example.com"
+			press.save(ignore_permissions=True)
+			self.assertEqual(setup(), [])
+			self.assertEqual(frappe.db.get_single_value("Press Settings", "docker_registry_url"), "registry.example.com")
+		finally:
+			settings.update({"registry_url": "", "registry_username": "", "registry_password": ""})
+			settings.save(ignore_permissions=True)
+			press.reload()
+			press.docker_registry_url, press.docker_registry_username, press.docker_registry_password = kept
+			press.save(ignore_permissions=True)
+
 	def test_root_domain_server_and_site_write_their_records(self):
 		zone = f"{self.domain}."
 		self.assertIn(zone, services().powerdns.zones())
