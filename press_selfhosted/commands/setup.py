@@ -16,6 +16,8 @@ from press_selfhosted.exceptions import SetupFailed
 from press_selfhosted.integrations.billing import BILLING_JOBS
 
 SETTINGS = "Selfhosted Settings"
+# The file of Traefik's configuration directory that holds the platform's routes and wildcard.
+PLATFORM_ROUTES = "_platform.yaml"
 CLUSTER = "Default"
 # Scheduler jobs that only make sense on a cloud provider (press/hooks.py scheduler_events):
 # EC2/OCI/Hetzner/Frappe Compute machines and snapshots, AWS reports, Route53 clean-up, and the
@@ -148,6 +150,14 @@ def root_domain() -> list[str]:
 			raise SetupFailed(f"Root Domain {domain}: the wildcard certificate {certificate.name} is {certificate.status}: {certificate.error}")
 	if not had_wildcard:
 		changes.append(f"Root Domain {domain}: wildcard certificate {certificate.name} issued by the platform CA, expires {certificate.expires_on}")
+	# Traefik serves the wildcard as its default certificate from the platform's file (the
+	# core's `_platform.yaml`); a Traefik whose configuration was lost gets it again here,
+	# or every site would answer with Traefik's own self-signed certificate.
+	traefik = services().settings.get("traefik_config_dir")
+	if traefik and not (Path(traefik) / PLATFORM_ROUTES).exists():
+		certificate.trigger_server_tls_setup_callback()
+		if had_wildcard:
+			changes.append(f"Traefik: wildcard certificate {certificate.name} installed as its default certificate")
 	return changes
 
 

@@ -6,6 +6,8 @@ Run: bench --site <press-site> run-tests --app press_selfhosted --module press_s
 
 from datetime import timedelta
 
+from pathlib import Path
+
 import frappe
 import requests
 from frappe.tests.utils import FrappeTestCase
@@ -93,6 +95,17 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertEqual(stopped, 1)
 		self.assertIsNotNone(CertificateAuthority.load(self.values["ca_directory"],
 			passphrase=frappe.get_single("Selfhosted Settings").get_password("ca_passphrase")))
+
+	def test_setup_gives_a_traefik_that_lost_its_configuration_the_wildcard_again(self):
+		from press_selfhosted.commands.setup import PLATFORM_ROUTES
+
+		platform = Path(services().proxy.config_dir) / PLATFORM_ROUTES
+		self.assertTrue(platform.exists())
+		platform.unlink()
+		wildcard = frappe.db.get_value("TLS Certificate", {"wildcard": 1, "domain": self.domain, "status": "Active"}, "name")
+		self.assertEqual(setup(), [f"Traefik: wildcard certificate {wildcard} installed as its default certificate"])
+		self.assertTrue(platform.exists())
+		self.assertEqual(setup(), [])
 
 	def test_setup_gives_press_the_platforms_registry_unless_it_has_its_own(self):
 		settings, press = frappe.get_single("Selfhosted Settings"), frappe.get_single("Press Settings")
