@@ -263,6 +263,22 @@ def test_a_new_site_has_its_own_database_and_is_served_over_https(world, running
 	assert site in routes.answer(w.platform, "GET", f"benches/{w.bench}/status", None)["sites"]
 
 
+def test_press_gets_the_size_of_a_build_s_image_before_a_deploy(world):
+	"""`server/image-size/<tag>`: Press's room check before a deploy, in GiB, None when absent."""
+	w = world
+	tag = f"size{w.tag}"
+	w.engine.tag(IMAGE, f"127.0.0.1:1/press/bench-0001:{tag}")  # a registry with a port, as Press names builds
+	try:
+		size = next(s for i, _, s in w.engine.list_images() if i == w.engine.image_id(IMAGE))
+		assert routes.answer(w.platform, "GET", f"server/image-size/{tag}", None) == {"size": size / 1024**3}
+		assert size > 0
+	finally:
+		w.engine.remove_image(f"127.0.0.1:1/press/bench-0001:{tag}")
+	assert routes.answer(w.platform, "GET", f"server/image-size/{tag}", None) == {"size": None}
+	with pytest.raises(exc.ValidationError):
+		routes.answer(w.platform, "GET", "server/image-size/-bad", None)
+
+
 def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):
 	w = world
 	site = f"broken.{w.zone}"

@@ -6,6 +6,7 @@ and Update Bench Configuration; each takes the job's request as Press sends it."
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ SUPERVISORCTL = ["supervisorctl", "-c", SUPERVISOR_CONF]
 PORT_RANGE = (32300, 32500)
 PORT_ATTEMPTS = 5
 NOTE_NGINX = "no nginx: Traefik serves each site once it is added to the upstream (the proxy's job)"
+# An image tag, as engines allow them (Press tags builds with the Deploy Candidate Build's name).
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,23 @@ def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
 			if platform.engine.remove_volume(volume_name(platform, bench, kind)):
 				step.say(f"volume {volume_name(platform, bench, kind)} removed")
 	return {}
+
+
+def image_size_gib(platform: Platform, tag: str) -> float | None:
+	"""The size in GiB of the engine's image tagged `tag` (any repository), None when there is
+	none: Press asks it of the last deployed build before a deploy, to check the server's room."""
+	if not TAG.match(tag):
+		raise ValidationError(f"not an image tag: {tag!r}")
+	for _, references, size in platform.engine.list_images():
+		if tag in (_tag_of(r) for r in references):
+			return size / 1024**3
+	return None
+
+
+def _tag_of(reference: str) -> str:
+	"""The tag of `registry:port/path/name:tag` (the colon of a port is not one)."""
+	name = reference.rsplit("/", 1)[-1]
+	return name.split(":", 1)[1] if ":" in name else "latest"
 
 
 def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:

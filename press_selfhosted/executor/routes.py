@@ -170,6 +170,8 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 			return logs.listing(platform, check_bench(b), check_site(s))
 		case "GET", ["benches", b, "sites", s, "logs", name]:
 			return logs.show(platform, check_bench(b), name, check_site(s))
+		case "GET", ["server", "image-size", tag]:
+			return {"size": bench.image_size_gib(platform, tag)}
 		case "GET", ["benches", b, "status"]:
 			b = check_bench(b)
 			state = platform.engine.inspect(bench.container_name(platform, b))
