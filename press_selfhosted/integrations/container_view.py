@@ -92,7 +92,8 @@ def run_follow(server: str, bench: str, user: str, token: str, seconds: float) -
 
 	try:
 		asyncio.run(logs.follow_output(platform, bench, publish, seconds=seconds,
-			stopped=lambda: bool(frappe.cache.get_value(_stop_key(token)))))
+			# expires=True: read from Redis each time, not from this job's local copy of the first answer.
+			stopped=lambda: bool(frappe.cache.get_value(_stop_key(token), expires=True))))
 	finally:
 		frappe.publish_realtime(EVENT, {"token": token, "lines": [], "done": True}, user=user)
 		frappe.cache.delete_value(_stop_key(token))

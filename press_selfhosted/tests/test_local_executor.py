@@ -197,6 +197,29 @@ class TestLocalExecutor(FrappeTestCase):
 		self.assertIn(marker, lines)
 		self.assertEqual({(event, user) for event, _, user in sent}, {(view.EVENT, "Administrator")})
 		self.assertTrue(sent[-1][1].get("done"))
+		# Stopped (as the dialog's Stop and its closing do) once the first line came: a line
+		# printed after is not sent.
+		with mock.patch("frappe.enqueue"):
+			token = view.follow("Site", site, seconds=30)
+		say = lambda line: engine.exec(shown["container"], ["sh", "-c", f"echo {line} > /proc/1/fd/1"], user="frappe", check=True)
+		speakers = [threading.Timer(1.0, say, [f"first-{token}"]), threading.Timer(3.0, say, [f"second-{token}"])]
+		sent.clear()
+
+		def publish(event, message, user=None):
+			sent.append((event, message, user))
+			if f"first-{token}" in message["lines"]:
+				view.stop_following(token)
+
+		with mock.patch("frappe.publish_realtime", side_effect=publish):
+			for speaker in speakers:
+				speaker.start()
+			view.run_follow(self.server, bench, "Administrator", token, 30)
+			for speaker in speakers:
+				speaker.join()
+		lines = [line for _, message, _ in sent for line in message["lines"]]
+		self.assertIn(f"first-{token}", lines)
+		self.assertNotIn(f"second-{token}", lines)
+		self.assertTrue(sent[-1][1].get("done"))
 		with self.assertRaises(frappe.ValidationError):
 			view.follow("Site", site, seconds=601)
 		with self.assertRaises(frappe.ValidationError):
