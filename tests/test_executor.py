@@ -9,7 +9,10 @@ import dataclasses
 import json
 import os
 import secrets
+import shutil
 import socket
+
+from pathlib import Path
 
 import pymysql
 import pytest
@@ -277,6 +280,57 @@ def test_press_gets_the_size_of_a_build_s_image_before_a_deploy(world):
 	assert routes.answer(w.platform, "GET", f"server/image-size/{tag}", None) == {"size": None}
 	with pytest.raises(exc.ValidationError):
 		routes.answer(w.platform, "GET", "server/image-size/-bad", None)
+
+
+def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_bench, tmp_path):
+	"""Press's daily Cleanup Unused Files: a dead job's folder and an old build go; the running
+	bench's image, other images, a fresh folder and volumes are kept."""
+	import tempfile
+	import time
+
+	from press_selfhosted.executor import cleanup
+
+	w = world
+	old, fresh = (Path(tempfile.mkdtemp(prefix=f"press-build-{kind}-")) for kind in ("old", "fresh"))
+	(old / "context").mkdir()
+	(old / "context" / "Dockerfile").write_text("FROM scratch\n")
+	os.utime(old, (time.time() - 4 * 3600,) * 2)
+	other = Path(tempfile.mkdtemp(prefix="someone-elses-"))
+	os.utime(other, (time.time() - 4 * 3600,) * 2)
+	registry = "127.0.0.1:2"  # Press's registry: a build there that no container uses is old
+	build = f"{registry}/press/bench-0099:old{w.tag}"
+	context = tmp_path / "context"
+	context.mkdir()
+	(context / "Dockerfile").write_text(f"FROM {IMAGE}\nLABEL io.press-selfhosted.test=old-build-{w.tag}\n")
+	built = w.engine.build(context, build)
+	also = f"{registry}/press/bench-standin:also{w.tag}"  # the bench's image, also named under the registry
+	w.engine.tag(IMAGE, also)
+	kept, w.platform = w.platform, dataclasses.replace(w.platform, registry=registry)
+	try:
+		job = w.job("POST", "server/cleanup", {"force": False})
+		assert job.status == SUCCESS, job.to_agent()
+		assert steps(job) == [(name, "Success") for name in STEPS["Cleanup Unused Files"]]
+		data = job.to_agent()["data"]
+		assert {"file": old.name, "size": 13} in data["files"] and not old.exists()
+		assert fresh.exists() and other.exists()
+		# The old build went; the bench's image stays whatever names it has.
+		assert built in {i["image"] for i in data["images"]}
+		assert built not in {i for i, _, _ in w.engine.list_images()}
+		assert also in {t for _, tags, _ in w.engine.list_images() for t in tags}
+		assert w.engine.image_id(REGISTRY_IMAGE) == w.engine.image_id(IMAGE)
+		assert w.engine.inspect(benches.container_name(w.platform, w.bench)).running
+		assert len(w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"])) == 3
+	finally:
+		w.platform = kept
+		for folder in (old, fresh, other):
+			shutil.rmtree(folder, ignore_errors=True)
+		for reference in (build, also):
+			try:
+				w.engine.remove_image(reference)
+			except exc.EngineError:
+				pass
+	with pytest.raises(exc.ValidationError):
+		w.job("POST", "server/cleanup", {"force": "yes"})
 
 
 def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):

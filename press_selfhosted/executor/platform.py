@@ -67,6 +67,7 @@ STEPS: dict[str, tuple[str, ...]] = {
 		"Bench Setup NGINX", "Reload NGINX",
 	),
 	"Run Remote Builder": ("Clone Repositories", "Run Validations", "Build Image", "Push Docker Image", "Cleanup Context"),
+	"Cleanup Unused Files": ("Remove Archived Benches", "Remove Temporary Files", "Remove Unused Docker Artefacts"),
 	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
 	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
 }
@@ -133,6 +134,9 @@ class Platform:
 	# there, and restores fetch links to it by key, checksum checked. None: the request's own.
 	store: Callable[[str], Store] | None = None
 	store_endpoint: str | None = None
+	# Press's image registry (Press Settings): images only under it that no container uses are
+	# old builds, which Cleanup Unused Files removes (a bench pulls its image again).
+	registry: str | None = None
 	# How long a backup waits for a store that does not answer before it fails.
 	store_patience: float = 120.0
 	# A site's storage quota, (store, prefix, bytes), or None for no quota (its Tenant Storage).

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 
 from press_selfhosted import __version__
 from press_selfhosted.exceptions import NotSupported
-from press_selfhosted.executor import backup, bench, builder, logs, proxy, site
+from press_selfhosted.executor import backup, bench, builder, cleanup, logs, proxy, site
 from press_selfhosted.executor.jobs import Recorder
 from press_selfhosted.executor.platform import Platform, check_app, check_bench
 from press_selfhosted.names import check_site
@@ -108,6 +108,9 @@ def job(method: str, path: str, data: dict | list | None, bench_of: BenchOf, sit
 			secrets += tuple(t for c in request.clones if (t := builder.url_secret(c.url)))
 			secrets += tuple(str(v) for v in (d.get("build_token"), ((d.get("ssh_keys") or {}).get("host") or {}).get("private_key")) if v)
 			return JobRoute("Run Remote Builder", lambda p, r: builder.run_build(p, r, request), secrets)
+		case "POST", ["server", "cleanup"]:
+			cleanup.check(d)
+			return JobRoute("Cleanup Unused Files", lambda p, r: cleanup.cleanup_unused_files(p, r, d))
 		case "POST", ["proxy", "upstreams"]:
 			return JobRoute("Add Upstream to Proxy", lambda p, r: proxy.add_upstream(p, r, d))
 		case "POST", ["proxy", "upstreams", _, "sites"]:

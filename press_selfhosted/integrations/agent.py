@@ -259,6 +259,7 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 		store_endpoint=settings.get("s3_endpoint") or None,
 		quota=tenant_quota,
 		build_files=press_build_files,
+		registry=frappe.db.get_single_value("Press Settings", "docker_registry_url") or None,
 	)
 
 
