@@ -139,13 +139,17 @@ def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> 
 				image = platform.engine.build(context, request.image, no_cache=request.no_cache,
 					platform=PLATFORMS[request.platform], on_line=line)
 			except BuildFailed as e:
+				# As the agent: the job succeeds with `build_failed`, and Press fails the build at
+				# the instruction its parser finds in the output. A failed job would be read as a
+				# failed validation (Press parses that step's data once the job has failed).
 				lines.fail(str(e))
 				data["build_failed"] = True
+				log.say(f"the image was not built: {e}")
 				publish(log, force=True)
-				raise StepFailed(f"the image was not built: {e}") from None
-			lines.done(image)
-			publish(log, force=True)
-		if not request.no_push:
+			else:
+				lines.done(image)
+				publish(log, force=True)
+		if not request.no_push and not data["build_failed"]:
 			with recorder.step("Push Docker Image") as log:
 				_push(platform, request, output["push"], lambda: publish(log))
 				publish(log, force=True)

@@ -66,8 +66,9 @@ def follow(doctype: str, name: str, seconds: int = FOLLOW_SECONDS) -> str:
 	except ValueError as e:
 		frappe.throw(str(e), frappe.ValidationError)
 	token = frappe.generate_hash(length=16)
-	# On the long queue, beside the executor's jobs: a follow holds its worker while it lasts.
-	frappe.enqueue("press_selfhosted.integrations.container_view.run_follow", queue="long", timeout=int(seconds) + 60,
+	# A follow holds its worker while it lasts: not on `long`, where the executor's jobs run, nor
+	# on `short`, where Press polls them.
+	frappe.enqueue("press_selfhosted.integrations.container_view.run_follow", queue="default", timeout=int(seconds) + 60,
 		server=server, bench=bench, user=frappe.session.user, token=token, seconds=seconds)
 	return token
 

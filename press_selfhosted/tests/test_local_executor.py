@@ -183,6 +183,7 @@ class TestLocalExecutor(FrappeTestCase):
 		with mock.patch("frappe.enqueue") as enqueue:
 			token = view.follow("Site", site, seconds=3)
 		self.assertEqual(enqueue.call_args.kwargs["token"], token)
+		self.assertEqual(enqueue.call_args.kwargs["queue"], "default")  # not where the executor's jobs run
 		marker = f"followed-{token}"
 		engine = Engine.connect(env("PODMAN"))
 		sent = []
