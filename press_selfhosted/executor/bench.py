@@ -23,9 +23,10 @@ REDIS_CACHE_PORT, REDIS_QUEUE_PORT = 13000, 11000
 VOLUMES = ("sites", "logs", "config")
 SUPERVISOR_CONF = f"{BENCH_DIR}/config/supervisord.conf"
 SUPERVISORCTL = ["supervisorctl", "-c", SUPERVISOR_CONF]
-# Host ports the platform publishes (loopback), and how many times a taken pair is skipped.
+# Host ports the platform publishes (loopback), and how many times a taken pair is skipped (a
+# host running other platforms in the same range may hold many of them).
 PORT_RANGE = (32300, 32500)
-PORT_ATTEMPTS = 5
+PORT_ATTEMPTS = 20
 NOTE_NGINX = "no nginx: Traefik serves each site once it is added to the upstream (the proxy's job)"
 # An image tag, as engines allow them (Press tags builds with the Deploy Candidate Build's name).
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
