@@ -21,7 +21,7 @@ from conftest import service_env
 from press_selfhosted import exceptions as exc
 from press_selfhosted.demo import https_get as demo_https_get
 from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
-from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, Engine, object_name
+from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, LABEL_OWNER, Engine, object_name
 from press_selfhosted.executor import bench as benches
 from press_selfhosted.executor import database, execute, routes
 from press_selfhosted.executor.jobs import FAILURE, SUCCESS, Job
@@ -288,10 +288,12 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 	import tempfile
 	import time
 
-	from press_selfhosted.executor import cleanup
+	from press_selfhosted.executor import backup, builder
 
 	w = world
-	old, fresh = (Path(tempfile.mkdtemp(prefix=f"press-build-{kind}-")) for kind in ("old", "fresh"))
+	old, fresh = (Path(tempfile.mkdtemp(prefix=f"{builder.WORK_PREFIX}{kind}-")) for kind in ("old", "fresh"))
+	dead_backup = Path(tempfile.mkdtemp(prefix=backup.WORK_PREFIX))
+	os.utime(dead_backup, (time.time() - 4 * 3600,) * 2)
 	(old / "context").mkdir()
 	(old / "context" / "Dockerfile").write_text("FROM scratch\n")
 	os.utime(old, (time.time() - 4 * 3600,) * 2)
@@ -305,6 +307,9 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 	built = w.engine.build(context, build)
 	also = f"{registry}/press/bench-standin:also{w.tag}"  # the bench's image, also named under the registry
 	w.engine.tag(IMAGE, also)
+	# A volume of this platform's bench that has no container (yet): named, never removed.
+	orphan = benches.volume_name(w.platform, "bench-0099", "sites")
+	w.engine.ensure_volume(orphan, labels={LABEL_KIND: "bench", LABEL_BENCH: "bench-0099", LABEL_OWNER: w.platform.owner})
 	kept, w.platform = w.platform, dataclasses.replace(w.platform, registry=registry)
 	try:
 		job = w.job("POST", "server/cleanup", {"force": False})
@@ -312,7 +317,9 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 		assert steps(job) == [(name, "Success") for name in STEPS["Cleanup Unused Files"]]
 		data = job.to_agent()["data"]
 		assert {"file": old.name, "size": 13} in data["files"] and not old.exists()
+		assert {"file": dead_backup.name, "size": 0} in data["files"] and not dead_backup.exists()
 		assert fresh.exists() and other.exists()
+		assert orphan in w.engine.list_volumes() and orphan in job.to_agent()["steps"][0]["data"]["output"]
 		# The old build went; the bench's image stays whatever names it has.
 		assert built in {i["image"] for i in data["images"]}
 		assert built not in {i for i, _, _ in w.engine.list_images()}
@@ -322,7 +329,8 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 		assert len(w.engine.list_volumes([f"{LABEL_BENCH}={w.bench}"])) == 3
 	finally:
 		w.platform = kept
-		for folder in (old, fresh, other):
+		w.engine.remove_volume(orphan, force=True)
+		for folder in (old, fresh, other, dead_backup):
 			shutil.rmtree(folder, ignore_errors=True)
 		for reference in (build, also):
 			try:

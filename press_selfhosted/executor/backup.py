@@ -50,6 +50,8 @@ UPLOAD_ATTEMPTS = 8
 LEFTOVER_AGE = timedelta(hours=6)
 # The bench's user in Press's images: restored files must be theirs.
 BENCH_UID = 1000
+# The folder each backup job stages its files in (Cleanup Unused Files finds dead jobs' by it).
+WORK_PREFIX = "press-selfhosted-backup-"
 
 
 def backups_dir(site: str) -> str:
@@ -229,7 +231,7 @@ class Patience:
 
 @contextmanager
 def _private_dir() -> Iterator[str]:
-	here = tempfile.mkdtemp(prefix="press-selfhosted-backup-")  # mode 0700
+	here = tempfile.mkdtemp(prefix=WORK_PREFIX)  # mode 0700
 	try:
 		yield here
 	finally:

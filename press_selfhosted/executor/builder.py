@@ -30,6 +30,8 @@ COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
 URL = re.compile(r"^(https?|file|ssh)://[^\s]+$")
 GIT_TIMEOUT = 900.0
+# The folder each build assembles its context in (Cleanup Unused Files finds dead jobs' by it).
+WORK_PREFIX = "press-build-"
 PLATFORMS = {"x86_64": "", "arm64": "linux/arm64"}  # the engine's own architecture needs none
 REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$")
 HEADER = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: ?(.*)$")
@@ -117,7 +119,7 @@ def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> 
 		recorder.job.data = dict(data)
 		log.changed(force=force)
 
-	workspace = Path(tempfile.mkdtemp(prefix="press-build-"))
+	workspace = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
 	try:
 		context = workspace / "context"
 		with recorder.step("Clone Repositories") as log:

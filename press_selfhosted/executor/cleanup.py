@@ -20,12 +20,13 @@ from pathlib import Path
 
 from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, LABEL_OWNER
 from press_selfhosted.exceptions import EngineError, ValidationError
+from press_selfhosted.executor import backup, builder
 from press_selfhosted.executor.bench import VOLUMES, volume_name
 from press_selfhosted.executor.jobs import Recorder, StepLog
 from press_selfhosted.executor.platform import Platform
 
 # The folders the executor's jobs make in the system's temporary directory.
-TEMPORARY_PREFIXES = ("press-build-", "press-selfhosted-backup-")
+TEMPORARY_PREFIXES = (builder.WORK_PREFIX, backup.WORK_PREFIX)
 # A job runs at most two hours (its queue's timeout): a folder older than three is a dead job's.
 TEMPORARY_AGE = 3 * 3600
 
@@ -57,9 +58,9 @@ def _volumes_without_bench(platform: Platform) -> list[str]:
 	return [v for v in platform.engine.list_volumes(ours) if v not in with_container]
 
 
-def remove_temporary_files(folder: Path, step: StepLog, *, now: float | None = None) -> list[dict]:
+def remove_temporary_files(folder: Path, step: StepLog) -> list[dict]:
 	"""The executor's folders in `folder` older than TEMPORARY_AGE: [{file, size}] removed."""
-	now = time.time() if now is None else now
+	now = time.time()
 	removed = []
 	for entry in sorted(folder.iterdir()):
 		if not entry.name.startswith(TEMPORARY_PREFIXES) or entry.is_symlink() or not entry.is_dir():

@@ -102,4 +102,3 @@ def run_follow(server: str, bench: str, user: str, token: str, seconds: float) -
 
 def _stop_key(token: str) -> str:
 	return f"press_selfhosted:follow-stop:{token}"
-

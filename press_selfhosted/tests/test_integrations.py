@@ -5,7 +5,6 @@ Run: bench --site <press-site> run-tests --app press_selfhosted --module press_s
 """
 
 from datetime import timedelta
-
 from pathlib import Path
 
 import frappe
