@@ -293,25 +293,27 @@ def parallel_worker(sites: int, mib: int, handoff: str) -> None:
 
 		def median(of) -> float:
 			return round(sorted(sum(t for name, t in p.items() if of(name)) for p in parts)[sites // 2], 2)
-		files = {}
-		for job, _ in outcomes:
+		files: dict[str, list[str]] = {}  # each site's files, for a boto3 worker of its own
+		total = 0
+		for site, (job, _) in zip(names, outcomes):
 			data = job.to_agent()["data"]
 			for b in data.get("backups", {}).values():
 				local = Path(handoff) / b["file"]
 				store.download_file(data["offsite"][b["file"]], local)
-				files[str(local)] = b["size"]
+				files.setdefault(site, []).append(str(local))
+				total += b["size"]
 		(Path(handoff) / "files.json").write_text(json.dumps(files))
 		report(sites=sites, succeeded=sum(1 for job, _ in outcomes if job.status == "Success"), wall_seconds=wall,
 			median_seconds=sorted(t for _, t in outcomes)[sites // 2], one_alone_seconds=alone,
 			bench_backup_median_seconds=median(lambda n: n == "Backup Site"),
 			copy_out_median_seconds=median(lambda n: n.endswith(": out of the container")),
 			upload_median_seconds=median(lambda n: n.startswith("Upload Site Backup to S3: ") and n.endswith(": upload")),
-			bytes=sum(files.values()))
+			bytes=total)
 	finally:
 		rig.close()
 
 
-def boto3_parallel_worker(sites: int, handoff: str) -> None:
+def boto3_parallel_worker(handoff: str) -> None:
 	"""The agent's way for the same backups: each site's files uploaded with boto3's
 	upload_fileobj by a worker of its own (a thread and a client each), all at once."""
 	from concurrent.futures import ThreadPoolExecutor
@@ -319,8 +321,7 @@ def boto3_parallel_worker(sites: int, handoff: str) -> None:
 	import boto3
 
 	endpoint, keys = shared_store()
-	paths = sorted(json.loads((Path(handoff) / "files.json").read_text()))
-	per_site = [paths[i::sites] for i in range(sites)]
+	per_site = list(json.loads((Path(handoff) / "files.json").read_text()).values())
 
 	def one(batch):
 		s3 = boto3.client("s3", endpoint_url=endpoint, region_name=keys["region"], aws_access_key_id=keys["access_key"],
@@ -332,15 +333,15 @@ def boto3_parallel_worker(sites: int, handoff: str) -> None:
 		return time.perf_counter() - t0
 
 	started = time.perf_counter()
-	with ThreadPoolExecutor(sites) as pool:
+	with ThreadPoolExecutor(len(per_site)) as pool:
 		took = list(pool.map(one, per_site))
-	report(wall_seconds=time.perf_counter() - started, median_seconds=sorted(took)[sites // 2])
+	report(wall_seconds=time.perf_counter() - started, median_seconds=sorted(took)[len(took) // 2])
 
 
 def parallel(sites: int, mib: int) -> dict:
 	with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR", "/var/tmp")) as handoff:
 		ours = run_worker(__file__, "parallel", str(sites), str(mib), handoff)
-		agent = run_worker(__file__, "boto3-parallel", str(sites), handoff)
+		agent = run_worker(__file__, "boto3-parallel", handoff)
 	return {"sites": sites, "files_mib_per_site": mib, "ours": ours, "agent_way_boto3_uploads": agent}
 
 
@@ -352,7 +353,7 @@ def main() -> None:
 		if kind == "boto3":
 			return boto3_worker(rest[0])
 		if kind == "boto3-parallel":
-			return boto3_parallel_worker(int(rest[0]), rest[1])
+			return boto3_parallel_worker(rest[0])
 		return parallel_worker(int(rest[0]), int(rest[1]), rest[2])
 	parser = argparse.ArgumentParser()
 	parser.add_argument("what", choices=["faults", "size", "parallel"])
