@@ -88,13 +88,14 @@ def check_tenant_keys(url: str, token: str, *, ca_bundle: str | None = None) -> 
 def check_powerdns(url: str, api_key: str, *, server_id: str = "localhost", zone: str | None = None, dns_server: str | None = None) -> str:
 	"""The API takes the key; the zone, if given, exists and its NS answers on the DNS port."""
 	from press_selfhosted.dns import DnsChecker, PowerDns
+	from press_selfhosted.reach import server_address
 
 	zones = PowerDns(url, api_key=api_key, server_id=server_id).zones()
 	if zone:
 		canonical = zone.rstrip(".") + "."
 		if canonical not in zones:
 			raise CheckFailed(f"zone {zone} is not on PowerDNS (it has {len(zones)} zones)")
-		if dns_server and not DnsChecker([dns_server]).lookup(zone, "NS"):
+		if dns_server and not DnsChecker([server_address(dns_server)]).lookup(zone, "NS"):
 			raise CheckFailed(f"{dns_server} does not answer the NS records of {zone}")
 	return f"API at {url}: {len(zones)} zones" + (f", {zone} answers on {dns_server}" if zone and dns_server else "")
 
@@ -196,3 +197,30 @@ def checks_from_settings(settings: dict) -> dict[str, Callable[[], str]]:
 	if settings.get("s3_admin_url"):  # optional: without it, sites share the bucket
 		found["tenant_keys"] = tenant_keys
 	return found
+
+
+def main(argv: list[str] | None = None) -> int:
+	"""`python -m press_selfhosted.doctor SETTINGS.json`: the same checks as `bench selfhosted
+	doctor`, from Selfhosted Settings' fields given as JSON (a file, or - for standard input),
+	without Frappe: for a platform whose Press runs elsewhere, or not yet. Exits 1 if any fails."""
+	import argparse
+	import json
+	import sys
+
+	parser = argparse.ArgumentParser(prog="python -m press_selfhosted.doctor", description=main.__doc__)
+	parser.add_argument("settings", help="a JSON object of Selfhosted Settings' fields, or - to read it from standard input")
+	args = parser.parse_args(argv)
+	text = sys.stdin.read() if args.settings == "-" else Path(args.settings).read_text()
+	try:
+		settings = json.loads(text)
+	except ValueError as e:
+		parser.error(f"the settings are not JSON: {e}")
+	if not isinstance(settings, dict):
+		parser.error("the settings must be one JSON object")
+	results = run_checks(checks_from_settings(settings))
+	print(format_table(results))
+	return 0 if all(r.ok for r in results) else 1
+
+
+if __name__ == "__main__":
+	raise SystemExit(main())

@@ -17,6 +17,7 @@ host: nothing in /etc is edited.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
 import threading
@@ -34,6 +35,20 @@ def split_address(address: str) -> tuple[str, int]:
 	if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
 		raise ValidationError(f"expected host:port, got {address!r}")
 	return host.strip("[]"), int(port)
+
+
+def server_address(address: str) -> str:
+	"""An authoritative server as DnsChecker takes it, "ip:port", from "ip:port" or "host:port"
+	(the compose stack names PowerDNS by its container name, whose address may change)."""
+	host, port = split_address(address)
+	try:
+		ipaddress.ip_address(host)
+	except ValueError:
+		try:
+			host = socket.gethostbyname(host)
+		except OSError as e:
+			raise ValidationError(f"the DNS server {host} does not resolve: {e}") from None
+	return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class SiteReach:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
+from press_selfhosted.reach import server_address
 from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.pki import CertificateAuthority
 from press_selfhosted.proxy import Proxy
@@ -38,7 +39,7 @@ class Services:
 	@cached_property
 	def checker(self) -> DnsChecker | None:
 		"""The authoritative server, asked directly; without one, changes are not read back."""
-		return DnsChecker([self.settings["dns_server"]]) if self.settings.get("dns_server") else None
+		return DnsChecker([server_address(self.settings["dns_server"])]) if self.settings.get("dns_server") else None
 
 	@cached_property
 	def dns(self) -> PlatformDns:

@@ -51,6 +51,47 @@ def setup(context):
 	click.echo("\n".join(changes) if changes else "nothing changed: this Press is already set up")
 
 
+@selfhosted.command("configure")
+@click.option("--press-upstream", help="Also route this Press site's own name through Traefik to this URL (its frontend).")
+@pass_context
+def configure(context, press_upstream):
+	"""Sets Selfhosted Settings from one JSON object read on standard input (secrets included:
+	they never go on a command line); an unknown field or a wrong type changes nothing."""
+	import sys
+
+	import frappe
+
+	from press_selfhosted.exceptions import SelfHostedError
+	from press_selfhosted.settings_input import parse
+
+	frappe.init(site=get_site(context))
+	frappe.connect()
+	try:
+		meta = frappe.get_meta("Selfhosted Settings")
+		values = parse(sys.stdin.read(), {f.fieldname: f.as_dict() for f in meta.fields})
+		settings = frappe.get_single("Selfhosted Settings")
+		changed = sorted(name for name, value in values.items()
+			if (settings.get_password(name, raise_exception=False) if meta.get_field(name).fieldtype == "Password" else settings.get(name)) != value)
+		if changed:
+			settings.update({name: values[name] for name in changed})
+			settings.save(ignore_permissions=True)
+			frappe.db.commit()
+		routed = None
+		if press_upstream:
+			from press_selfhosted.integrations import services
+
+			routes = services().proxy.write_site(frappe.local.site, [press_upstream])
+			routed = f"route {frappe.local.site} → {press_upstream}" + ("" if any(r.changed for r in routes) else " (unchanged)")
+	except SelfHostedError as e:
+		click.echo(f"configure failed: {e}", err=True)
+		raise SystemExit(1) from None
+	finally:
+		frappe.destroy()
+	click.echo(f"Selfhosted Settings: {', '.join(changed)} set" if changed else "Selfhosted Settings: nothing changed")
+	if routed:
+		click.echo(routed)
+
+
 @selfhosted.command("deploy-image")
 @click.argument("group")
 @click.argument("image")

@@ -28,7 +28,7 @@ def install() -> None:
 	if zones and settings.get("dns_server"):
 		from press_selfhosted.dns import DnsChecker
 
-		reach.install(reach.SiteReach(list(zones), DnsChecker([settings["dns_server"]]),
+		reach.install(reach.SiteReach(list(zones), DnsChecker([reach.server_address(settings["dns_server"])]),
 			https_address=settings.get("site_https_address") or None))
 	ca = settings.get("ca_directory")
 	root = os.path.join(ca, "root.crt") if ca else None
