@@ -2,7 +2,7 @@
 # Python runs isolated (-I) so it imports the installed wheel, not the source tree.
 PY := .venv/bin/python
 
-.PHONY: demo test bench stress wheel
+.PHONY: demo test bench stress wheel up down status images
 
 demo:
 	@bash tools/demo.sh $(ARGS)
@@ -21,3 +21,18 @@ stress:
 wheel:
 	@bash tools/setup.sh
 	@ls dist/*.whl
+
+# The compose stack (deploy/): the whole platform on this host's Docker or Podman.
+up:
+	@bash deploy/platform.sh up $(ARGS)
+
+down:
+	@bash deploy/platform.sh down
+
+status:
+	@bash deploy/platform.sh status
+
+# The stack's images but Press's, from Debian's packages (no public registry needed).
+images:
+	@bash tools/setup.sh --with-garage
+	@bash tools/images.sh $(ENGINE)

@@ -8,7 +8,7 @@ source "$(dirname "$0")/env.sh"
 # Debian packages, each named even when another one depends on it today; apt runs only when one
 # is missing, with --no-install-recommends, so nothing here may rely on a Recommends.
 PACKAGES=(
-	openssl gcc pkg-config file socat
+	openssl gcc pkg-config file socat curl
 	# Run Remote Builder fetches each app with git at its commit.
 	git
 	# Podman with its init (catatonit is only a Recommends of podman, and `init: true` containers
@@ -25,6 +25,8 @@ PACKAGES=(
 	debootstrap
 	# The load generator of benches/sites.py (`make bench`).
 	wrk
+	# The compose stack (deploy/): its tools.
+	podman-compose docker-compose
 )
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -39,6 +41,25 @@ if ((${#missing[@]})); then
 	[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; trap 'rm -f "$policy"' EXIT; }
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# `docker compose` (v2): not in bookworm; Debian's own build from trixie, whose only dependency is
+# libc6 >= 2.34, pinned by checksum and installed as the Docker CLI plugin it is (its package
+# name would clash with bookworm's docker-compose, v1, which stays installed beside it).
+COMPOSE_V2=2.26.1-4
+COMPOSE_V2_SHA256=47681197cb2b1ab88206b42a1a92fc75f50d9530a6322d03494a473eed0408ea
+plugin=/usr/libexec/docker/cli-plugins/docker-compose
+if [ ! -x "$plugin" ] || [ "$(cat "$CACHE/docker-compose.version" 2>/dev/null)" != "$COMPOSE_V2" ]; then
+	echo "setup: installing docker compose $COMPOSE_V2 (Debian trixie's build)"
+	deb="$CACHE/docker-compose_${COMPOSE_V2}_amd64.deb"
+	[ -s "$deb" ] && echo "$COMPOSE_V2_SHA256  $deb" | sha256sum -c --quiet 2>/dev/null \
+		|| curl -fsS -o "$deb" "http://deb.debian.org/debian/pool/main/d/docker-compose/docker-compose_${COMPOSE_V2}_amd64.deb"
+	echo "$COMPOSE_V2_SHA256  $deb" | sha256sum -c --quiet || { echo "setup: docker compose's package has the wrong checksum" >&2; exit 1; }
+	unpacked=$(mktemp -d)
+	dpkg-deb -x "$deb" "$unpacked"
+	install -D -m 0755 "$unpacked/usr/libexec/docker/cli-plugins/docker-compose" "$plugin"
+	rm -rf "$unpacked"
+	echo "$COMPOSE_V2" >"$CACHE/docker-compose.version"
 fi
 
 command -v cargo >/dev/null || { echo "setup: cargo not found: install a Rust toolchain (>= 1.88)" >&2; exit 1; }
