@@ -13,6 +13,7 @@
 # COMPOSE picks the tool ("docker compose", "docker-compose" or "podman-compose"; default: the
 # first that works). PLATFORM_ENV names another .env, PLATFORM_IMAGES_ENV another .env.images.
 set -euo pipefail
+shopt -s inherit_errexit  # a failing step inside $(…) fails the run too
 here=$(cd "$(dirname "$0")" && pwd)
 env_file=${PLATFORM_ENV:-$here/.env}
 images_env=${PLATFORM_IMAGES_ENV:-$here/.env.images}
@@ -132,7 +133,7 @@ garage_init() {
 # press_selfhosted, Selfhosted Settings from the stack's own services, `selfhosted setup`, and
 # the site's own route through Traefik. Secrets reach the container through its environment.
 press_init() {
-	local site=${PRESS_SITE:-press.${ROOT_DOMAIN:-erp.localhost}}
+	local site=$PRESS_SITE
 	local in=("$engine" exec -i -e ADMIN_PASSWORD -e MARIADB_ROOT_PASSWORD -e REDIS_PASSWORD "$PROJECT-backend")
 	# frappe_docker's configurator's settings, written by Python so the Redis password is on no
 	# command line.
@@ -156,7 +157,9 @@ PY
 		fi
 		for app in press press_selfhosted; do
 			bench --site "'"$site"'" list-apps | grep -qw "$app" || bench --site "'"$site"'" install-app "$app"
-		done' >&2
+		done
+		# A new site starts with its scheduler off; Press runs on it (bench queues, job polling).
+		bench --site "'"$site"'" scheduler status | grep -q enabled || bench --site "'"$site"'" enable-scheduler' >&2
 	local settings
 	settings=$(python3 - <<'PY'
 import json, os
@@ -172,7 +175,7 @@ print(json.dumps({
 	"s3_secret_key": e("S3_SECRET_KEY") or e("GARAGE_SECRET_KEY"),
 	**({} if e("S3_ENDPOINT") else {"s3_admin_url": f"http://{project}-garage:3903", "s3_admin_token": e("GARAGE_ADMIN_TOKEN")}),
 	"pdns_api_url": f"http://{project}-powerdns:8081", "pdns_api_key": e("PDNS_API_KEY"),
-	"root_domain": e("ROOT_DOMAIN") or "erp.localhost", "public_address": e("PUBLIC_ADDRESS") or "127.0.0.1",
+	"root_domain": e("ROOT_DOMAIN") or "erp.internal", "public_address": e("PUBLIC_ADDRESS") or "127.0.0.1",
 	"dns_server": f"{project}-powerdns:53", "site_https_address": f"{project}-traefik:443",
 	"traefik_config_dir": e("TRAEFIK_DYNAMIC_DIR") or "/etc/traefik/dynamic", "traefik_api_url": f"http://{project}-traefik:8080",
 	"https_entry_point": "websecure", "http_entry_point": "web",
@@ -226,12 +229,20 @@ up() {
 		wait_healthy "${infra[@]}"
 		say "healthy: ${infra[*]} ($((SECONDS - t0)) s)"
 		[[ " ${infra[*]} " == *" garage "* ]] && garage_init
+		# Press (user frappe, uid 1000) writes the routes Traefik reads: the stack's own volume is
+		# made theirs (a host folder named by TRAEFIK_DYNAMIC_SOURCE stays the operator's).
+		if [[ " ${infra[*]} " == *" traefik "* ]] && [ "${TRAEFIK_DYNAMIC_SOURCE:-traefik-dynamic}" = traefik-dynamic ]; then
+			"$engine" exec -u 0 "$PROJECT-traefik" chown 1000:1000 "${TRAEFIK_DYNAMIC_DIR:-/etc/traefik/dynamic}"
+		fi
 	fi
 	if ((${#press[@]})); then
-		run_compose up -d "${press[@]}" >&2
+		# backend alone first: an engine fills an empty named volume (sites) from the image when
+		# a container first mounts it, and several at once race on the same files.
+		run_compose up -d backend >&2
 		wait_healthy backend
 		local site
 		site=$(press_init)
+		run_compose up -d "${press[@]}" >&2
 		wait_healthy "${press[@]}"
 		say "Press is up at https://$site:${HTTPS_PORT:-32443}/ ($((SECONDS - t0)) s); log in as Administrator, password: ADMIN_PASSWORD in $env_file"
 	fi
@@ -254,12 +265,13 @@ main() {
 	load "$env_file"
 	load "$images_env"
 	case "$command" in
-		up) secrets; load "$env_file"; engine_socket; up "$@" ;;
-		# podman-compose 1.0 leaves the networks: they go too, unless a tenant bench still uses one.
+		up) secrets; load "$env_file"; engine_socket
+			# The site's name follows ROOT_DOMAIN unless set (compose cannot nest defaults).
+			export PRESS_SITE=${PRESS_SITE:-press.${ROOT_DOMAIN:-erp.internal}}
+			up "$@" ;;
+		# podman-compose 1.0 leaves the network: it goes too, unless a tenant bench still uses it.
 		down) run_compose down >&2
-			for network in "$PROJECT-net-control" "${BENCH_NETWORK:-$PROJECT-net-platform}"; do
-				"$engine" network rm "$network" >/dev/null 2>&1 || true
-			done ;;
+			"$engine" network rm "${BENCH_NETWORK:-$PROJECT-net-platform}" >/dev/null 2>&1 || true ;;
 		status) status ;;
 		# podman-compose 1.0 has no `config`: its dry run prints what it would run instead.
 		config) if [ "${compose[0]}" = podman-compose ]; then run_compose --dry-run up -d; else run_compose config; fi ;;

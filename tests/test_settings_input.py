@@ -19,7 +19,7 @@ def fields() -> dict:
 
 
 def test_values_of_every_kind_are_taken(fields):
-	values = {"root_domain": "erp.localhost", "smtp_port": 1025, "smtp_use_tls": 0, "bench_upstream": "network",
+	values = {"root_domain": "erp.internal", "smtp_port": 1025, "smtp_use_tls": 0, "bench_upstream": "network",
 		"s3_secret_key": "s3cr3t", "engine_endpoints": "unix:///run/engine.sock"}
 	assert parse(json.dumps(values), fields) == values
 

@@ -70,8 +70,11 @@ def configure(context, press_upstream):
 		meta = frappe.get_meta("Selfhosted Settings")
 		values = parse(sys.stdin.read(), {f.fieldname: f.as_dict() for f in meta.fields})
 		settings = frappe.get_single("Selfhosted Settings")
-		changed = sorted(name for name, value in values.items()
-			if (settings.get_password(name, raise_exception=False) if meta.get_field(name).fieldtype == "Password" else settings.get(name)) != value)
+		def current(name):
+			value = settings.get_password(name, raise_exception=False) if meta.get_field(name).fieldtype == "Password" else settings.get(name)
+			return "" if value is None else value  # an empty field reads as None, and is set as ""
+
+		changed = sorted(name for name, value in values.items() if current(name) != value)
 		if changed:
 			settings.update({name: values[name] for name in changed})
 			settings.save(ignore_permissions=True)

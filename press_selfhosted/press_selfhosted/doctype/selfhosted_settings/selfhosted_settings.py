@@ -14,9 +14,11 @@ class SelfhostedSettings(Document):
 		if self.dns_server:
 			from press_selfhosted.dns import DnsChecker
 			from press_selfhosted.exceptions import ValidationError
+			from press_selfhosted.reach import server_address
 
 			try:
-				DnsChecker([self.dns_server])  # "ip:port", as the checks and Press's resolver need it
+				# "ip:port", or "host:port" for a name that resolves here (the compose stack's PowerDNS)
+				DnsChecker([server_address(self.dns_server)])
 			except ValidationError as e:
 				frappe.throw(f"DNS server: {e}")
 
