@@ -64,6 +64,8 @@ secrets() {
 # The registry's bcrypt password file, made from REGISTRY_PASSWORD (read on standard input).
 htpasswd_file() {
 	local file=${REGISTRY_HTPASSWD:-$here/.secrets/registry.htpasswd}
+	# A compose tool that mounted it before it existed made a folder of it.
+	[ -d "$file" ] && die "$file is a folder (a compose tool made it when the file was missing): remove it and run again"
 	[ -s "$file" ] && return 0
 	mkdir -p "$(dirname "$file")"
 	(umask 077
@@ -160,6 +162,13 @@ PY
 		done
 		# A new site starts with its scheduler off; Press runs on it (bench queues, job polling).
 		bench --site "'"$site"'" scheduler status | grep -q enabled || bench --site "'"$site"'" enable-scheduler' >&2
+	# Frappe's setup wizard, answered from the settings (it does nothing once complete), so the
+	# Administrator lands in the desk.
+	local wizard
+	wizard=$(python3 -c 'import json, os; e = os.environ.get; print(json.dumps({"args": {"language": e("SETUP_LANGUAGE") or "English",
+	"country": e("SETUP_COUNTRY") or "United States", "timezone": e("SETUP_TIMEZONE") or "UTC", "currency": e("SETUP_CURRENCY") or "USD"}}))')
+	"$engine" exec "$PROJECT-backend" bench --site "$site" execute frappe.desk.page.setup_wizard.setup_wizard.setup_complete \
+		--kwargs "$wizard" >&2
 	local settings
 	settings=$(python3 - <<'PY'
 import json, os
