@@ -210,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
 	parser = argparse.ArgumentParser(prog="python -m press_selfhosted.doctor", description=main.__doc__)
 	parser.add_argument("settings", help="a JSON object of Selfhosted Settings' fields, or - to read it from standard input")
 	args = parser.parse_args(argv)
-	text = sys.stdin.read() if args.settings == "-" else Path(args.settings).read_text()
+	try:
+		text = sys.stdin.read() if args.settings == "-" else Path(args.settings).read_text()
+	except OSError as e:
+		parser.error(f"cannot read the settings: {e.strerror}: {args.settings}")
 	try:
 		settings = json.loads(text)
 	except ValueError as e:

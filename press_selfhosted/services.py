@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import cached_property
 
 from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
-from press_selfhosted.reach import server_address
 from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.pki import CertificateAuthority
 from press_selfhosted.proxy import Proxy
+from press_selfhosted.reach import server_address
 from press_selfhosted.storage import GarageAdmin, Store
 
 

