@@ -13,7 +13,9 @@ from press_selfhosted.executor import bench as benches
 from press_selfhosted.executor import database
 from press_selfhosted.executor.backup import backups_dir
 from press_selfhosted.executor.jobs import FAILURE, SUCCESS
-from press_selfhosted.executor.platform import STEPS
+from press_selfhosted.executor.routes import declared
+
+STEPS = declared()
 from press_selfhosted.storage import Store
 
 SITES = "/home/frappe/frappe-bench/sites"
@@ -62,7 +64,7 @@ def backed_up(world, running_bench):
 
 def test_a_backup_goes_to_the_store_in_the_shape_press_reads(world, backed_up):
 	w, (site, job) = world, backed_up
-	assert steps(job) == [(n, "Success") for n in STEPS["Backup Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Backup Site"].steps]
 	data = job.to_agent()["data"]
 	assert set(data["backups"]) == {"database", "site_config", "public", "private"}
 	store = w.store_for(w.bucket)
@@ -95,7 +97,7 @@ def test_a_backup_restores_into_another_site_with_checksums_checked(world, backe
 	assert steps(restored) == [(n, "Success") for n in ("Download Backup Files", "Checksum of Downloaded Backup Files",
 		"Restore Site", "Delete Downloaded Backup Files", "Uninstall Unavailable Apps", "Migrate Site",
 		"Set Administrator Password", "Enable Scheduler", "Bench Setup NGINX", "Reload NGINX")]
-	assert {n for n, _ in steps(restored)} < set(STEPS["Restore Site"])
+	assert {n for n, _ in steps(restored)} < set(STEPS["Restore Site"].steps)
 	agent = restored.to_agent()
 	# Press's process_restore_job_update reads the apps from the output's first words.
 	assert [line.split()[0] for line in agent["data"]["output"].splitlines()] == ["frappe", "standin_app"]
@@ -131,7 +133,7 @@ def test_a_new_site_from_a_backup_keeps_only_the_apps_the_bench_has(world, backe
 		"site_config": json.dumps({"x_restored": 1}), "managed_database_config": {}}
 	made = w.job("POST", f"benches/{w.bench}/sites/restore", request)
 	assert made.status == SUCCESS, made.to_agent()
-	assert steps(made) == [(n, "Success") for n in STEPS["New Site from Backup"]]
+	assert steps(made) == [(n, "Success") for n in STEPS["New Site from Backup"].steps]
 	assert made.to_agent()["data"]["output"].split()[0::2] == ["frappe"]  # standin_app was removed
 	config = json.loads(in_bench(w, "cat", f"{SITES}/{site}/site_config.json"))
 	assert config["x_restored"] == 1 and config["host_name"] == f"https://{site}"
@@ -151,7 +153,7 @@ def test_uninstall_and_archive_take_their_backup_first(world, running_bench):
 	site = make_site(w, "leaving", apps=("frappe", "standin_app"))
 	job = w.job("DELETE", f"benches/{w.bench}/sites/{site}/apps/standin_app", {"offsite": offsite(w, site)})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Uninstall App from Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Uninstall App from Site"].steps]
 	assert set(job.data["backups"]) == {"database", "site_config", "public", "private"}
 	assert json.loads(in_bench(w, "bench", "--site", site, "execute", "frappe.get_installed_apps")) == ["frappe"]
 
@@ -161,7 +163,7 @@ def test_uninstall_and_archive_take_their_backup_first(world, running_bench):
 	job = w.job("POST", f"benches/{w.bench}/sites/{site}/archive",
 		{"mariadb_root_password": w.root_password, "force": False, "offsite": final_offsite})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Archive Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Archive Site"].steps]
 	final = {key for key, _ in w.store_for(w.bucket).list(f"{site}/final/")}
 	assert len(final) == 4 and any(key.endswith("-database.sql.gz") for key in final)
 	assert site not in benches.site_names(w.platform, w.bench)
@@ -173,7 +175,7 @@ def test_reinstall_gives_the_site_a_fresh_database(world, running_bench):
 	job = w.job("POST", f"benches/{w.bench}/sites/{site}/reinstall",
 		{"mariadb_root_password": w.root_password, "admin_password": ADMIN_PASSWORD, "managed_database_config": {}})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Reinstall Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Reinstall Site"].steps]
 	assert json.loads(in_bench(w, "bench", "--site", site, "execute", "frappe.get_installed_apps")) == ["frappe"]
 	assert database.temporary_users(w.platform.database, w.root_password) == []
 
@@ -254,9 +256,8 @@ def test_bad_backup_requests_are_refused_before_anything_runs(world):
 		("POST", f"benches/{w.bench}/sites/{site}/backup", {"offsite": {"path": "x/y"}}, "bucket"),
 		("DELETE", f"benches/{w.bench}/sites/{site}/apps/x;rm", {}, "app name"),
 		("POST", f"benches/{w.bench}/sites/restore", {"name": "bad name"}, "characters other than"),
+		("POST", f"benches/{w.bench}/sites/{site}/restore", {"mariadb_root_password": "x", "admin_password": "y",
+			"database": "file:///etc/passwd"}, "http\\(s\\) link"),
 	):
 		with pytest.raises(ValidationError, match=match):
-			routes.job(method, path, data, bench_of=lambda s: w.bench)
-	job = w.job("POST", f"benches/{w.bench}/sites/{site}/restore", {"mariadb_root_password": "x", "admin_password": "y",
-		"database": "file:///etc/passwd"})
-	assert job.status == FAILURE and job.steps == [] and "http(s) link" in job.to_agent()["data"]["output"]
+			routes.job(method, path, data)

@@ -16,7 +16,9 @@ from press_selfhosted.engine import LABEL_BENCH
 from press_selfhosted.executor import bench as benches
 from press_selfhosted.executor import routes
 from press_selfhosted.executor.jobs import FAILURE, SUCCESS
-from press_selfhosted.executor.platform import STEPS
+from press_selfhosted.executor.routes import declared
+
+STEPS = declared()
 
 TOKEN = "ghp_" + "s3cret" * 4
 
@@ -75,7 +77,7 @@ def test_a_build_is_cloned_built_pushed_and_run_as_a_bench(world, app_repo):
 	request = build_request(w, repo, first, DOCKERFILE, f"b{os.getpid()}")
 	job = w.job("POST", "builder/build", request)
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(name, "Success") for name in STEPS["Run Remote Builder"]]
+	assert steps(job) == [(name, "Success") for name in STEPS["Run Remote Builder"].steps]
 	polled = job.to_agent()
 	clone = polled["steps"][0]["data"]
 	assert isinstance(clone, list) and clone[0].startswith("git clone demo_app\n")  # Press's clone parser
@@ -148,7 +150,7 @@ def test_a_commit_that_is_not_there_fails_the_clone_as_press_reads_it(world, app
 
 @pytest.mark.parametrize("change, message", [
 	({"dockerfile": "not base64!"}, "base64"),
-	({"image_tag": "Bad Tag"}, "image name"),
+	({"image_tag": "Bad Tag"}, "image tag"),
 	({"clone_instructions": [{"app": "demo_app", "url": "-uexploit", "hash": "a" * 40, "branch": "x"}]}, "URL"),
 	({"clone_instructions": [{"app": "demo_app", "url": "file:///x", "hash": "XYZ", "branch": "x"}]}, "commit"),
 	({"clone_instructions": [{"app": "demo_app", "url": "file:///x", "hash": "a" * 40, "branch": "-x"}]}, "branch"),
@@ -161,4 +163,4 @@ def test_bad_build_requests_are_refused_before_anything_runs(world, app_repo, ch
 	w, (repo, first) = world, app_repo
 	request = {**build_request(w, repo, first, DOCKERFILE, "never"), **change}
 	with pytest.raises(exc.ValidationError, match=message):
-		routes.job("POST", "builder/build", request, bench_of=lambda s: w.bench)
+		routes.job("POST", "builder/build", request)

@@ -26,7 +26,10 @@ from press_selfhosted.executor import bench as benches
 from press_selfhosted.executor import database, execute, routes
 from press_selfhosted.executor.jobs import FAILURE, SUCCESS, Job
 from press_selfhosted.executor.local import remove_database, run_database
-from press_selfhosted.executor.platform import STEPS, Platform
+from press_selfhosted.executor.platform import Platform
+from press_selfhosted.executor.routes import declared
+
+STEPS = declared()
 from press_selfhosted.proxy import Proxy
 from press_selfhosted.storage import Store
 
@@ -52,10 +55,10 @@ class World:
 		self.sites: dict[str, str] = {}
 
 	def job(self, method: str, path: str, data: dict | list | None = None) -> Job:
-		route = routes.job(method, path, data, bench_of=lambda site: self.sites.get(site, self.bench))
+		route = routes.job(method, path, data)
 		self.next_id += 1
 		seen = []
-		job = execute(self.platform, Job(self.next_id, route.job_type), route, on_change=lambda j: seen.append(j.status))
+		job = execute(self.platform, Job(self.next_id, route.name), route, on_change=lambda j: seen.append(j.status))
 		assert seen[0] == "Running" and seen[-1] == job.status
 		return job
 
@@ -124,6 +127,7 @@ def world(request, tmp_path_factory, credentials):
 		owner=w.tag,
 		store=w.store_for,
 		store_endpoint=s3,
+		bench_of=lambda site: w.sites.get(site, w.bench),
 	)
 	w.alerts = []
 	w.pdns = pdns
@@ -206,7 +210,7 @@ def running_bench(world):
 
 def test_new_bench_runs_one_container_as_press_images_expect(world, running_bench):
 	w, job = world, running_bench
-	assert steps(job) == [(name, "Success") for name in STEPS["New Bench"]]
+	assert steps(job) == [(name, "Success") for name in STEPS["New Bench"].steps]
 	state = w.engine.inspect(benches.container_name(w.platform, w.bench))
 	assert state.running and state.labels[LABEL_BENCH] == w.bench and state.labels[LABEL_KIND] == "bench"
 	ports = benches.ports(state)
@@ -234,7 +238,7 @@ def test_a_new_site_has_its_own_database_and_is_served_over_https(world, running
 	site = f"one.{w.zone}"
 	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site))
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(name, "Success") for name in STEPS["New Site"]]
+	assert steps(job) == [(name, "Success") for name in STEPS["New Site"].steps]
 	db = database.database_name(site)
 	assert w.sql("SELECT schema_name FROM information_schema.schemata WHERE schema_name = %s", db) == [(db,)]
 	assert w.sql("SELECT host FROM mysql.user WHERE user = %s", db) == [("%",)]
@@ -250,7 +254,7 @@ def test_a_new_site_has_its_own_database_and_is_served_over_https(world, running
 
 	upstream = w.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site})
 	assert upstream.status == SUCCESS, upstream.to_agent()
-	assert steps(upstream) == [(name, "Success") for name in STEPS["Add Site to Upstream"]]
+	assert steps(upstream) == [(name, "Success") for name in STEPS["Add Site to Upstream"].steps]
 	assert DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")]).lookup(site, "A") == ["127.0.0.1"]
 	status, body = https_get(w, site, "/login")
 	assert status == 200 and f"Login to {site}" in body
@@ -314,7 +318,7 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 	try:
 		job = w.job("POST", "server/cleanup", {"force": False})
 		assert job.status == SUCCESS, job.to_agent()
-		assert steps(job) == [(name, "Success") for name in STEPS["Cleanup Unused Files"]]
+		assert steps(job) == [(name, "Success") for name in STEPS["Cleanup Unused Files"].steps]
 		data = job.to_agent()["data"]
 		assert {"file": old.name, "size": 13} in data["files"] and not old.exists()
 		assert {"file": dead_backup.name, "size": 0} in data["files"] and not dead_backup.exists()
@@ -381,7 +385,7 @@ def test_bad_input_is_refused_before_anything_runs(world, path, data, match):
 
 	before = state()
 	with pytest.raises((exc.ValidationError, exc.NotSupported), match=match):
-		routes.job("POST", path, data, bench_of=lambda site: world.bench)
+		routes.job("POST", path, data)
 	assert state() == before
 
 
@@ -404,7 +408,7 @@ def test_site_operations_from_the_desk(world, running_bench):
 	for method, action, data, job_type in cases:
 		job = w.job(method, f"benches/{w.bench}/sites/{site}/{action}", data)
 		assert (job.name, job.status) == (job_type, SUCCESS), job.to_agent()
-		assert steps(job) == [(n, "Success") for n in STEPS[job_type]]
+		assert steps(job) == [(n, "Success") for n in STEPS[job_type].steps]
 		if action == "deactivate":
 			assert json.loads(w.engine.exec(benches.container_name(w.platform, w.bench), ["cat", config]).stdout)["maintenance_mode"] == 1
 		if action == "create-user":
@@ -414,7 +418,7 @@ def test_site_operations_from_the_desk(world, running_bench):
 	apps = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/apps", None)["data"]
 	assert json.loads(apps) == ["frappe", "standin_app"]
 	with pytest.raises(exc.ValidationError, match="app name"):
-		routes.job("POST", f"benches/{w.bench}/sites/{site}/apps", {"name": "x;rm -rf /"}, bench_of=lambda s: w.bench)
+		routes.job("POST", f"benches/{w.bench}/sites/{site}/apps", {"name": "x;rm -rf /"})
 	assert w.job("POST", f"benches/{w.bench}/sites/{site}/archive", {"mariadb_root_password": w.root_password}).status == SUCCESS
 
 
@@ -433,14 +437,14 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	w.platform.proxy.write_platform(maintenance_url=f"http://127.0.0.1:{maintenance_page()}")
 	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "suspended", "extra_domains": []})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Update Site Status"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Update Site Status"].steps]
 	assert https_get(w, site, "/login") == (503, "down for maintenance")
 	assert w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "activated"}).status == SUCCESS
 	assert https_get(w, site, "/login")[0] == 200
 
 	job = w.job("POST", f"benches/{w.bench}/sites/{site}/rename", {"new_name": renamed})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Rename Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Rename Site"].steps]
 	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/rename", {"new_name": renamed, "domains": []})
 	assert job.status == SUCCESS, job.to_agent()
 	assert f"Login to {renamed}" in https_get(w, renamed, "/login")[1]
@@ -466,7 +470,7 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	job = w.job("POST", f"benches/{w.bench}/sites/{renamed}/archive",
 		{"mariadb_root_password": w.root_password, "force": False})
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Archive Site"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Archive Site"].steps]
 	job = w.job("DELETE", f"proxy/upstreams/10.0.0.5/sites/{renamed}", {"extra_domains": []})
 	assert job.status == SUCCESS
 	db = database.database_name(site)  # the database keeps the name it was made with
@@ -517,8 +521,8 @@ providers:
 				time.sleep(0.2)
 		proxy.routers()
 		in_network = dataclasses.replace(w.platform, proxy=proxy, upstream="network", dns=None)
-		route = routes.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site}, bench_of=lambda s: w.bench)
-		job = execute(in_network, Job(999, route.job_type), route)
+		route = routes.job("POST", "proxy/upstreams/10.0.0.5/sites", {"name": site})
+		job = execute(in_network, Job(999, route.name), route)
 		assert job.status == SUCCESS, job.to_agent()
 		bench_name = benches.container_name(w.platform, w.bench)
 		assert f"http://{bench_name}:8000" in job.steps[0].output[0]
@@ -652,7 +656,7 @@ def test_restart_update_configuration_and_archive_bench(world, running_bench):
 		"common_site_config": {"monitor": 0}}
 	job = w.job("POST", f"benches/{w.bench}/config", request)
 	assert job.status == SUCCESS, job.to_agent()
-	assert steps(job) == [(n, "Success") for n in STEPS["Update Bench Configuration"]]
+	assert steps(job) == [(n, "Success") for n in STEPS["Update Bench Configuration"].steps]
 	assert job.data["web_port"] == running_bench.data["web_port"], "the bench keeps its ports"
 	assert w.engine.stats(name)["memory_limit_bytes"] == 768 << 20
 	conf = w.engine.exec(name, ["cat", benches.SUPERVISOR_CONF], user="frappe").stdout

@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -31,9 +32,9 @@ from press_selfhosted.exceptions import StepFailed, StorageError, StorageUnreach
 from press_selfhosted.executor import container, database, quota, site as sites
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
+from press_selfhosted.executor.job_types import body, check_site, flag, job_type, nothing_to_do, obj, text
 from press_selfhosted.executor.jobs import Recorder, StepLog
-from press_selfhosted.executor.platform import TRAEFIK_RELOADS, Platform, check_app, check_bench
-from press_selfhosted.names import check_site
+from press_selfhosted.executor.platform import Platform
 from press_selfhosted.storage import Store, TenantPrefix
 
 # Each kind of backup file and the endings Frappe gives it (encrypted ones too). Private files
@@ -50,6 +51,11 @@ UPLOAD_ATTEMPTS = 8
 LEFTOVER_AGE = timedelta(hours=6)
 # The bench's user in Press's images: restored files must be theirs.
 BENCH_UID = 1000
+# A bucket's name, as S3 stores allow them.
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{0,62}$")
+# The steps of a backup, and what of a request that asks for one is secret.
+BACKUP_STEPS = ("Backup Site", "Upload Site Backup to S3")
+OFFSITE_SECRETS = ("offsite/auth/SECRET_KEY",)
 # The folder each backup job stages its files in (Cleanup Unused Files finds dead jobs' by it).
 WORK_PREFIX = "press-selfhosted-backup-"
 
@@ -75,15 +81,17 @@ class Offsite:
 		offsite = request.get("offsite")
 		if not offsite:
 			return None
-		if not isinstance(offsite, dict) or not isinstance(offsite.get("bucket"), str) or not offsite["bucket"]:
+		if not isinstance(offsite, dict) or not isinstance(offsite.get("bucket"), str) or not BUCKET.match(offsite["bucket"]):
 			raise ValidationError("offsite must name a bucket")
 		path = offsite.get("path")
 		if not isinstance(path, str):
 			raise ValidationError("offsite.path must be the backup's key prefix, <site>/<date>")
 		TenantPrefix(path)  # no "..", no leading "/"
-		auth = offsite.get("auth") if isinstance(offsite.get("auth"), dict) else {}
-		return cls(offsite["bucket"], path.strip("/"), auth.get("ENDPOINT_URL") or None, auth.get("ACCESS_KEY") or None,
-			auth.get("SECRET_KEY") or None, auth.get("REGION") or None)
+		auth = obj(offsite, "auth")
+		values = {key: text(auth, key) for key in ("ENDPOINT_URL", "ACCESS_KEY", "SECRET_KEY", "REGION")}
+		if values["ENDPOINT_URL"]:
+			check_link("offsite.auth.ENDPOINT_URL", values["ENDPOINT_URL"])
+		return cls(offsite["bucket"], path.strip("/"), *values.values())
 
 	def store(self, platform: Platform) -> Store:
 		"""The platform's store (Selfhosted Settings) for the bucket, else the one the request
@@ -96,12 +104,19 @@ class Offsite:
 			region=self.region or "us-east-1")
 
 
-def backup_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	bench, site = check_bench(bench), check_site(site)
+def check_backup(request: object, bench: str, site: str) -> dict:
+	request = body(request)
 	offsite = Offsite.of(request)
-	keep = bool(request.get("keep_files_locally_after_offsite_backup"))
-	return take_and_upload(platform, rec, bench, site, offsite, with_files=bool(request.get("with_files")),
-		keep=keep or offsite is None)
+	keep = flag(request, "keep_files_locally_after_offsite_backup")
+	return {"bench": bench, "site": site, "offsite": offsite, "with_files": flag(request, "with_files"),
+		"keep": keep or offsite is None}
+
+
+@job_type("Backup Site", "POST", "benches/{bench}/sites/{site}/backup", check=check_backup, secrets=OFFSITE_SECRETS,
+	steps=BACKUP_STEPS)
+def backup_site(platform: Platform, rec: Recorder, *, bench: str, site: str, offsite: Offsite | None, with_files: bool,
+		keep: bool) -> dict:
+	return take_and_upload(platform, rec, bench, site, offsite, with_files=with_files, keep=keep)
 
 
 def take_and_upload(platform: Platform, rec: Recorder, bench: str, site: str, offsite: Offsite | None, *,
@@ -238,10 +253,17 @@ def _private_dir() -> Iterator[str]:
 		shutil.rmtree(here, ignore_errors=True)
 
 
-def archive_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	bench, site = check_bench(bench), check_site(site)
-	root_password = sites.required_secret(request, "mariadb_root_password")
-	offsite = Offsite.of(request)
+def check_archive(request: object, bench: str, site: str) -> dict:
+	request = body(request)
+	return {"bench": bench, "site": site, "root_password": sites.required_secret(request, "mariadb_root_password"),
+		"offsite": Offsite.of(request)}
+
+
+@job_type("Archive Site", "POST", "benches/{bench}/sites/{site}/archive", check=check_archive,
+	secrets=("mariadb_root_password", *OFFSITE_SECRETS),
+	steps=(*BACKUP_STEPS, "Archive Site", "Bench Setup NGINX", "Reload NGINX"))
+def archive_site(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str,
+		offsite: Offsite | None) -> dict:
 	if offsite:
 		# Press asks for a final backup: the site is removed only once it is on the store. A
 		# full quota does not keep a site from being archived.
@@ -254,17 +276,15 @@ def archive_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 	with rec.step("Archive Site") as step:
 		for removed in sites.remove(platform, bench, site, root_password):
 			step.say(f"removed {removed}")
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(sites.NOTE_NGINX)
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+	nothing_to_do(rec, "Bench Setup NGINX", "Reload NGINX")
 	return {}
 
 
-def uninstall_app(platform: Platform, rec: Recorder, bench: str, site: str, app: str, request: dict) -> dict:
+@job_type("Uninstall App from Site", "DELETE", "benches/{bench}/sites/{site}/apps/{app}", secrets=OFFSITE_SECRETS,
+	check=lambda request, bench, site, app: {"bench": bench, "site": site, "app": app, "offsite": Offsite.of(body(request))},
+	steps=(*BACKUP_STEPS, "Uninstall App from Site"))
+def uninstall_app(platform: Platform, rec: Recorder, *, bench: str, site: str, app: str, offsite: Offsite | None) -> dict:
 	"""Uninstall App from Site: a backup to the store first when Press asks for one."""
-	bench, site, app = check_bench(bench), check_site(site), check_app(app)
-	offsite = Offsite.of(request)
 	data = take_and_upload(platform, rec, bench, site, offsite, with_files=True, keep=False) if offsite else {}
 	sites.uninstall_app(platform, rec, bench, site, app)
 	return data
@@ -273,13 +293,26 @@ def uninstall_app(platform: Platform, rec: Recorder, bench: str, site: str, app:
 # Restores
 
 RESTORE_KINDS = ("database", "public", "private")
+# The steps both restores end with.
+AFTER_RESTORE = ("Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password", "Enable Scheduler",
+	"Bench Setup NGINX", "Reload NGINX")
 
 
-def restore_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	bench, site = check_bench(bench), check_site(site)
-	root_password = sites.required_secret(request, "mariadb_root_password")
-	admin_password = sites.required_secret(request, "admin_password")
-	links, apps = _links(request), _apps(request)
+def check_restore(request: object, bench: str, site: str) -> dict:
+	request = body(request)
+	config = request.get("sanitized_config_content")
+	if config is not None and not isinstance(config, dict):
+		raise ValidationError("sanitized_config_content must be an object")
+	return {**sites.check_database_secrets(request, bench, site), "links": _links(request), "apps": sites.check_apps(request),
+		"config": config, "skip_failing_patches": flag(request, "skip_failing_patches")}
+
+
+@job_type("Restore Site", "POST", "benches/{bench}/sites/{site}/restore", check=check_restore,
+	secrets=sites.DATABASE_SECRETS,
+	steps=("Download Backup Files", "Restore Site", "Restore Files", "Checksum of Downloaded Backup Files",
+		"Delete Downloaded Backup Files", *AFTER_RESTORE))
+def restore_site(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str, admin_password: str,
+		links: dict[str, str], apps: list[str], config: dict | None, skip_failing_patches: bool) -> dict:
 	name = container_name(platform, bench)
 	quota.check(platform, site, 0)
 	with _private_dir() as here:
@@ -289,10 +322,9 @@ def restore_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 			checksum(local, step)
 		try:
 			if "database" in local:
-				if isinstance(request.get("sanitized_config_content"), dict):
-					with rec.step("Update Site Configuration") as step:
-						sites.update_config(platform, bench, site, request["sanitized_config_content"], [], step)
 				with rec.step("Restore Site") as step:
+					if config is not None:  # the backup's own config, as Press sanitized it
+						sites.update_config(platform, bench, site, config, [], step)
 					inside = _into_container(platform, name, site, local, step)
 					restore_database(platform, rec, step, bench, site, root_password, admin_password, inside)
 			else:
@@ -302,21 +334,31 @@ def restore_site(platform: Platform, rec: Recorder, bench: str, site: str, reque
 			with rec.step("Delete Downloaded Backup Files") as step:
 				_remove_from_container(platform, name, site, step)
 	if "database" in local:
-		_after_restore(platform, rec, name, site, apps, admin_password, bool(request.get("skip_failing_patches")))
+		_after_restore(platform, rec, name, site, apps, admin_password, skip_failing_patches)
 	return {"output": container.run(platform.engine, name, ["bench", "--site", site, "list-apps"], None)}
 
 
-def new_site_from_backup(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
-	bench, site = check_bench(bench), check_site(request.get("name"))
-	platform.check_in_zone(site)
-	root_password = sites.required_secret(request, "mariadb_root_password")
-	admin_password = sites.required_secret(request, "admin_password")
-	links, apps = _links(request), _apps(request)
+def check_new_site_from_backup(request: object, bench: str) -> dict:
+	request = body(request)
+	site = check_site(request.get("name"))
+	links = _links(request)
 	if "database" not in links:
 		raise ValidationError("New Site from Backup needs the database backup's link")
-	config = sites.config_of(request.get("config"))
-	restored_config = request.get("site_config") or "{}"
-	restored_config = sites.config_of(_json(restored_config) if isinstance(restored_config, str) else restored_config)
+	restored = request.get("site_config") or "{}"
+	restored = _json(restored) if isinstance(restored, str) else restored
+	if not isinstance(restored, dict):
+		raise ValidationError("site_config must be an object, or one as JSON")
+	return {**sites.check_database_secrets(request, bench, site), "links": links, "apps": sites.check_apps(request),
+		"config": {**restored, **obj(request, "config")}, "skip_failing_patches": flag(request, "skip_failing_patches")}
+
+
+@job_type("New Site from Backup", "POST", "benches/{bench}/sites/restore", check=check_new_site_from_backup,
+	secrets=sites.DATABASE_SECRETS,
+	steps=("Download Backup Files", "New Site", "Update Site Configuration", "Restore Site", "Delete Downloaded Backup Files",
+		*AFTER_RESTORE))
+def new_site_from_backup(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str,
+		admin_password: str, links: dict[str, str], apps: list[str], config: dict, skip_failing_patches: bool) -> dict:
+	platform.check_in_zone(site)
 	name = container_name(platform, bench)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
@@ -331,7 +373,7 @@ def new_site_from_backup(platform: Platform, rec: Recorder, bench: str, request:
 				made = True
 				sites.make_site(platform, rec, step, bench, site, root_password, admin_password)
 			with rec.step("Update Site Configuration") as step:
-				sites.update_config(platform, bench, site, {**restored_config, **config}, [], step)
+				sites.update_config(platform, bench, site, config, [], step)
 			try:
 				with rec.step("Restore Site") as step:
 					inside = _into_container(platform, name, site, local, step)
@@ -339,7 +381,7 @@ def new_site_from_backup(platform: Platform, rec: Recorder, bench: str, request:
 			finally:
 				with rec.step("Delete Downloaded Backup Files") as step:
 					_remove_from_container(platform, name, site, step)
-		_after_restore(platform, rec, name, site, apps, admin_password, bool(request.get("skip_failing_patches")))
+		_after_restore(platform, rec, name, site, apps, admin_password, skip_failing_patches)
 	except BaseException:
 		if made:  # nothing half-made: the new site's database, user and directory go
 			sites.remove(platform, bench, site, root_password)
@@ -352,19 +394,18 @@ def _links(request: dict) -> dict[str, str]:
 	for kind in RESTORE_KINDS:
 		link = request.get(kind)
 		if link:
-			if not isinstance(link, str) or urllib.parse.urlsplit(link).scheme not in ("http", "https"):
-				raise ValidationError(f"{kind} must be an http(s) link to the backup file, got {link!r}")
-			links[kind] = link
+			links[kind] = check_link(kind, link)
 	if not links:
 		raise ValidationError("a restore needs at least one backup file's link (database, public or private)")
 	return links
 
 
-def _apps(request: dict) -> list[str]:
-	apps = request.get("apps") or ["frappe"]
-	if not isinstance(apps, list):
-		raise ValidationError(f"apps must be a list, got {type(apps).__name__}")
-	return [check_app(app) for app in apps]
+def check_link(what: str, link: object) -> str:
+	"""An http(s) URL, whole (no space or NUL in it)."""
+	if (not isinstance(link, str) or len(link) > 8192 or any(c.isspace() or c == "\x00" for c in link)
+			or urllib.parse.urlsplit(link).scheme not in ("http", "https") or not urllib.parse.urlsplit(link).netloc):
+		raise ValidationError(f"{what} must be an http(s) link, got {str(link)[:80]!r}")
+	return link
 
 
 def download(platform: Platform, links: dict[str, str], here: str, step: StepLog) -> dict[str, str]:
@@ -491,10 +532,7 @@ def _after_restore(platform: Platform, rec: Recorder, name: str, site: str, apps
 		container.run(platform.engine, name, ["bench", "--site", site, "set-admin-password", admin_password], step)
 	with rec.step("Enable Scheduler") as step:
 		container.run(platform.engine, name, ["bench", "--site", site, "scheduler", "enable"], step)
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(sites.NOTE_NGINX)
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+	nothing_to_do(rec, "Bench Setup NGINX", "Reload NGINX")
 
 
 def _json(text: str):

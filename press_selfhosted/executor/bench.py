@@ -6,30 +6,28 @@ and Update Bench Configuration; each takes the job's request as Press sends it."
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time
 from dataclasses import dataclass
 
 from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, LABEL_OWNER, ContainerState, object_name
-from press_selfhosted.exceptions import ContainerNotFound, EngineError, StepFailed, ValidationError
+from press_selfhosted.exceptions import ContainerNotFound, EngineError, ImageMissing, StepFailed, ValidationError
 from press_selfhosted.executor import container
 from press_selfhosted.executor.container import BENCH_DIR
+from press_selfhosted.executor.job_types import (
+	body, check_bench, check_image, check_tag, flag, job_type, nothing_to_do, obj, text,
+)
 from press_selfhosted.executor.jobs import Recorder
-from press_selfhosted.executor.platform import Platform, check_bench
+from press_selfhosted.executor.platform import Platform
 
 WEB_PORT, SOCKETIO_PORT = 8000, 9000
 REDIS_CACHE_PORT, REDIS_QUEUE_PORT = 13000, 11000
 VOLUMES = ("sites", "logs", "config")
 SUPERVISOR_CONF = f"{BENCH_DIR}/config/supervisord.conf"
 SUPERVISORCTL = ["supervisorctl", "-c", SUPERVISOR_CONF]
-# Host ports the platform publishes (loopback), and how many times a taken pair is skipped (a
-# host running other platforms in the same range may hold many of them).
-PORT_RANGE = (32300, 32500)
+# How many times a taken pair of host ports is skipped (a host running other platforms in the
+# same range may hold many of them).
 PORT_ATTEMPTS = 20
-NOTE_NGINX = "no nginx: Traefik serves each site once it is added to the upstream (the proxy's job)"
-# An image tag, as engines allow them (Press tags builds with the Deploy Candidate Build's name).
-TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -114,36 +112,49 @@ def common_site_config(platform: Platform, requested: dict, current: dict) -> di
 	}
 
 
-def check_new_bench(request: dict) -> tuple[str, str, dict]:
-	"""(bench, image, bench_config) of a New Bench request, or ValidationError."""
-	bench = check_bench(request.get("name"))
-	config = _dict(request, "bench_config")
-	image = config.get("docker_image")
-	if not isinstance(image, str) or not image or any(c.isspace() or c in "'\"`;$&|" for c in image):
-		raise ValidationError(f"bench {bench}: bench_config.docker_image must name an image, got {image!r}")
+def check_bench_config(config: dict) -> dict:
+	"""Press's bench_config, every value the executor uses checked (limits, process counts)."""
+	if config.get("docker_image") is not None:
+		check_image(config["docker_image"], "bench_config.docker_image")
 	_limits(config)
 	supervisor_conf(config)
-	return bench, image, config
+	return config
 
 
-def new_bench(platform: Platform, rec: Recorder, request: dict) -> dict:
-	bench, image, config = check_new_bench(request)
+def check_registry(request: dict) -> dict:
+	"""Press's registry: {url, username, password}, each text or absent."""
+	registry = obj(request, "registry")
+	return {key: text(registry, key) for key in ("url", "username", "password")}
+
+
+def check_new_bench(request: object) -> dict:
+	request = body(request)
+	config = check_bench_config(obj(request, "bench_config"))
+	return {"bench": check_bench(request.get("name")), "image": check_image(config.get("docker_image"), "bench_config.docker_image"), "config": config,
+		"common_site_config": obj(request, "common_site_config"), "registry": check_registry(request)}
+
+
+@job_type("New Bench", "POST", "benches", check=check_new_bench, secrets=("registry/password",),
+	steps=("Initialize Bench", "Update Bench Configuration", "Deploy Bench", "Bench Setup NGINX"))
+def new_bench(platform: Platform, rec: Recorder, *, bench: str, image: str, config: dict, common_site_config: dict,
+		registry: dict) -> dict:
 	name = container_name(platform, bench)
 	with rec.step("Initialize Bench") as step:
-		_ensure_image(platform, image, request.get("registry") or {}, step)
+		_ensure_image(platform, image, registry, step)
 		for kind in VOLUMES:
 			if platform.engine.ensure_volume(volume_name(platform, bench, kind), labels=_labels(platform, bench)):
 				step.say(f"volume {volume_name(platform, bench, kind)} created")
 	with rec.step("Update Bench Configuration") as step:
-		_configure(platform, bench, image, config, _dict(request, "common_site_config"), step)
+		_configure(platform, bench, image, config, common_site_config, step)
 	with rec.step("Deploy Bench") as step:
 		bound = _deploy(platform, bench, image, config, step)
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(NOTE_NGINX)
+	nothing_to_do(rec, "Bench Setup NGINX")
 	return {"container": name, "web_port": bound.web, "socketio_port": bound.socketio}
 
 
-def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
+@job_type("Archive Bench", "POST", "benches/{bench}/archive",
+	steps=("Bench Disable Production", "Move Bench to Archived Directory"))
+def archive_bench(platform: Platform, rec: Recorder, *, bench: str) -> dict:
 	name = container_name(platform, bench)
 	with rec.step("Bench Disable Production") as step:
 		try:
@@ -168,8 +179,7 @@ def archive_bench(platform: Platform, rec: Recorder, bench: str) -> dict:
 def image_size_gib(platform: Platform, tag: str) -> float | None:
 	"""The size in GiB of the engine's image tagged `tag` (any repository), None when there is
 	none: Press asks it of the last deployed build before a deploy, to check the server's room."""
-	if not TAG.match(tag):
-		raise ValidationError(f"not an image tag: {tag!r}")
+	check_tag(tag)
 	for _, references, size in platform.engine.list_images():
 		if tag in (_tag_of(r) for r in references):
 			return size / 1024**3
@@ -182,10 +192,12 @@ def _tag_of(reference: str) -> str:
 	return name.split(":", 1)[1] if ":" in name else "latest"
 
 
-def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
+@job_type("Bench Restart", "POST", "benches/{bench}/restart", steps=("Bench Restart",),
+	check=lambda request, bench: {"bench": bench, "web_only": flag(body(request), "web_only")})
+def restart_bench(platform: Platform, rec: Recorder, *, bench: str, web_only: bool) -> dict:
 	name = container_name(platform, bench)
 	with rec.step("Bench Restart") as step:
-		if request.get("web_only"):
+		if web_only:
 			container.run(platform.engine, name, [*SUPERVISORCTL, "restart", "web"], step)
 		else:
 			platform.engine.restart(name)
@@ -194,17 +206,22 @@ def restart_bench(platform: Platform, rec: Recorder, bench: str, request: dict) 
 	return {}
 
 
-def update_bench(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
+def check_update_bench(request: object, bench: str) -> dict:
+	request = body(request)
+	return {"bench": bench, "config": check_bench_config(obj(request, "bench_config")),
+		"common_site_config": obj(request, "common_site_config")}
+
+
+@job_type("Update Bench Configuration", "POST", "benches/{bench}/config", check=check_update_bench,
+	steps=("Update Bench Configuration", "Bench Setup NGINX", "Generate Docker Compose File", "Update Bench Memory Limits",
+		"Deploy Bench"))
+def update_bench(platform: Platform, rec: Recorder, *, bench: str, config: dict, common_site_config: dict) -> dict:
 	name = container_name(platform, bench)
 	state = platform.engine.inspect(name)
-	config = _dict(request, "bench_config")
 	image = config.get("docker_image") or state.image
 	with rec.step("Update Bench Configuration") as step:
-		_configure(platform, bench, image, config, _dict(request, "common_site_config"), step)
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(NOTE_NGINX)
-	with rec.step("Generate Docker Compose File") as step:
-		step.say("no compose file: the executor runs the bench's container through the engine's API")
+		_configure(platform, bench, image, config, common_site_config, step)
+	nothing_to_do(rec, "Bench Setup NGINX", "Generate Docker Compose File")
 	with rec.step("Update Bench Memory Limits") as step:
 		memory, cpus = _limits(config)
 		step.say(f"memory limit {memory >> 20 if memory else 'none'} MiB, CPUs {cpus or 'no limit'}")
@@ -245,10 +262,11 @@ def _ensure_image(platform: Platform, image: str, registry: dict, step) -> None:
 
 
 def _has_image(platform: Platform, image: str) -> bool:
+	"""Whether the engine has the image; an engine that does not answer raises."""
 	try:
 		platform.engine.image_id(image)
 		return True
-	except EngineError:
+	except ImageMissing:
 		return False
 
 
@@ -270,7 +288,7 @@ def _configure(platform: Platform, bench: str, image: str, config: dict, request
 		platform.engine.run(target, image, ["sleep", "3600"], labels=_labels(platform, bench), mounts=_mounts(platform, bench),
 			user="frappe", init=True)
 	try:
-		current = container.read_json(platform.engine, target, f"{BENCH_DIR}/sites/common_site_config.json")
+		current = container.read_json(platform.engine, target, f"{BENCH_DIR}/sites/common_site_config.json") or {}
 		files = {
 			SUPERVISOR_CONF: supervisor_conf(config),
 			f"{BENCH_DIR}/sites/common_site_config.json": _json(common_site_config(platform, requested, current)),
@@ -297,10 +315,10 @@ def _deploy(platform: Platform, bench: str, image: str, config: dict, step, keep
 		pass
 	memory, cpus = _limits(config)
 	with _PORTS:
-		start = PORT_RANGE[0]
+		start, end = platform.ports
 		for attempt in range(PORT_ATTEMPTS):
 			web, socketio = (keep.web, keep.socketio) if keep and keep.web else platform.engine.allocate_ports(
-				2, start=start, end=PORT_RANGE[1])
+				2, start=start, end=end)
 			try:
 				platform.engine.run(
 					name, image, ["supervisord", "-n", "-c", SUPERVISOR_CONF],
@@ -365,12 +383,13 @@ def _wait_web(platform: Platform, name: str) -> None:
 def _limits(config: dict) -> tuple[int | None, float | None]:
 	"""Press's bench_config: memory_max in MB, vcpu a count; 0 or none is no limit, as Press
 	sends them for a bench without limits."""
-	memory = config.get("memory_max")
-	cpus = config.get("vcpu") or None
-	memory_bytes = _int(config, "memory_max", 0, 64, 1 << 20) << 20 if memory else None
-	if cpus is not None and (not isinstance(cpus, int | float) or isinstance(cpus, bool) or not 0 < cpus <= 256):
-		raise ValidationError(f"bench_config.vcpu is out of range: expected 0 < vcpu <= 256, got {cpus!r}")
-	return memory_bytes, float(cpus) if cpus else None
+	memory, cpus = config.get("memory_max"), config.get("vcpu")
+	memory_bytes = _int(config, "memory_max", 0, 64, 1 << 20) << 20 if memory not in (None, 0) else None
+	if cpus in (None, 0):
+		return memory_bytes, None
+	if not isinstance(cpus, int | float) or isinstance(cpus, bool) or not 0 < cpus <= 256:
+		raise ValidationError(f"bench_config.vcpu is out of range: expected 0 < vcpu <= 256, got {cpus!r:.40}")
+	return memory_bytes, float(cpus)
 
 
 def _int(config: dict, key: str, default: int, low: int, high: int) -> int:
@@ -378,14 +397,7 @@ def _int(config: dict, key: str, default: int, low: int, high: int) -> int:
 	if value is None:
 		return default
 	if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-		raise ValidationError(f"bench_config.{key} is out of range: expected an integer {low}..{high}, got {value!r}")
-	return value
-
-
-def _dict(request: dict, key: str) -> dict:
-	value = request.get(key) or {}
-	if not isinstance(value, dict):
-		raise ValidationError(f"{key} must be an object, got {type(value).__name__}")
+		raise ValidationError(f"bench_config.{key} is out of range: expected an integer {low}..{high}, got {value!r:.40}")
 	return value
 
 

@@ -20,20 +20,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from press_selfhosted.exceptions import BuildFailed, EngineError, StepFailed, ValidationError
+from press_selfhosted.executor.job_types import body, check_app, check_image, check_tag, flag, job_type, text
 from press_selfhosted.executor.jobs import Recorder, StepLog
-from press_selfhosted.executor.platform import Platform, check_app
+from press_selfhosted.executor.platform import Platform
 
 COMMIT = re.compile(r"^[0-9a-f]{7,40}$")
 BRANCH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
-URL = re.compile(r"^(https?|file|ssh)://[^\s]+$")
+URL = re.compile(r"^(https?|file|ssh)://[^\s\x00]+$")
 GIT_TIMEOUT = 900.0
 # The folder each build assembles its context in (Cleanup Unused Files finds dead jobs' by it).
 WORK_PREFIX = "press-build-"
 PLATFORMS = {"x86_64": "", "arm64": "linux/arm64"}  # the engine's own architecture needs none
-REFERENCE = re.compile(r"^[a-z0-9][a-z0-9._/:@-]{0,254}$")
 HEADER = re.compile(r"^(?:Step|STEP) (\d+)/(\d+) ?: ?(.*)$")
 
 
@@ -59,22 +58,25 @@ class BuildRequest:
 	platform: str = "x86_64"
 
 
-def check_build(d: dict) -> BuildRequest:
+def check_build(d: object) -> dict:
 	"""Press's request, checked before anything runs."""
+	d = body(d)
 	repository, tag = d.get("image_repository"), d.get("image_tag")
 	if not isinstance(repository, str) or not isinstance(tag, str):
 		raise ValidationError("a build needs image_repository and image_tag")
-	image = f"{repository}:{tag}"
-	if not REFERENCE.match(image):
-		raise ValidationError(f"not an image name: {image!r}")
+	image = check_image(f"{repository}:{check_tag(tag)}")
+	if not isinstance(d.get("dockerfile"), str):
+		raise ValidationError("a build needs its Dockerfile, base64-encoded")
 	try:
-		dockerfile = base64.b64decode(str(d.get("dockerfile") or ""), validate=True).decode()
+		dockerfile = base64.b64decode(d["dockerfile"], validate=True).decode()
 	except (binascii.Error, UnicodeDecodeError) as e:
 		raise ValidationError(f"the dockerfile is not base64-encoded UTF-8: {e}") from None
 	if not dockerfile.strip():
 		raise ValidationError("a build needs a Dockerfile")
 	clones = []
-	for raw in d.get("clone_instructions") or []:
+	if not isinstance(d.get("clone_instructions"), list):
+		raise ValidationError("a build needs clone_instructions, a list")
+	for raw in d["clone_instructions"]:
 		if not isinstance(raw, dict):
 			raise ValidationError("each clone instruction is an object")
 		app, url, commit, branch = raw.get("app"), raw.get("url"), raw.get("hash"), raw.get("branch")
@@ -89,25 +91,24 @@ def check_build(d: dict) -> BuildRequest:
 	if not clones or len({c.app for c in clones}) != len(clones):
 		raise ValidationError("a build needs clone instructions, one per app")
 	platform = d.get("platform") or "x86_64"
-	if platform not in PLATFORMS:
+	if not isinstance(platform, str) or platform not in PLATFORMS:
 		raise ValidationError(f"a build platform is x86_64 or arm64, got {platform!r}")
 	registry, params = d.get("registry") or {}, d.get("deploy_candidate_params") or {}
 	if not isinstance(registry, dict) or not isinstance(params, dict):
 		raise ValidationError("a build's registry and deploy_candidate_params are objects")
-	return BuildRequest(
-		image=image, registry=str(registry.get("url") or ""), username=registry.get("username") or None,
-		password=registry.get("password") or None, dockerfile=dockerfile, clones=tuple(clones),
-		params=params, no_cache=bool(d.get("no_cache")),
-		no_push=bool(d.get("no_push")), platform=platform,
-	)
+	registry = {key: text(registry, key) for key in ("url", "username", "password")}
+	return {"request": BuildRequest(
+		image=image, registry=registry["url"] or "", username=registry["username"], password=registry["password"], dockerfile=dockerfile, clones=tuple(clones),
+		params=params, no_cache=flag(d, "no_cache"), no_push=flag(d, "no_push"), platform=platform,
+	)}
 
 
-def url_secret(url: str) -> str | None:
-	"""The token a private repository's URL carries (Press's `get_repo_url`)."""
-	return urlsplit(url).password
-
-
-def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> dict:
+@job_type("Run Remote Builder", "POST", "builder/build", check=check_build,
+	# A private repository's URL carries its token (Press's `get_repo_url`); the build token and
+	# the host's SSH key are not used here, and hidden all the same.
+	secrets=("registry/password", "clone_instructions/*/url@password", "build_token", "ssh_keys/host/private_key"),
+	steps=("Clone Repositories", "Run Validations", "Build Image", "Push Docker Image", "Cleanup Context"))
+def run_build(platform: Platform, recorder: Recorder, *, request: BuildRequest) -> dict:
 	output: dict[str, list] = {"build": [], "push": []}
 	data = {"output": json.dumps(output), "build_failed": False}
 	# From the start: Press json-loads the job's output on every poll, also when the job fails
@@ -157,7 +158,7 @@ def run_build(platform: Platform, recorder: Recorder, request: BuildRequest) -> 
 				publish(log, force=True)
 	finally:
 		with recorder.step("Cleanup Context") as log:
-			shutil.rmtree(workspace, ignore_errors=True)
+			shutil.rmtree(workspace)  # a folder that cannot go fails the step, saying why
 			log.say(f"removed {workspace}")
 	return dict(data)
 

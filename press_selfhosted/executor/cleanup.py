@@ -22,6 +22,7 @@ from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, LABEL_OWNER
 from press_selfhosted.exceptions import EngineError, ValidationError
 from press_selfhosted.executor import backup, builder
 from press_selfhosted.executor.bench import VOLUMES, volume_name
+from press_selfhosted.executor.job_types import body, job_type
 from press_selfhosted.executor.jobs import Recorder, StepLog
 from press_selfhosted.executor.platform import Platform
 
@@ -31,12 +32,16 @@ TEMPORARY_PREFIXES = (builder.WORK_PREFIX, backup.WORK_PREFIX)
 TEMPORARY_AGE = 3 * 3600
 
 
-def check(request: dict) -> None:
-	if not isinstance(request.get("force", False), bool):
-		raise ValidationError(f"force is true or false, got {request.get('force')!r}")
+def check(request: object) -> dict:
+	force = body(request).get("force", False)
+	if not isinstance(force, bool):
+		raise ValidationError(f"force is true or false, got {force!r}")
+	return {"force": force}
 
 
-def cleanup_unused_files(platform: Platform, rec: Recorder, request: dict) -> dict:
+@job_type("Cleanup Unused Files", "POST", "server/cleanup", check=check,
+	steps=("Remove Archived Benches", "Remove Temporary Files", "Remove Unused Docker Artefacts"))
+def cleanup_unused_files(platform: Platform, rec: Recorder, *, force: bool) -> dict:
 	with rec.step("Remove Archived Benches") as step:
 		orphans = _volumes_without_bench(platform)
 		step.say("archived benches left nothing: Archive Bench removes a bench's container and volumes")
@@ -46,7 +51,7 @@ def cleanup_unused_files(platform: Platform, rec: Recorder, request: dict) -> di
 		files = remove_temporary_files(Path(tempfile.gettempdir()), step)
 	with rec.step("Remove Unused Docker Artefacts") as step:
 		images = remove_unused_images(platform, step)
-		if request.get("force"):
+		if force:
 			step.say("force: the same rules; nothing in use, nor a running job's folder, is ever removed")
 	return {"files": files[:100], "images": images[:100]}
 
@@ -68,7 +73,12 @@ def remove_temporary_files(folder: Path, step: StepLog) -> list[dict]:
 		if now - entry.stat().st_mtime <= TEMPORARY_AGE:
 			continue
 		size = sum(f.stat().st_size for f in entry.rglob("*") if f.is_file() and not f.is_symlink())
-		shutil.rmtree(entry, ignore_errors=True)
+		try:
+			shutil.rmtree(entry)
+		except OSError as e:
+			# Reported as what happened; what went of it is gone, the rest is tried again tomorrow.
+			step.say(f"could not remove all of {entry}: {e}")
+			continue
 		removed.append({"file": entry.name, "size": size})
 		step.say(f"removed {entry} ({size} bytes)")
 	return removed

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Sequence
 
 from press_selfhosted.engine import Engine
-from press_selfhosted.exceptions import ExecFailed
+from press_selfhosted.exceptions import ExecFailed, StepFailed
 from press_selfhosted.executor.jobs import StepLog
 
 BENCH_DIR = "/home/frappe/frappe-bench"
@@ -26,6 +26,16 @@ _WRITER = (
 	"    with open(tmp, 'w') as f:\n"
 	"        f.write(text)\n"
 	"    os.replace(tmp, path)\n"
+)
+
+
+# Prints the file, or exits 3 when there is none (any other failure is its own).
+_READER = (
+	"import sys\n"
+	"try:\n"
+	"    sys.stdout.write(open(sys.argv[1]).read())\n"
+	"except FileNotFoundError:\n"
+	"    sys.exit(3)\n"
 )
 
 
@@ -57,8 +67,18 @@ def write_files(engine: Engine, container: str, files: dict[str, str], log: Step
 		log.say("wrote " + ", ".join(sorted(files)))
 
 
-def read_json(engine: Engine, container: str, path: str) -> dict:
-	result = engine.exec(container, ["cat", path], user=USER, timeout=60)
+def read_json(engine: Engine, container: str, path: str) -> dict | None:
+	"""The JSON object in the container's file, None when there is no such file. Anything else
+	(an engine that fails, a file that cannot be read or is not a JSON object) raises."""
+	result = engine.exec(container, ["python3", "-c", _READER, path], user=USER, env=ENV, timeout=60)
+	if result.exit_code == 3:
+		return None
 	if result.exit_code:
-		return {}
-	return json.loads(result.stdout or "{}")
+		raise ExecFailed(f"could not read {path} in {container}: {result.stderr.strip()[-500:]}", result.exit_code)
+	try:
+		value = json.loads(result.stdout)
+	except ValueError as e:
+		raise StepFailed(f"{path} in {container} is not JSON: {e}") from None
+	if not isinstance(value, dict):
+		raise StepFailed(f"{path} in {container} is not a JSON object")
+	return value

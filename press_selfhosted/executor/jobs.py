@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
+from press_selfhosted.exceptions import ExecutorError
+
 MASK = "********"
 PENDING, RUNNING, SUCCESS, FAILURE = "Pending", "Running", "Success", "Failure"
 
@@ -133,10 +135,13 @@ def _moment(key: str, value):
 class Recorder:
 	"""Runs a job's steps; see the module's doc. `secrets` are masked wherever they appear."""
 
-	def __init__(self, job: Job, on_change: Callable[[Job], object] = lambda job: None, secrets: Sequence[str] = ()):
+	def __init__(self, job: Job, on_change: Callable[[Job], object] = lambda job: None, secrets: Sequence[str] = (),
+			steps: Sequence[str] | None = None):
 		self.job = job
 		self.on_change = on_change
 		self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+		# The steps the job's type declares (job_types): a step of another name is a bug.
+		self.steps = None if steps is None else tuple(steps)
 
 	def add_secret(self, secret: str) -> None:
 		"""A secret made during the run (a temporary password), masked from now on."""
@@ -164,6 +169,8 @@ class Recorder:
 
 	@contextmanager
 	def step(self, name: str) -> Iterator[StepLog]:
+		if self.steps is not None and name not in self.steps:
+			raise ExecutorError(f"{self.job.name} declares no step {name!r}")
 		step = Step(name, start=now())
 		self.job.steps.append(step)
 		self.on_change(self.job)

@@ -12,6 +12,7 @@ way to make a tenant.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import secrets
 import time
@@ -81,16 +82,15 @@ class Flow:
 
 	def __init__(self, platform: Platform, *, root_password: str, bench_of: Callable[[str], str] | None = None,
 			on_job: Callable[[Job], object] = lambda job: None):
-		self.platform = platform
-		self.root_password = root_password
 		self.sites: dict[str, str] = {}
-		self.bench_of = bench_of or (lambda site: self.sites[site])
+		self.platform = dataclasses.replace(platform, bench_of=bench_of or (lambda site: self.sites[site]))
+		self.root_password = root_password
 		self.on_job = on_job
 		self._ids = itertools.count(1)
 
 	def job(self, method: str, path: str, data: dict | list | None = None, *, check: bool = True) -> Job:
-		route = routes.job(method, path, data, bench_of=self.bench_of)
-		job = execute(self.platform, Job(next(self._ids), route.job_type), route)
+		route = routes.job(method, path, data)
+		job = execute(self.platform, Job(next(self._ids), route.name), route)
 		self.on_job(job)
 		if check and job.status != SUCCESS:
 			raise FlowFailed(job)

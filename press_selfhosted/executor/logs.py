@@ -14,8 +14,8 @@ from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.executor import container
 from press_selfhosted.executor.bench import container_name
 from press_selfhosted.executor.container import BENCH_DIR
-from press_selfhosted.executor.platform import Platform, check_bench
-from press_selfhosted.names import check_site
+from press_selfhosted.executor.job_types import check_bench, check_site
+from press_selfhosted.executor.platform import Platform
 
 LOG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$")
 # What one log shows: its end, as a file of a busy bench can be gigabytes.

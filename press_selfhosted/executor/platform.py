@@ -15,82 +15,6 @@ from press_selfhosted.exceptions import ValidationError, ZoneMissing
 from press_selfhosted.proxy import Proxy
 from press_selfhosted.storage import Store
 
-# Press's job steps, from its Agent Job Type fixture: Press matches polled steps by name.
-STEPS: dict[str, tuple[str, ...]] = {
-	"New Bench": ("Initialize Bench", "Update Bench Configuration", "Deploy Bench", "Bench Setup NGINX"),
-	"Archive Bench": ("Bench Disable Production", "Move Bench to Archived Directory"),
-	"Bench Restart": ("Bench Restart",),
-	"Update Bench Configuration": (
-		"Update Bench Configuration", "Bench Setup NGINX", "Generate Docker Compose File",
-		"Update Bench Memory Limits", "Deploy Bench",
-	),
-	"New Site": (
-		"New Site", "Install Apps", "Update Site Configuration", "Enable Scheduler", "Create User",
-		"Bench Setup NGINX", "Reload NGINX",
-	),
-	"Update Site Configuration": ("Update Site Configuration",),
-	"Archive Site": ("Backup Site", "Upload Site Backup to S3", "Archive Site", "Bench Setup NGINX", "Reload NGINX"),
-	"Rename Site": (
-		"Enable Maintenance Mode", "Wait for Enqueued Jobs", "Update Site Configuration", "Rename Site",
-		"Bench Setup NGINX", "Reload NGINX", "Disable Maintenance Mode", "Enable Scheduler", "Create User",
-	),
-	"Add Upstream to Proxy": ("Add Upstream Directory", "Reload NGINX"),
-	"Add Site to Upstream": ("Add Site File to Upstream Directory", "Reload NGINX"),
-	"Add Domain to Upstream": ("Add Site File to Upstream Directory", "Reload NGINX"),
-	"Remove Site from Upstream": ("Remove Site File from Upstream Directory",),
-	"Update Site Status": ("Update Site File", "Reload NGINX"),
-	"Rename Site on Upstream": (
-		"Rename Site File in Upstream Directory", "Rename Host Directory", "Rename Site in Host Directory",
-		"Reload NGINX",
-	),
-	"Add Host to Proxy": ("Add Host to Proxy", "Reload NGINX"),
-	"Remove Host from Proxy": ("Remove Host from Proxy",),
-	"Add Wildcard Hosts to Proxy": ("Add Wildcard Hosts to Proxy", "Reload NGINX"),
-	"Reload NGINX Job": ("Reload NGINX",),
-	"Migrate Site": ("Migrate Site",),
-	"Install App on Site": ("Install App on Site",),
-	"Clear Cache": ("Clear Cache", "Clear Website Cache"),
-	"Activate Site": ("Disable Maintenance Mode",),
-	"Deactivate Site": ("Enable Maintenance Mode", "Wait for Enqueued Jobs"),
-	"Create User": ("Create User",),
-	"Backup Site": ("Backup Site", "Upload Site Backup to S3"),
-	"Uninstall App from Site": ("Backup Site", "Upload Site Backup to S3", "Uninstall App from Site"),
-	"Reinstall Site": ("Reinstall Site",),
-	"Restore Site": (
-		"Download Backup Files", "Restore Site", "Restore Files", "Checksum of Downloaded Backup Files",
-		"Delete Downloaded Backup Files", "Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password",
-		"Enable Scheduler", "Bench Setup NGINX", "Reload NGINX",
-	),
-	"New Site from Backup": (
-		"Download Backup Files", "New Site", "Update Site Configuration", "Restore Site", "Delete Downloaded Backup Files",
-		"Uninstall Unavailable Apps", "Migrate Site", "Set Administrator Password", "Enable Scheduler",
-		"Bench Setup NGINX", "Reload NGINX",
-	),
-	"Run Remote Builder": ("Clone Repositories", "Run Validations", "Build Image", "Push Docker Image", "Cleanup Context"),
-	"Cleanup Unused Files": ("Remove Archived Benches", "Remove Temporary Files", "Remove Unused Docker Artefacts"),
-	"Add User to Proxy": ("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
-	"Remove User from Proxy": ("Remove User from Proxy", "Remove Principal from User"),
-}
-
-# Said in every "Reload NGINX" step: there is nothing to reload.
-TRAEFIK_RELOADS = "Traefik watches its configuration directory and reloads by itself; the route was read back from its API"
-
-BENCH_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
-APP_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-
-
-def check_bench(name: object) -> str:
-	if not isinstance(name, str) or not BENCH_NAME.match(name):
-		raise ValidationError(f"a bench name is 1-48 lower-case letters, digits and hyphens, got {name!r}")
-	return name
-
-
-def check_app(name: object) -> str:
-	if not isinstance(name, str) or not APP_NAME.match(name):
-		raise ValidationError(f"an app name is a Python identifier in lower case, got {name!r}")
-	return name
-
-
 @dataclass(frozen=True)
 class Database:
 	"""The Database Server: `host:port` as the executor reaches it, `bench_host:bench_port` as
@@ -106,6 +30,21 @@ class Database:
 
 
 OWNER = re.compile(r"^[a-z0-9]{1,12}$")
+# Every host port the platform publishes is in this range.
+PORTS = (32300, 32500)
+
+
+def check_ports(start: object, end: object) -> tuple[int, int]:
+	"""A range of host ports for benches: integers, start before end, inside PORTS."""
+	if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, end)):
+		raise ValidationError(f"a port range is two integers, got {start!r} and {end!r}")
+	if not PORTS[0] <= start < end <= PORTS[1]:
+		raise ValidationError(f"a port range lies inside {PORTS[0]}-{PORTS[1]}, start before end, got {start}-{end}")
+	return start, end
+
+
+def _no_bench(site: str) -> str:
+	raise ValidationError(f"no bench is known for {site}")
 
 
 @dataclass
@@ -125,6 +64,12 @@ class Platform:
 	# (Traefik's default certificate, kept by the TLS integration) covers it.
 	site_certificate: Callable[[str], tuple[str, str] | None] = field(default=lambda site: None)
 	timeout: float = 120.0
+	# The bench a site (or one of its domains) lives on, and the site a domain belongs to (the
+	# Frappe side reads them from Press's Site and Site Domain).
+	bench_of: Callable[[str], str] = field(default=_no_bench)
+	site_of: Callable[[str], str] = field(default=lambda host: host)
+	# The host ports benches publish (Selfhosted Settings' range), inside the platform's.
+	ports: tuple[int, int] = PORTS
 	# Tells the administrator something they must act on (a Frappe side: an Error Log entry).
 	alert: Callable[[str], object] = field(default=print)
 	# This platform's id on the engine (in names and labels): several Press sites may share one
@@ -153,5 +98,6 @@ class Platform:
 			raise ZoneMissing(f"{name} is in no zone on PowerDNS: a site's name must be under a Root Domain")
 
 	def __post_init__(self):
+		check_ports(*self.ports)
 		if not OWNER.match(self.owner):
 			raise ValidationError(f"a platform's owner id is 1-12 lower-case letters and digits, got {self.owner!r}")

@@ -7,21 +7,40 @@ from __future__ import annotations
 
 import asyncio
 
+from press_selfhosted.exceptions import ValidationError
 from press_selfhosted.executor.bench import upstreams
+from press_selfhosted.executor.job_types import (
+	TRAEFIK_RELOADS, body, check_proxy_user, check_site, check_upstream, job_type, names, nothing_to_do, obj,
+	text,
+)
 from press_selfhosted.executor.jobs import Recorder
-from press_selfhosted.executor.platform import STEPS, TRAEFIK_RELOADS, Platform
-from press_selfhosted.names import check_site
+from press_selfhosted.executor.platform import Platform
 
 # Press's site statuses that its nginx serves from the maintenance page.
 MAINTENANCE = ("deactivated", "suspended", "inactive", "broken", "suspended_saas")
 
 
-def add_upstream(platform: Platform, rec: Recorder, request: dict) -> dict:
-	with rec.step("Add Upstream Directory") as step:
-		step.say(f"upstream {request.get('name')}: Traefik routes each site to its own bench, nothing to prepare")
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+@job_type("Add Upstream to Proxy", "POST", "proxy/upstreams", steps=("Add Upstream Directory", "Reload NGINX"),
+	check=lambda request: {"upstream": check_upstream(body(request).get("name"))})
+def add_upstream(platform: Platform, rec: Recorder, *, upstream: str) -> dict:
+	nothing_to_do(rec, "Add Upstream Directory", "Reload NGINX")
 	return {}
+
+
+ROUTE_STEPS = ("Add Site File to Upstream Directory", "Reload NGINX")
+
+
+@job_type("Add Site to Upstream", "POST", "proxy/upstreams/{upstream}/sites", steps=ROUTE_STEPS,
+	check=lambda request, upstream: {"site": check_site(body(request).get("name"))})
+def add_site_to_upstream(platform: Platform, rec: Recorder, *, site: str) -> dict:
+	return add_site(platform, rec, site, platform.bench_of(site))
+
+
+@job_type("Add Domain to Upstream", "POST", "proxy/upstreams/{upstream}/domains", steps=ROUTE_STEPS,
+	check=lambda request, upstream: {"domain": check_site(body(request).get("domain"))})
+def add_domain_to_upstream(platform: Platform, rec: Recorder, *, domain: str) -> dict:
+	return add_site(platform, rec, domain, platform.bench_of(domain), frappe_site=platform.site_of(domain),
+		require_zone=False)
 
 
 def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts: list[str] | None = None,
@@ -29,7 +48,6 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 		certificate: tuple[str, str] | None = None, frappe_site: str | None = None, require_zone: bool = True) -> dict:
 	"""Routes the site (and its extra hosts) to its bench and points its name at Traefik; the
 	bench is told which Frappe site is asked for (`frappe_site`: a domain names its site)."""
-	site = check_site(site)
 	if require_zone:
 		platform.check_in_zone(site)
 	with rec.step(step_name) as step:
@@ -47,8 +65,7 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 			f"{'written' if routes[0].changed else 'unchanged'}, loaded by Traefik")
 		for name, *_ in records:
 			step.say(f"{name} → {platform.address} on PowerDNS, read back")
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+	nothing_to_do(rec, "Reload NGINX")
 	return {}
 
 
@@ -57,8 +74,10 @@ async def _settled(platform: Platform, routes, records) -> None:
 		*(platform.dns.settled(record) for record in records))
 
 
-def remove_site(platform: Platform, rec: Recorder, site: str, request: dict) -> dict:
-	site = check_site(site)
+@job_type("Remove Site from Upstream", "DELETE", "proxy/upstreams/{upstream}/sites/{site}",
+	steps=("Remove Site File from Upstream Directory",),
+	check=lambda request, upstream, site: {"site": site, "extra_domains": names(body(request), "extra_domains", check_site)})
+def remove_site(platform: Platform, rec: Recorder, *, site: str, extra_domains: list[str]) -> dict:
 	with rec.step("Remove Site File from Upstream Directory") as step:
 		if platform.proxy.remove_site(site):
 			platform.proxy.wait_gone([f"{site}@file"], timeout=platform.timeout)
@@ -66,24 +85,35 @@ def remove_site(platform: Platform, rec: Recorder, site: str, request: dict) -> 
 		else:
 			step.say(f"{site} had no route")
 		if platform.dns:
-			for name in [site, *(request.get("extra_domains") or [])]:
-				if platform.dns.remove(check_site(name)):
+			for name in [site, *extra_domains]:
+				if platform.dns.remove(name):
 					step.say(f"{name} removed from PowerDNS")
 	return {}
 
 
-def update_status(platform: Platform, rec: Recorder, site: str, bench: str, request: dict) -> dict:
-	status = str(request.get("status") or "").lower()
-	return add_site(platform, rec, site, bench, hosts=request.get("extra_domains") or [],
+def check_status(request: object, upstream: str, site: str) -> dict:
+	request = body(request)
+	return {"site": site, "status": (text(request, "status", limit=64) or "").lower(),
+		"extra_domains": names(request, "extra_domains", check_site)}
+
+
+@job_type("Update Site Status", "POST", "proxy/upstreams/{upstream}/sites/{site}/status",
+	steps=("Update Site File", "Reload NGINX"), check=check_status)
+def update_status(platform: Platform, rec: Recorder, *, site: str, status: str, extra_domains: list[str]) -> dict:
+	return add_site(platform, rec, site, platform.bench_of(site), hosts=extra_domains,
 		maintenance=status in MAINTENANCE, step_name="Update Site File")
 
 
-def rename_site(platform: Platform, rec: Recorder, site: str, bench: str, request: dict) -> dict:
-	site, new = check_site(site), check_site(request.get("new_name"))
+@job_type("Rename Site on Upstream", "POST", "proxy/upstreams/{upstream}/sites/{site}/rename",
+	steps=("Rename Site File in Upstream Directory", "Rename Host Directory", "Rename Site in Host Directory",
+		"Reload NGINX"),
+	check=lambda request, upstream, site: {"site": site, "new": check_site(body(request).get("new_name")),
+		"domains": names(request, "domains", check_site)})
+def rename_site(platform: Platform, rec: Recorder, *, site: str, new: str, domains: list[str]) -> dict:
 	platform.check_in_zone(new)
 	with rec.step("Rename Site File in Upstream Directory") as step:
-		web, socketio = upstreams(platform, bench)
-		routes = platform.proxy.write_site(new, [web], hosts=request.get("domains") or [], socketio=[socketio],
+		web, socketio = upstreams(platform, platform.bench_of(site))
+		routes = platform.proxy.write_site(new, [web], hosts=domains, socketio=[socketio],
 			frappe_site=new, certificate=platform.site_certificate(new))
 		platform.proxy.wait_loaded(routes, timeout=platform.timeout)
 		if platform.proxy.remove_site(site):
@@ -93,33 +123,42 @@ def rename_site(platform: Platform, rec: Recorder, site: str, bench: str, reques
 			platform.dns.point(new, platform.address)
 			platform.dns.remove(site)
 			step.say(f"{new} on PowerDNS, {site} removed")
-	with rec.step("Rename Host Directory") as step:
-		step.say("no host directory: certificates live beside the route")
-	with rec.step("Rename Site in Host Directory") as step:
-		step.say("nothing to rename")
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+	nothing_to_do(rec, "Rename Host Directory", "Rename Site in Host Directory", "Reload NGINX")
 	return {}
 
 
-def add_host(platform: Platform, rec: Recorder, request: dict, bench: str) -> dict:
+def check_certificate(certificate: dict) -> tuple[str, str] | None:
+	"""(full chain, private key) in PEM, or None for none."""
+	pair = tuple(text(certificate, key, limit=1 << 20) for key in ("fullchain.pem", "privkey.pem"))
+	if not any(pair):
+		return None
+	if not all(pair) or "-----BEGIN" not in pair[0] or "-----BEGIN" not in pair[1]:
+		raise ValidationError("a certificate needs fullchain.pem and privkey.pem, in PEM")
+	return pair
+
+
+def check_host(request: object) -> dict:
+	request = body(request)
+	return {"host": check_site(request.get("name")), "site": check_site(request.get("target")),
+		"certificate": check_certificate(obj(request, "certificate"))}
+
+
+@job_type("Add Host to Proxy", "POST", "proxy/hosts", check=check_host, secrets=("certificate/privkey.pem",),
+	steps=("Add Host to Proxy", "Reload NGINX"))
+def add_host(platform: Platform, rec: Recorder, *, host: str, site: str, certificate: tuple[str, str] | None) -> dict:
 	"""A custom domain of a site, with its own certificate (Press's TLS Certificate)."""
-	host, site = check_site(request.get("name")), check_site(request.get("target"))
-	certificate = request.get("certificate") or {}
-	pair = (certificate.get("fullchain.pem"), certificate.get("privkey.pem"))
 	with rec.step("Add Host to Proxy") as step:
-		web, socketio = upstreams(platform, bench)
+		web, socketio = upstreams(platform, platform.bench_of(site))
 		routes = platform.proxy.write_site(host, [web], socketio=[socketio], frappe_site=site,
-			certificate=pair if all(pair) else None)
+			certificate=certificate)
 		platform.proxy.wait_loaded(routes, timeout=platform.timeout)
-		step.say(f"{host} → {site}'s bench, with {'its own certificate' if all(pair) else 'the platform wildcard'}")
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+		step.say(f"{host} → {site}'s bench, with {'its own certificate' if certificate else 'the platform wildcard'}")
+	nothing_to_do(rec, "Reload NGINX")
 	return {}
 
 
-def remove_host(platform: Platform, rec: Recorder, host: str) -> dict:
-	host = check_site(host)
+@job_type("Remove Host from Proxy", "DELETE", "proxy/hosts/{host}", steps=("Remove Host from Proxy",))
+def remove_host(platform: Platform, rec: Recorder, *, host: str) -> dict:
 	with rec.step("Remove Host from Proxy") as step:
 		if platform.proxy.remove_site(host):
 			platform.proxy.wait_gone([f"{host}@file"], timeout=platform.timeout)
@@ -127,14 +166,24 @@ def remove_host(platform: Platform, rec: Recorder, host: str) -> dict:
 	return {}
 
 
-def add_wildcards(platform: Platform, rec: Recorder, request: list | dict) -> dict:
-	with rec.step("Add Wildcard Hosts to Proxy") as step:
-		step.say("the platform's wildcard certificate is Traefik's default certificate, kept by the TLS integration")
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+def check_wildcards(request: object) -> dict:
+	"""Press's wildcards: [{domain, certificate, code_server}]."""
+	if not isinstance(request, list):
+		raise ValidationError(f"the wildcards are a list, got {type(request).__name__}")
+	for wildcard in request:
+		check_site(body(wildcard).get("domain"))
+		check_certificate(obj(wildcard, "certificate"))
 	return {}
 
 
+@job_type("Add Wildcard Hosts to Proxy", "POST", "proxy/wildcards", check=check_wildcards,
+	secrets=("*/certificate/privkey.pem",), steps=("Add Wildcard Hosts to Proxy", "Reload NGINX"))
+def add_wildcards(platform: Platform, rec: Recorder) -> dict:
+	nothing_to_do(rec, "Add Wildcard Hosts to Proxy", "Reload NGINX")
+	return {}
+
+
+@job_type("Reload NGINX Job", "POST", "proxy/reload", steps=("Reload NGINX",))
 def reload(platform: Platform, rec: Recorder) -> dict:
 	with rec.step("Reload NGINX") as step:
 		platform.proxy.routers()  # Traefik answers: its configuration is live
@@ -144,12 +193,14 @@ def reload(platform: Platform, rec: Recorder) -> dict:
 
 # Press's SSH proxy gives each bench a user that reaches its container's sshd; benches here run
 # no sshd, and the engine is how an administrator reaches a bench (`selfhosted` commands).
-NO_SSH = "no SSH proxy on this platform: a bench is reached through its container engine"
+@job_type("Add User to Proxy", "POST", "ssh/users", steps=("Add User to Proxy", "Add Certificate to User", "Add Principal to User"),
+	check=lambda request: {"user": check_proxy_user(body(request).get("name"))})
+def add_ssh_user(platform: Platform, rec: Recorder, *, user: str) -> dict:
+	nothing_to_do(rec, "Add User to Proxy", "Add Certificate to User", "Add Principal to User")
+	return {}
 
 
-def ssh_user(platform: Platform, rec: Recorder, adding: bool) -> dict:
-	names = STEPS["Add User to Proxy" if adding else "Remove User from Proxy"]
-	for name in names:
-		with rec.step(name) as step:
-			step.say(NO_SSH)
+@job_type("Remove User from Proxy", "DELETE", "ssh/users/{user}", steps=("Remove User from Proxy", "Remove Principal from User"))
+def remove_ssh_user(platform: Platform, rec: Recorder, *, user: str) -> dict:
+	nothing_to_do(rec, "Remove User from Proxy", "Remove Principal from User")
 	return {}

@@ -7,34 +7,53 @@ from __future__ import annotations
 import json
 import re
 
-from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.exceptions import StepFailed, ValidationError
 from press_selfhosted.executor import container, database, quota
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
+from press_selfhosted.executor.job_types import (
+	body, check_app, check_bench, check_site, flag, job_type, names, nothing_to_do, obj, text,
+)
 from press_selfhosted.executor.jobs import Recorder
-from press_selfhosted.executor.platform import TRAEFIK_RELOADS, Platform, check_app, check_bench
-from press_selfhosted.names import check_site
+from press_selfhosted.executor.platform import Platform
 
-NOTE_NGINX = "no nginx: the site's route is Traefik's, written by the proxy's job"
-
-
-def check_new_site(bench: str, request: dict) -> tuple[str, str, list[str], dict]:
-	"""(bench, site, apps, config) of a New Site request, or ValidationError."""
-	bench, site = check_bench(bench), check_site(request.get("name"))
-	apps = request.get("apps") or ["frappe"]
-	if not isinstance(apps, list):
-		raise ValidationError(f"apps must be a list, got {type(apps).__name__}")
-	apps = [check_app(app) for app in apps]
-	required_secret(request, "mariadb_root_password")
-	required_secret(request, "admin_password")
-	return bench, site, apps, config_of(request.get("config"))
+# What a job that makes a site with its database takes from Press as secrets.
+DATABASE_SECRETS = ("mariadb_root_password", "admin_password")
+CONFIG_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,139}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> dict:
-	bench, site, apps, config = check_new_site(bench, request)
+def check_apps(request: dict) -> list[str]:
+	return names(request, "apps", check_app) or ["frappe"]
+
+
+def check_create_user(user: object) -> dict | None:
+	"""Press's create_user: the site's first System Manager, or None."""
+	if not user:
+		return None
+	if not isinstance(user, dict):
+		raise ValidationError("create_user must be an object")
+	email = user.get("email")
+	if not isinstance(email, str) or len(email) > 254 or not EMAIL.match(email):
+		raise ValidationError(f"create_user.email is not an address: {email!r}")
+	return {"email": email, **{key: text(user, key, limit=140) for key in ("first_name", "last_name", "password")}}
+
+
+def check_new_site(request: object, bench: str) -> dict:
+	request = body(request)
+	return {"bench": bench, "site": check_site(request.get("name")), "apps": check_apps(request),
+		"config": obj(request, "config"), "user": check_create_user(request.get("create_user")),
+		"root_password": required_secret(request, "mariadb_root_password"),
+		"admin_password": required_secret(request, "admin_password")}
+
+
+@job_type("New Site", "POST", "benches/{bench}/sites", check=check_new_site,
+	secrets=(*DATABASE_SECRETS, "create_user/password"),
+	steps=("New Site", "Install Apps", "Update Site Configuration", "Enable Scheduler", "Create User",
+		"Bench Setup NGINX", "Reload NGINX"))
+def new_site(platform: Platform, rec: Recorder, *, bench: str, site: str, apps: list[str], config: dict,
+		user: dict | None, root_password: str, admin_password: str) -> dict:
 	platform.check_in_zone(site)
-	root_password = required_secret(request, "mariadb_root_password")
-	admin_password = required_secret(request, "admin_password")
 	name = container_name(platform, bench)
 	if site in site_names(platform, bench):
 		raise ValidationError(f"site {site} already exists on bench {bench}")
@@ -52,11 +71,8 @@ def new_site(platform: Platform, rec: Recorder, bench: str, request: dict) -> di
 		with rec.step("Enable Scheduler") as step:
 			container.run(platform.engine, name, ["bench", "--site", site, "scheduler", "enable"], step)
 		with rec.step("Create User") as step:
-			_create_user(platform, name, site, request.get("create_user"), step)
-		with rec.step("Bench Setup NGINX") as step:
-			step.say(NOTE_NGINX)
-		with rec.step("Reload NGINX") as step:
-			step.say(TRAEFIK_RELOADS)
+			_create_user(platform, name, site, user, step)
+		nothing_to_do(rec, "Bench Setup NGINX", "Reload NGINX")
 	except BaseException:
 		# Nothing half-made: the site's database, its user and its directory go.
 		remove(platform, bench, site, root_password)
@@ -77,10 +93,16 @@ def make_site(platform: Platform, rec: Recorder, step, bench: str, site: str, ro
 		], step, timeout=1800)
 
 
-def reinstall(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+def check_database_secrets(request: object, bench: str, site: str) -> dict:
+	request = body(request)
+	return {"bench": bench, "site": site, "root_password": required_secret(request, "mariadb_root_password"),
+		"admin_password": required_secret(request, "admin_password")}
+
+
+@job_type("Reinstall Site", "POST", "benches/{bench}/sites/{site}/reinstall", check=check_database_secrets,
+	secrets=DATABASE_SECRETS, steps=("Reinstall Site",))
+def reinstall(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str, admin_password: str) -> dict:
 	"""Reinstall Site: the site's database made anew, as the agent does (`bench reinstall`)."""
-	bench, site = check_bench(bench), check_site(site)
-	root_password, admin_password = required_secret(request, "mariadb_root_password"), required_secret(request, "admin_password")
 	name = container_name(platform, bench)
 	with rec.step("Reinstall Site") as step, database.temporary_user(platform.database, root_password) as (user, password):
 		rec.add_secret(password)
@@ -92,74 +114,94 @@ def reinstall(platform: Platform, rec: Recorder, bench: str, site: str, request:
 
 def uninstall_app(platform: Platform, rec: Recorder, bench: str, site: str, app: str) -> None:
 	with rec.step("Uninstall App from Site") as step:
-		container.run(platform.engine, container_name(platform, check_bench(bench)),
-			["bench", "--site", check_site(site), "uninstall-app", check_app(app), "--no-backup", "--yes", "--force"],
-			step, timeout=3600)
+		container.run(platform.engine, container_name(platform, bench),
+			["bench", "--site", site, "uninstall-app", app, "--no-backup", "--yes", "--force"], step, timeout=3600)
 
 
 def update_config(platform: Platform, bench: str, site: str, config: dict, remove: list, step) -> dict:
-	name = container_name(platform, check_bench(bench))
-	path = f"{BENCH_DIR}/sites/{check_site(site)}/site_config.json"
+	name = container_name(platform, bench)
+	path = f"{BENCH_DIR}/sites/{site}/site_config.json"
 	current = container.read_json(platform.engine, name, path)
 	if not current:
-		raise ValidationError(f"site {site} has no site_config.json on bench {bench}")
-	merged = {k: v for k, v in {**current, **config_of(config)}.items() if k not in set(remove or [])}
+		raise StepFailed(f"site {site} has no site_config.json on bench {bench}")
+	merged = {k: v for k, v in {**current, **config}.items() if k not in set(remove)}
 	container.write_files(platform.engine, name, {path: json.dumps(merged, indent=1, sort_keys=True) + "\n"}, step)
 	return merged
 
 
-def update_site_configuration(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
+def check_config_keys(key: object) -> str:
+	if not isinstance(key, str) or not CONFIG_KEY.match(key):
+		raise ValidationError(f"a site config key is a name, got {key!r}")
+	return key
+
+
+@job_type("Update Site Configuration", "POST", "benches/{bench}/sites/{site}/config", steps=("Update Site Configuration",),
+	check=lambda request, bench, site: {"bench": bench, "site": site, "config": obj(body(request), "config"),
+		"remove": names(request, "remove", check_config_keys)})
+def update_site_configuration(platform: Platform, rec: Recorder, *, bench: str, site: str, config: dict,
+		remove: list[str]) -> dict:
 	with rec.step("Update Site Configuration") as step:
-		update_config(platform, bench, site, request.get("config") or {}, request.get("remove") or [], step)
+		update_config(platform, bench, site, config, remove, step)
 	return {}
 
 
-def rename_site(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	bench, site, new = check_bench(bench), check_site(site), check_site(request.get("new_name"))
+def check_rename(request: object, bench: str, site: str) -> dict:
+	request = body(request)
+	return {"bench": bench, "site": site, "new": check_site(request.get("new_name")), "config": obj(request, "config"),
+		"user": check_create_user(request.get("create_user"))}
+
+
+@job_type("Rename Site", "POST", "benches/{bench}/sites/{site}/rename", check=check_rename,
+	secrets=("create_user/password",),
+	steps=("Enable Maintenance Mode", "Wait for Enqueued Jobs", "Update Site Configuration", "Rename Site",
+		"Bench Setup NGINX", "Reload NGINX", "Disable Maintenance Mode", "Enable Scheduler", "Create User"))
+def rename_site(platform: Platform, rec: Recorder, *, bench: str, site: str, new: str, config: dict,
+		user: dict | None) -> dict:
 	name = container_name(platform, bench)
 	if new in site_names(platform, bench):
 		raise ValidationError(f"site {new} already exists on bench {bench}")
 	with rec.step("Enable Maintenance Mode") as step:
 		update_config(platform, bench, site, {"maintenance_mode": 1}, [], step)
-	with rec.step("Wait for Enqueued Jobs") as step:
-		step.say("the site's queue is the bench's own; renaming moves the site directory only")
+	nothing_to_do(rec, "Wait for Enqueued Jobs")
 	with rec.step("Update Site Configuration") as step:
-		update_config(platform, bench, site, request.get("config") or {}, [], step)
+		update_config(platform, bench, site, config, [], step)
 	with rec.step("Rename Site") as step:
 		container.run(platform.engine, name, ["mv", f"{BENCH_DIR}/sites/{site}", f"{BENCH_DIR}/sites/{new}"], step)
-	with rec.step("Bench Setup NGINX") as step:
-		step.say(NOTE_NGINX)
-	with rec.step("Reload NGINX") as step:
-		step.say(TRAEFIK_RELOADS)
+	nothing_to_do(rec, "Bench Setup NGINX", "Reload NGINX")
 	with rec.step("Disable Maintenance Mode") as step:
 		update_config(platform, bench, new, {}, ["maintenance_mode"], step)
 	with rec.step("Enable Scheduler") as step:
 		container.run(platform.engine, name, ["bench", "--site", new, "scheduler", "enable"], step)
 	with rec.step("Create User") as step:
-		_create_user(platform, name, new, request.get("create_user"), step)
+		_create_user(platform, name, new, user, step)
 	return {}
 
 
-def migrate(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	name = container_name(platform, check_bench(bench))
-	site = check_site(site)
+@job_type("Migrate Site", "POST", "benches/{bench}/sites/{site}/migrate", steps=("Migrate Site",),
+	check=lambda request, bench, site: {"bench": bench, "site": site,
+		"skip_failing_patches": flag(body(request), "skip_failing_patches")})
+def migrate(platform: Platform, rec: Recorder, *, bench: str, site: str, skip_failing_patches: bool) -> dict:
+	name = container_name(platform, bench)
 	with rec.step("Migrate Site") as step:
 		argv = ["bench", "--site", site, "migrate"]
-		if request.get("skip_failing_patches"):
+		if skip_failing_patches:
 			argv.append("--skip-failing")
 		container.run(platform.engine, name, argv, step, timeout=3600)
 	return {}
 
 
-def install_app(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	name, site, app = container_name(platform, check_bench(bench)), check_site(site), check_app(request.get("name"))
+@job_type("Install App on Site", "POST", "benches/{bench}/sites/{site}/apps", steps=("Install App on Site",),
+	check=lambda request, bench, site: {"bench": bench, "site": site, "app": check_app(body(request).get("name"))})
+def install_app(platform: Platform, rec: Recorder, *, bench: str, site: str, app: str) -> dict:
+	name = container_name(platform, bench)
 	with rec.step("Install App on Site") as step:
 		container.run(platform.engine, name, ["bench", "--site", site, "install-app", app], step, timeout=3600)
 	return {}
 
 
-def clear_cache(platform: Platform, rec: Recorder, bench: str, site: str) -> dict:
-	name, site = container_name(platform, check_bench(bench)), check_site(site)
+@job_type("Clear Cache", "DELETE", "benches/{bench}/sites/{site}/cache", steps=("Clear Cache", "Clear Website Cache"))
+def clear_cache(platform: Platform, rec: Recorder, *, bench: str, site: str) -> dict:
+	name = container_name(platform, bench)
 	with rec.step("Clear Cache") as step:
 		container.run(platform.engine, name, ["bench", "--site", site, "clear-cache"], step)
 	with rec.step("Clear Website Cache") as step:
@@ -167,25 +209,29 @@ def clear_cache(platform: Platform, rec: Recorder, bench: str, site: str) -> dic
 	return {}
 
 
-def set_active(platform: Platform, rec: Recorder, bench: str, site: str, active: bool) -> dict:
-	"""Activate Site / Deactivate Site: the site's own maintenance mode (Traefik's maintenance
-	page is the proxy's Update Site Status)."""
-	bench, site = check_bench(bench), check_site(site)
-	if active:
-		with rec.step("Disable Maintenance Mode") as step:
-			update_config(platform, bench, site, {"maintenance_mode": 0}, [], step)
-		return {}
-	with rec.step("Enable Maintenance Mode") as step:
-		update_config(platform, bench, site, {"maintenance_mode": 1}, [], step)
-	with rec.step("Wait for Enqueued Jobs") as step:
-		step.say("the site's queue is the bench's own; new requests get the maintenance page from now on")
+# Activate Site and Deactivate Site: the site's own maintenance mode (Traefik's maintenance
+# page is the proxy's Update Site Status).
+@job_type("Activate Site", "POST", "benches/{bench}/sites/{site}/activate", steps=("Disable Maintenance Mode",))
+def activate(platform: Platform, rec: Recorder, *, bench: str, site: str) -> dict:
+	with rec.step("Disable Maintenance Mode") as step:
+		update_config(platform, bench, site, {"maintenance_mode": 0}, [], step)
 	return {}
 
 
-def create_user(platform: Platform, rec: Recorder, bench: str, site: str, request: dict) -> dict:
-	name, site = container_name(platform, check_bench(bench)), check_site(site)
+@job_type("Deactivate Site", "POST", "benches/{bench}/sites/{site}/deactivate",
+	steps=("Enable Maintenance Mode", "Wait for Enqueued Jobs"))
+def deactivate(platform: Platform, rec: Recorder, *, bench: str, site: str) -> dict:
+	with rec.step("Enable Maintenance Mode") as step:
+		update_config(platform, bench, site, {"maintenance_mode": 1}, [], step)
+	nothing_to_do(rec, "Wait for Enqueued Jobs")
+	return {}
+
+
+@job_type("Create User", "POST", "benches/{bench}/sites/{site}/create-user", secrets=("password",), steps=("Create User",),
+	check=lambda request, bench, site: {"bench": bench, "site": site, "user": check_create_user(body(request))})
+def create_user(platform: Platform, rec: Recorder, *, bench: str, site: str, user: dict | None) -> dict:
 	with rec.step("Create User") as step:
-		_create_user(platform, name, site, request, step)
+		_create_user(platform, container_name(platform, bench), site, user, step)
 	return {}
 
 
@@ -211,7 +257,7 @@ def site_info(platform: Platform, bench: str, site: str) -> dict:
 	"""`GET …/sites/<s>/info`: the site's config (secrets left out) and its sizes in MB."""
 	bench, site = check_bench(bench), check_site(site)
 	name = container_name(platform, bench)
-	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
+	config = _site_config(platform, name, bench, site)
 	sizes = {}
 	for key, sub in (("public", "public"), ("private", "private"), ("backups", "private/backups")):
 		out = container.run(platform.engine, name, ["du", "-sm", f"{BENCH_DIR}/sites/{site}/{sub}"], None)
@@ -225,9 +271,7 @@ def site_status(platform: Platform, bench: str, site: str) -> dict:
 	"""`GET …/sites/<s>/status`: whether the bench's web answers and the scheduler is on."""
 	bench, site = check_bench(bench), check_site(site)
 	name = container_name(platform, bench)
-	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
-	if not config:
-		raise ValidationError(f"site {site} is not on bench {bench}")
+	config = _site_config(platform, name, bench, site)
 	return {"web": platform.engine.inspect(name).running, "scheduler": not config.get("pause_scheduler"),
 		"maintenance_mode": bool(config.get("maintenance_mode"))}
 
@@ -236,13 +280,21 @@ def remove(platform: Platform, bench: str, site: str, root_password: str) -> lis
 	"""Removes the site's database, its user and its directory. The database is the one its
 	config names (a renamed site keeps the one it was made with)."""
 	name = container_name(platform, bench)
-	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
+	# No config: the site's `bench new-site` failed early, with the database name given it here.
+	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json") or {}
 	db = config.get("db_name") or database.database_name(site)
 	removed = database.remove_site_database(platform.database, root_password, db)
 	if site in site_names(platform, bench) or _exists(platform, name, site):
 		container.run(platform.engine, name, ["rm", "-rf", "--", f"{BENCH_DIR}/sites/{site}"], None)
 		removed.append(f"directory sites/{site}")
 	return removed
+
+
+def _site_config(platform: Platform, name: str, bench: str, site: str) -> dict:
+	config = container.read_json(platform.engine, name, f"{BENCH_DIR}/sites/{site}/site_config.json")
+	if config is None:
+		raise ValidationError(f"site {site} is not on bench {bench}")
+	return config
 
 
 def _exists(platform: Platform, name: str, site: str) -> bool:
@@ -253,26 +305,12 @@ def _create_user(platform: Platform, name: str, site: str, user: dict | None, st
 	if not user:
 		step.say("no user requested")
 		return
-	email = user.get("email") if isinstance(user, dict) else None
-	if not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-		raise ValidationError(f"create_user.email is not an address: {email!r}")
-	argv = ["bench", "--site", site, "add-system-manager", email]
-	for key, flag in (("first_name", "--first-name"), ("last_name", "--last-name"), ("password", "--password")):
+	argv = ["bench", "--site", site, "add-system-manager", user["email"]]
+	for key, option in (("first_name", "--first-name"), ("last_name", "--last-name"), ("password", "--password")):
 		if user.get(key):
-			argv.append(f"{flag}={user[key]}")  # --option=value: a value may begin with "-"
+			argv.append(f"{option}={user[key]}")  # --option=value: a value may begin with "-"
 	container.run(platform.engine, name, argv, step)
 
 
-def config_of(value: object) -> dict:
-	if value is None:
-		return {}
-	if not isinstance(value, dict):
-		raise ValidationError(f"a site's config must be an object, got {type(value).__name__}")
-	return value
-
-
 def required_secret(request: dict, key: str) -> str:
-	value = request.get(key)
-	if not isinstance(value, str) or not value:
-		raise ValidationError(f"{key} is required")
-	return value
+	return text(request, key, required=True)
