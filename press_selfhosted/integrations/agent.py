@@ -17,22 +17,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import socket
 from datetime import datetime, timezone
 
 import frappe
 
 from press_selfhosted.exceptions import SelfHostedError, ValidationError
 from press_selfhosted.integrations import active, services
+from press_selfhosted.reach import split_address
 
 AGENT = "press.agent"
 SERVER = "press.press.doctype.server.server"
 STORE = "Local Agent Job"
 MARKS = "Selfhosted Server"
 QUEUE = "long"
-# Keys of a request that are secrets: kept in the job's Password field, masked in its request.
-SECRET_KEYS = ("mariadb_root_password", "admin_password")
 
 
 def is_marked(server_type: str, server: str) -> bool:
@@ -97,18 +94,21 @@ def answer(server_type: str, server: str, method: str, path: str, data, agent_jo
 			STORE, filters={"agent_job": ("in", parts[1].split(","))}, fields=["name", "agent_job"], as_list=True)]
 	if agent_job is None:
 		return routes.answer(platform_for(server_type, server), method, path, data)
-	route = routes.job(method, path, data, bench_of=bench_of, site_of=site_of)
+	route = routes.job(method, path, data)  # refused here, before anything is stored
 	return {"job": enqueue(server_type, server, method, path, data, agent_job.name, route.job_type)}
 
 
-def enqueue(server_type: str, server: str, method: str, path: str, data, agent_job: str | None, job_type: str) -> int:
+def enqueue(server_type: str, server: str, method: str, path: str, data, agent_job: str | None, job_type) -> int:
+	"""Stores the job, its request with every secret its type declares hidden (the secrets in
+	a Password field), and enqueues its run."""
+	from press_selfhosted.executor.job_types import hide
 	from press_selfhosted.executor.jobs import Job
 
-	shown, hidden = _split_secrets(data)
-	doc = frappe.get_doc({"doctype": STORE, "job_type": job_type, "server_type": server_type, "server": server,
+	shown, hidden = hide(job_type.secrets, data)
+	doc = frappe.get_doc({"doctype": STORE, "job_type": job_type.name, "server_type": server_type, "server": server,
 		"agent_job": agent_job, "method": method, "path": path, "request": json.dumps(shown, indent=1, sort_keys=True),
 		"secrets": json.dumps(hidden) if hidden else None, "status": "Pending"}).insert(ignore_permissions=True)
-	job = Job(int(doc.name), job_type, agent_job_id=agent_job)
+	job = Job(int(doc.name), job_type.name, agent_job_id=agent_job)
 	doc.db_set("state", json.dumps(job.to_dict()))
 	frappe.enqueue("press_selfhosted.integrations.agent.run", queue=QUEUE, timeout=7200, job_id=f"local-agent-job-{doc.name}",
 		deduplicate=True, enqueue_after_commit=True, local_job=int(doc.name))
@@ -118,19 +118,22 @@ def enqueue(server_type: str, server: str, method: str, path: str, data, agent_j
 def run(local_job: int) -> None:
 	"""Runs one stored job to its end (the `long` queue)."""
 	from press_selfhosted.executor import execute, routes
+	from press_selfhosted.executor.job_types import reveal
 	from press_selfhosted.executor.jobs import Job
+	from press_selfhosted.workers import current_job_id
 
-	# Claimed in one statement: a job enqueued twice (a retried delivery) runs once.
+	# Claimed in one statement: a job enqueued twice (a retried delivery) runs once. The runner
+	# is the RQ job, whose worker any poll can look up (polled_jobs).
 	frappe.db.sql(f"UPDATE `tab{STORE}` SET status = 'Running', runner = %s WHERE name = %s AND status = 'Pending'",
-		(f"{socket.gethostname()}:{os.getpid()}", local_job))
+		(current_job_id(), local_job))
 	claimed = frappe.db._cursor.rowcount == 1
 	frappe.db.commit()
 	if not claimed:
 		return
 	doc = frappe.get_doc(STORE, local_job)
 	data = json.loads(doc.request or "null")
-	if doc.secrets and isinstance(data, dict):
-		data.update(json.loads(doc.get_password("secrets")))
+	if doc.secrets:
+		data = reveal(data, json.loads(doc.get_password("secrets")))
 	job = Job.from_dict(json.loads(doc.state))
 
 	def save(job: Job) -> None:
@@ -138,12 +141,14 @@ def run(local_job: int) -> None:
 		frappe.db.commit()
 
 	try:
-		route = routes.job(doc.method, doc.path, data, bench_of=bench_of, site_of=site_of)
+		route = routes.job(doc.method, doc.path, data)
 		platform = platform_for(doc.server_type, doc.server, site=_site_of(doc.path, data))
 	except Exception as e:
+		from press_selfhosted.executor.job_types import secret_values
 		from press_selfhosted.executor.jobs import Recorder
 
-		Recorder(job, save).fail(e)
+		secrets = secret_values(routes.declared()[doc.job_type].secrets, data) if doc.job_type in routes.declared() else ()
+		Recorder(job, save, secrets).fail(e)
 	else:
 		execute(platform, job, route, save)
 	# What an agent's callback does: Press polls the server now instead of at its next tick.
@@ -161,41 +166,35 @@ def polled_jobs(ids: str) -> dict | list:
 	jobs = []
 	for doc in docs:
 		job = Job.from_dict(json.loads(doc.state))
-		if doc.status == "Running" and _runner_gone(doc.runner):
-			job = _abandon(doc.name, job, doc.runner)
+		if doc.status == "Running" and doc.runner:
+			job = _abandon_if_gone(doc.name, job, doc.runner)
 		jobs.append(job.to_agent())
 	jobs.sort(key=lambda j: wanted.index(j["id"]))
 	return jobs[0] if len(wanted) == 1 and jobs else jobs
 
 
-def _runner_gone(runner: str | None) -> bool:
-	"""Whether the worker that started the job has died (checked where it ran: on this host)."""
-	if not runner or ":" not in runner:
-		return False
-	host, pid = runner.rsplit(":", 1)
-	if host != socket.gethostname():
-		return False
-	try:
-		os.kill(int(pid), 0)
-	except ProcessLookupError:
-		return True
-	except PermissionError:
-		return False
-	return False
+def _abandon_if_gone(name: str, job, runner: str):
+	"""A job whose worker died is never left Running: it ends as Failure, saying why. RQ's
+	records tell, from whichever container or host polls (press_selfhosted.workers)."""
+	from frappe.utils.background_jobs import get_redis_conn
 
+	from press_selfhosted.executor.jobs import FAILURE, Job
+	from press_selfhosted.workers import gone
 
-def _abandon(name: str, job, runner: str):
-	"""A job whose worker died is never left Running: it ends as Failure, saying why."""
-	from press_selfhosted.executor.jobs import FAILURE
-
-	message = (f"the worker running this job ({runner}) stopped before it finished; what the finished steps made is "
-		"kept, run the operation again")
+	why = gone(get_redis_conn(), runner)
+	if not why:
+		return job
+	message = f"the worker running this job stopped before it finished ({why}); what the finished steps made is kept, run the operation again"
 	for step in job.steps:
 		if step.status == "Running":
 			step.status, step.end = FAILURE, datetime.now(timezone.utc)
 			step.output.append(message)
 	job.status, job.end, job.output, job.traceback = FAILURE, datetime.now(timezone.utc), message, message
-	frappe.db.set_value(STORE, name, {"status": FAILURE, "state": json.dumps(job.to_dict())})
+	# Only a job still Running: its runner may have ended it meanwhile, and its own end stands.
+	frappe.db.sql(f"UPDATE `tab{STORE}` SET status = %s, state = %s WHERE name = %s AND status = 'Running'",
+		(FAILURE, json.dumps(job.to_dict()), name))
+	if frappe.db._cursor.rowcount != 1:
+		return Job.from_dict(json.loads(frappe.db.get_value(STORE, name, "state")))
 	return job
 
 
@@ -218,7 +217,7 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 	"""The executor's platform for a marked server: its engine, the Database Server it uses,
 	Traefik and PowerDNS from Selfhosted Settings."""
 	from press_selfhosted.engine import Engine
-	from press_selfhosted.executor.platform import Database, Platform
+	from press_selfhosted.executor.platform import PORTS, Database, Platform
 	from press_selfhosted.integrations.build_files import press_build_files
 
 	s = services()
@@ -245,6 +244,9 @@ def platform_for(server_type: str, server: str, site: str | None = None):
 	root_password = frappe.get_doc("Database Server", database_server).get_password(
 		"mariadb_root_password", raise_exception=False) if database_server else None
 	return Platform(
+		bench_of=bench_of,
+		site_of=site_of,
+		ports=(settings.get("port_range_start") or PORTS[0], settings.get("port_range_end") or PORTS[1]),
 		engine=engine,
 		database=Database(host, port, bench_host, bench_port, root_password=root_password),
 		proxy=s.proxy,
@@ -315,14 +317,6 @@ def _site_of(path: str, data) -> str | None:
 	return None
 
 
-def split_address(address: str) -> tuple[str, int]:
-	"""`host:port` → (host, port); ValueError saying what is wrong."""
-	host, sep, port = address.strip().rpartition(":")
-	if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-		raise ValueError(f"expected host:port, got {address!r}")
-	return host, int(port)
-
-
 def check_server(server_type: str, server: str) -> str:
 	"""That the marked server's engine, database or proxy answers; what answered."""
 	mark = frappe.get_doc(MARKS, server)
@@ -341,26 +335,3 @@ def check_server(server_type: str, server: str) -> str:
 		return f"MariaDB at {host}:{port}"
 	routers = services().proxy.routers()
 	return f"Traefik with {len(routers)} routers"
-
-
-def _split_secrets(data) -> tuple[object, dict]:
-	if not isinstance(data, dict):
-		return data, {}
-	shown, hidden = dict(data), {}
-	for key in SECRET_KEYS:
-		if shown.get(key):
-			hidden[key] = shown[key]
-			shown[key] = "********"
-	registry = shown.get("registry")
-	if isinstance(registry, dict) and registry.get("password"):
-		hidden["registry"] = registry
-		shown["registry"] = {**registry, "password": "********"}
-	offsite = shown.get("offsite")
-	if isinstance(offsite, dict) and isinstance(offsite.get("auth"), dict) and offsite["auth"].get("SECRET_KEY"):
-		hidden["offsite"] = offsite
-		shown["offsite"] = {**offsite, "auth": {**offsite["auth"], "SECRET_KEY": "********"}}
-	certificate = shown.get("certificate")
-	if isinstance(certificate, dict) and certificate.get("privkey.pem"):
-		hidden["certificate"] = certificate
-		shown["certificate"] = {**certificate, "privkey.pem": "********"}
-	return shown, hidden

@@ -15,8 +15,6 @@ Run: bench --site <press-site> run-tests --app press_selfhosted --module press_s
 """
 
 import json
-import os
-import socket
 import threading
 from pathlib import Path
 from unittest import mock
@@ -237,23 +235,82 @@ class TestLocalExecutor(FrappeTestCase):
 		self.assertIn("local executor refused the request: not an agent path", job.output)
 		self.assertFalse(frappe.db.exists("Agent Request Failure", {"server": self.server}))
 
-	def test_a_job_whose_worker_died_ends_as_failure(self):
+	def test_every_declared_job_s_steps_and_path_are_press_s_own(self):
+		"""Read from the installed Press's Agent Job Type fixture, not from a copy."""
+		from press_selfhosted.executor.routes import declared
+
+		for name, job_type in declared().items():
+			self.assertTrue(frappe.db.exists("Agent Job Type", name), name)
+			self.assertEqual(list(job_type.steps), fixture_steps(name), name)
+			method, path = frappe.db.get_value("Agent Job Type", name, ["request_method", "request_path"])
+			if path:  # Press names the parameters its own way ({site.bench}); the shape must agree
+				press = [p if not p.startswith("{") else "{}" for p in path.strip("/").split("/")]
+				ours = [p if not p.startswith("{") else "{}" for p in job_type.path.split("/")]
+				self.assertEqual((method, ours[:len(press)]), (job_type.method, press), name)
+
+	def test_a_bad_request_is_refused_at_delivery_and_nothing_is_stored_or_enqueued(self):
 		from press.agent import Agent
+
+		before = frappe.db.count("Local Agent Job")
+		for job_type, path, data in (
+				("New Site", "benches/no-such-bench/sites", {"name": "../etc", "mariadb_root_password": "x", "admin_password": "y"}),
+				("Rename Site", "benches/no-such-bench/sites/a.example.com/rename", {"new_name": "a;b"}),
+				("Update Site Configuration", "benches/no-such-bench/sites/a.example.com/config", {"config": "not an object"}),
+				("Update Bench Configuration", "benches/no-such-bench/config", {"bench_config": {"background_workers": 10**400}})):
+			job = Agent(self.server).create_agent_job(job_type, path, data)
+			frappe.db.commit()
+			frappe.get_doc("Agent Job", job.name).create_http_request()
+			job.reload()
+			self.assertEqual(job.status, "Failure", job_type)
+			self.assertIn("local executor refused the request", job.output)
+		self.assertEqual(frappe.db.count("Local Agent Job"), before)
+
+	def test_the_stored_request_hides_every_secret_its_job_declares(self):
+		from press.agent import Agent
+
+		marker = "pw-" + frappe.generate_hash(length=16)
+		job = Agent(self.server).create_agent_job("Create User", "benches/no-such-bench/sites/a.example.com/create-user",
+			{"email": "owner@a.example.com", "first_name": "A", "last_name": "B", "password": marker})
+		frappe.db.commit()
+		frappe.get_doc("Agent Job", job.name).create_http_request()
+		job.reload()
+		local = frappe.get_doc("Local Agent Job", job.job_id)
+		self.assertNotIn(marker, local.request)
+		self.assertEqual(json.loads(local.request)["password"], "********")
+		self.assertEqual(json.loads(local.get_password("secrets")), [[["password"], marker]])
+		agent.run(local.name)  # fails: there is no such bench
+		local.reload()
+		self.assertEqual(local.status, "Failure")
+		self.assertNotIn(marker, local.state)
+		self.assertNotIn(marker, json.dumps(frappe.get_all("Error Log", fields=["error"], limit=20)))
+
+	def test_a_job_whose_worker_died_ends_as_failure_and_one_whose_worker_lives_runs_on(self):
+		from press.agent import Agent
+		from frappe.utils.background_jobs import get_redis_conn
+		from rq.job import Job
+		from rq.worker import Worker
 
 		job = Agent(self.server).create_agent_job("Bench Restart", "benches/no-such-bench/restart", {"web_only": True})
 		frappe.db.commit()
 		frappe.get_doc("Agent Job", job.name).create_http_request()
 		job.reload()
 		local = frappe.get_doc("Local Agent Job", job.job_id)
-		dead = os.fork()
-		if dead == 0:
-			os._exit(0)
-		os.waitpid(dead, 0)
-		local.db_set({"status": "Running", "runner": f"{socket.gethostname()}:{dead}"})
+		# A worker alive (this bench's own), running the job as RQ records it: left Running.
+		connection = get_redis_conn()
+		live = Worker.all(connection=connection)
+		self.assertTrue(live, "the bench runs no worker")
+		rq_job = Job.create("frappe.ping", connection=connection, id=f"press-selfhosted-test-{local.name}")
+		rq_job.set_status("started")
+		connection.hset(rq_job.key, "worker_name", live[0].name)
+		local.db_set({"status": "Running", "runner": rq_job.id})
+		self.assertEqual(Agent(self.server).get_job_status(job.job_id)["status"], "Running")
+		# Its worker gone (its registration expired with its heartbeats): Failure, saying so.
+		connection.hset(rq_job.key, "worker_name", "a-worker-that-died")
 		polled = Agent(self.server).get_job_status(job.job_id)
 		self.assertEqual(polled["status"], "Failure")
-		self.assertIn("stopped before it finished", polled["data"]["output"])
+		self.assertIn("stopped before it finished (its worker a-worker-that-died stopped sending heartbeats)", polled["data"]["output"])
 		self.assertEqual(frappe.db.get_value("Local Agent Job", local.name, "status"), "Failure")
+		rq_job.delete()
 
 	def test_servers_not_marked_go_to_press_s_own_agent(self):
 		from press.agent import Agent

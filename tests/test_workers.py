@@ -1,0 +1,122 @@
+"""A dead worker is seen from any host (press_selfhosted/workers.py), through RQ's own records
+on the real Redis `make test` starts: real RQ workers, each on a host name of its own (a UTS
+namespace), run jobs; one is SIGKILLed with its work horse, as when its container dies. A poll
+from this process, on another host name, then finds its job's worker gone; a slow job on a
+live worker is never taken for dead."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import service_env
+
+from press_selfhosted.workers import gone
+
+HERE = Path(__file__).resolve().parent
+# A worker's registration outlives it by its heartbeat's TTL: its monitoring interval (5 s
+# here) plus the 60 s RQ adds.
+EXPIRY = 5 + 60
+
+
+@pytest.fixture
+def redis():
+	from redis import Redis
+
+	host, port = service_env("PRESS_SELFHOSTED_TEST_REDIS").rsplit(":", 1)
+	connection = Redis(host=host, port=int(port))
+	yield connection
+	connection.close()
+
+
+@pytest.fixture
+def workers(redis):
+	"""start(queue, hostname) → the worker process; every one is killed afterwards."""
+	started = []
+	url = f"redis://{redis.connection_pool.connection_kwargs['host']}:{redis.connection_pool.connection_kwargs['port']}"
+
+	def start(queue: str, hostname: str | None) -> subprocess.Popen:
+		argv = [sys.executable, "-m", "rq_worker", url, queue, hostname or "-"]
+		if hostname:
+			argv = ["unshare", "--uts", *argv]
+		process = subprocess.Popen(argv, cwd=HERE, start_new_session=True, env={**os.environ, "PYTHONPATH": str(HERE)})
+		started.append(process)
+		return process
+
+	yield start
+	for process in started:
+		try:
+			os.killpg(process.pid, signal.SIGKILL)
+		except ProcessLookupError:
+			pass
+		process.wait(timeout=30)
+
+
+def enqueue_started(redis, queue: str, seconds: float):
+	from rq import Queue
+
+	job = Queue(queue, connection=redis).enqueue("rq_worker.jobs.slow", seconds, job_timeout=600)
+	deadline = time.monotonic() + 60
+	while True:
+		job.refresh()
+		if job.get_status() == "started" and job.worker_name:
+			return job
+		assert time.monotonic() < deadline, f"the job never started: {job.get_status()}"
+		time.sleep(0.2)
+
+
+def test_a_worker_killed_on_another_host_is_seen_gone_and_a_slow_live_one_never_is(redis, workers):
+	tag = f"t{os.getpid()}"
+	dying = workers(f"{tag}-a", f"{tag}-host-a")
+	workers(f"{tag}-b", f"{tag}-host-b")
+	doomed = enqueue_started(redis, f"{tag}-a", 600)
+	slow = enqueue_started(redis, f"{tag}-b", 600)
+	assert gone(redis, doomed.id) is None and gone(redis, slow.id) is None
+
+	# The whole worker, horse and all, as when its container is killed.
+	os.killpg(dying.pid, signal.SIGKILL)
+	dying.wait(timeout=30)
+	killed = time.monotonic()
+	why = None
+	while why is None:
+		assert time.monotonic() - killed < EXPIRY + 30, "the dead worker was never seen gone"
+		assert gone(redis, slow.id) is None, "a live, slow worker was taken for dead"
+		why = gone(redis, doomed.id)
+		time.sleep(1)
+	assert f"{tag}-a-worker stopped sending heartbeats" in why
+	# Seen through its expired registration, not the moment it died: another host cannot ask.
+	assert time.monotonic() - killed > 5
+	assert gone(redis, slow.id) is None
+
+
+def test_a_worker_killed_on_this_host_is_seen_gone_at_once(redis, workers):
+	tag = f"t{os.getpid()}"
+	worker = workers(f"{tag}-c", None)
+	job = enqueue_started(redis, f"{tag}-c", 600)
+	assert gone(redis, job.id) is None
+	os.killpg(worker.pid, signal.SIGKILL)
+	worker.wait(timeout=30)
+	assert f"process {worker.pid} on this host) is not running" in gone(redis, job.id)
+
+
+def test_a_job_whose_work_horse_died_has_ended_and_a_waiting_job_has_not(redis, workers):
+	from rq import Queue
+
+	tag = f"t{os.getpid()}"
+	worker = workers(f"{tag}-d", f"{tag}-host-d")
+	job = enqueue_started(redis, f"{tag}-d", 600)
+	# The horse (the worker's child that runs the job) dies; the worker lives and records it.
+	# (`unshare` without --fork execs the worker: its process is the worker's own.)
+	horse = int(Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text().split()[0])
+	os.kill(horse, signal.SIGKILL)
+	deadline = time.monotonic() + 60
+	while (why := gone(redis, job.id)) is None:
+		assert time.monotonic() < deadline
+		time.sleep(0.5)
+	assert "ended as failed" in why
+	waiting = Queue(f"{tag}-nobody", connection=redis).enqueue("rq_worker.jobs.slow", 1)
+	assert gone(redis, waiting.id) is None
+	assert "no record" in gone(redis, "no-such-job-" + tag)
