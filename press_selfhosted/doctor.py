@@ -62,6 +62,27 @@ def check_engine(endpoint: str | None) -> str:
 	return f"{engine.kind} {engine.version} at {engine.endpoint}"
 
 
+def check_ports(endpoint: str | None, start: int, end: int) -> str:
+	"""How many pairs of host ports (a bench publishes two) are free in the platform's range."""
+	from press_selfhosted.engine import Engine
+	from press_selfhosted.exceptions import PortsExhausted
+	from press_selfhosted.executor.platform import check_ports as check_range
+
+	start, end = check_range(start, end)
+	engine = Engine.connect(endpoint or None)
+	free, most = 0, end - start + 1  # the engine finds the lowest free ports: the largest count it can is what is free
+	while free < most:
+		count = (free + most + 1) // 2
+		try:
+			engine.allocate_ports(count, start=start, end=end)
+			free = count
+		except PortsExhausted:
+			most = count - 1
+	if free < 2:
+		raise CheckFailed(f"no two host ports are free in {start}-{end} on {engine.endpoint}: no bench can be made there")
+	return f"{free // 2} pairs of host ports free in {start}-{end} on {engine.endpoint}"
+
+
 def check_storage(endpoint: str, bucket: str, *, region: str, access_key: str, secret_key: str, ca_bundle: str | None = None) -> str:
 	"""The bucket lists with these keys, and an object can be written, read and deleted."""
 	from press_selfhosted.storage import Store
@@ -167,9 +188,16 @@ def checks_from_settings(settings: dict) -> dict[str, Callable[[], str]]:
 		if missing:
 			raise CheckFailed(f"not configured: set {', '.join(missing)} in Selfhosted Settings")
 
+	endpoints = [line.strip() for line in (settings.get("engine_endpoints") or "").splitlines() if line.strip()] or [None]
+
 	def engine() -> str:
-		endpoints = [line.strip() for line in (settings.get("engine_endpoints") or "").splitlines() if line.strip()]
-		return "; ".join(check_engine(e) for e in endpoints or [None])
+		return "; ".join(check_engine(e) for e in endpoints)
+
+	def ports() -> str:
+		from press_selfhosted.executor.platform import PORTS
+
+		start, end = settings.get("port_range_start") or PORTS[0], settings.get("port_range_end") or PORTS[1]
+		return "; ".join(check_ports(e, start, end) for e in endpoints)
 
 	def storage() -> str:
 		need("s3_endpoint", "s3_bucket", "s3_access_key", "s3_secret_key")
@@ -193,7 +221,7 @@ def checks_from_settings(settings: dict) -> dict[str, Callable[[], str]]:
 		need("s3_admin_token")
 		return check_tenant_keys(settings["s3_admin_url"], settings["s3_admin_token"], ca_bundle=settings.get("s3_ca_bundle"))
 
-	found = {"engine": engine, "storage": storage, "powerdns": powerdns, "traefik": traefik, "ca": ca}
+	found = {"engine": engine, "ports": ports, "storage": storage, "powerdns": powerdns, "traefik": traefik, "ca": ca}
 	if settings.get("s3_admin_url"):  # optional: without it, sites share the bucket
 		found["tenant_keys"] = tenant_keys
 	return found

@@ -40,8 +40,10 @@ def by_name(results) -> dict:
 
 def test_every_configured_service_passes(settings):
 	results = by_name(run_checks(checks_from_settings(settings)))
-	assert {name: r.ok for name, r in results.items()} == dict.fromkeys(["engine", "storage", "powerdns", "traefik", "ca", "tenant_keys"], True), results
+	assert {name: r.ok for name, r in results.items()} == dict.fromkeys(["engine", "ports", "storage", "powerdns", "traefik", "ca",
+		"tenant_keys"], True), results
 	assert "podman" in results["engine"].detail and "docker" in results["engine"].detail
+	assert results["ports"].detail.count("pairs of host ports free in 32300-32500") == 2, results["ports"].detail
 	assert "write, read and delete work" in results["storage"].detail
 	assert "intermediate valid" in results["ca"].detail
 	assert results["tenant_keys"].detail.endswith(" keys") and "Garage admin API" in results["tenant_keys"].detail
@@ -68,9 +70,10 @@ def test_each_failure_is_reported_with_its_reason_and_the_others_still_run(setti
 	assert results["traefik"].detail.startswith("ProxyUnreachable")
 	assert results["ca"].detail.startswith("CertificateError")
 	assert results["engine"].detail.startswith("EngineUnreachable")
+	assert results["ports"].detail.startswith("EngineUnreachable")
 	assert results["tenant_keys"].detail.startswith("AccessDenied") and "wrong-admin-token" not in results["tenant_keys"].detail
 	table = format_table(list(results.values()))
-	assert table.count("FAIL") == 6 and "wrong-key" not in table and "0" * 64 not in table, table
+	assert table.count("FAIL") == 7 and "wrong-key" not in table and "0" * 64 not in table, table
 
 
 def test_a_traefik_directory_that_does_not_exist_fails_and_is_not_created(settings, tmp_path):
@@ -121,3 +124,30 @@ def test_the_doctor_command_fails_naming_what_is_not_configured():
 	assert result.returncode == 1
 	assert "not configured: set s3_endpoint, s3_bucket, s3_access_key, s3_secret_key" in result.stdout
 	assert "not configured: set pdns_api_url, pdns_api_key" in result.stdout
+
+
+def test_the_ports_check_counts_the_pairs_free_in_the_settings_range(settings):
+	import socket
+
+	from press_selfhosted.doctor import check_ports
+
+	endpoint = settings["engine_endpoints"].split()[0]
+	# Three free ports side by side in the platform's range; the first then taken here.
+	for first in range(32450, 32497):
+		probes = [socket.socket() for _ in range(3)]
+		try:
+			for port, probe in zip(range(first, first + 3), probes):
+				probe.bind(("0.0.0.0", port))
+		except OSError:
+			continue
+		finally:
+			for probe in probes:
+				probe.close()
+		break
+	with socket.socket() as taken:
+		taken.bind(("0.0.0.0", first))
+		with pytest.raises(CheckFailed, match=f"no two host ports are free in {first}-{first + 1}"):
+			check_ports(endpoint, first, first + 1)
+		assert check_ports(endpoint, first, first + 2).startswith(f"1 pairs of host ports free in {first}-{first + 2}")
+	settings.update(port_range_start=32400, port_range_end=32300)
+	assert "start before end" in by_name(run_checks(checks_from_settings(settings)))["ports"].detail

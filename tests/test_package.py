@@ -173,3 +173,33 @@ def test_plain_modules_never_import_frappe():
 	assert offenders == []
 	# And the Frappe side really is the Frappe side: its glue imports frappe.
 	assert "frappe" in _imports(package / "integrations" / "agent.py")
+
+
+def _layout() -> dict[str, str]:
+	"""README's Layout table: {path: what it says of it}."""
+	import re
+
+	readme = (ROOT / "README.md").read_text()
+	section = readme.split("\n## Layout\n", 1)[1].split("\n## ", 1)[0]
+	rows = {}
+	for line in section.splitlines():
+		found = re.match(r"^\| `([^`]+)` \| (.*) \|$", line)
+		if found:
+			rows[found[1]] = found[2]
+	return rows
+
+
+def test_the_readme_layout_names_every_module_and_only_modules_that_exist():
+	import re
+
+	rows = _layout()
+	assert {"press_selfhosted/", "press_selfhosted/executor/", "press_selfhosted/integrations/", "tools/"} <= set(rows)
+	for path, what in rows.items():
+		folder = ROOT / path
+		assert folder.exists(), f"README's layout names {path}, which does not exist"
+		named = set(re.findall(r"`([\w.-]+\.(?:py|pyi|sh|rs|yaml))`", what))
+		for file in named:
+			assert any(folder.rglob(file)), f"README's layout names {file} under {path}, which is not there"
+		if path in ("press_selfhosted/", "press_selfhosted/executor/", "press_selfhosted/integrations/", "tools/"):
+			present = {f.name for f in folder.iterdir() if f.suffix in (".py", ".sh") and f.name != "__init__.py"}
+			assert present <= named, f"README's layout leaves out {sorted(present - named)} of {path}"

@@ -70,8 +70,24 @@ def _owner(module: str, attribute: str) -> tuple[object, str]:
 	return owner, name
 
 
-def services():
-	from press_selfhosted.press_selfhosted.doctype.selfhosted_settings.selfhosted_settings import settings_dict
-	from press_selfhosted.services import Services
+# Where services() keeps its answer: frappe.local lives for one request or one background job.
+SERVICES = "press_selfhosted_services"
 
-	return Services(settings_dict())
+
+def services():
+	"""The platform's services from Selfhosted Settings, read (and their passwords decrypted)
+	once per request or job; saving the settings reads them anew."""
+	found = getattr(frappe.local, SERVICES, None)
+	if found is None:
+		from press_selfhosted.press_selfhosted.doctype.selfhosted_settings.selfhosted_settings import settings_dict
+		from press_selfhosted.services import Services
+
+		found = Services(settings_dict())
+		setattr(frappe.local, SERVICES, found)
+	return found
+
+
+def forget_services() -> None:
+	"""After the settings change: the next services() reads them."""
+	if hasattr(frappe.local, SERVICES):
+		delattr(frappe.local, SERVICES)

@@ -19,6 +19,7 @@ import ipaddress
 import frappe
 
 from press_selfhosted.integrations import active, services
+from press_selfhosted.reach import split_address
 
 SERVER_DOCTYPES = ("Server", "Proxy Server", "Database Server")
 
@@ -117,8 +118,7 @@ def platform_nameserver() -> tuple[str, int] | None:
 	server = frappe.db.get_single_value("Selfhosted Settings", "dns_server")
 	if not server:
 		return None
-	host, _, port = server.rpartition(":")
-	return host.strip("[]"), int(port)
+	return split_address(server)
 
 
 def platform_resolver(original: type) -> type:

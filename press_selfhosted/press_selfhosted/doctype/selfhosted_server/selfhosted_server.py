@@ -10,7 +10,7 @@ class SelfhostedServer(Document):
 	def validate(self):
 		for field in ("mariadb_address", "mariadb_bench_address"):
 			if self.get(field):
-				from press_selfhosted.integrations.agent import split_address
+				from press_selfhosted.reach import split_address
 
 				try:
 					split_address(self.get(field))

@@ -9,8 +9,13 @@ PASSWORDS = ("s3_secret_key", "s3_admin_token", "pdns_api_key", "ca_passphrase",
 
 class SelfhostedSettings(Document):
 	def validate(self):
-		if (self.port_range_start or 0) > (self.port_range_end or 0):
-			frappe.throw("The first host port must not be after the last one")
+		from press_selfhosted.exceptions import ValidationError
+		from press_selfhosted.executor.platform import PORTS, check_ports
+
+		try:
+			check_ports(self.port_range_start or PORTS[0], self.port_range_end or PORTS[1])
+		except ValidationError as e:
+			frappe.throw(f"Host ports: {e}")
 		if self.dns_server:
 			from press_selfhosted.dns import DnsChecker
 			from press_selfhosted.exceptions import ValidationError
@@ -21,6 +26,11 @@ class SelfhostedSettings(Document):
 				DnsChecker([server_address(self.dns_server)])
 			except ValidationError as e:
 				frappe.throw(f"DNS server: {e}")
+
+	def on_update(self):
+		from press_selfhosted.integrations import forget_services
+
+		forget_services()
 
 
 def settings_dict() -> dict:
