@@ -50,6 +50,8 @@ def gone(connection, job_id: str) -> str | None:
 	worker = Worker.find_by_key(Worker.redis_worker_namespace_prefix + name, connection=connection)
 	if worker is None:
 		return f"its worker {name} stopped sending heartbeats"
+	if worker.death_date:
+		return f"its worker {name} shut down"
 	if worker.hostname == socket.gethostname() and worker.pid and not _process_alive(worker.pid):
 		return f"its worker {name} (process {worker.pid} on this host) is not running"
 	current = worker.get_current_job_id()

@@ -102,8 +102,8 @@ def test_a_worker_killed_on_this_host_is_seen_gone_at_once(redis, workers):
 	assert f"process {worker.pid} on this host) is not running" in gone(redis, job.id)
 
 
-def test_a_job_whose_work_horse_died_has_ended_and_a_waiting_job_has_not(redis, workers):
-	from rq import Queue
+def test_a_job_whose_work_horse_died_or_whose_worker_shut_down_is_over_and_a_waiting_one_is_not(redis, workers):
+	from rq import Queue, Worker
 
 	tag = f"t{os.getpid()}"
 	worker = workers(f"{tag}-d", f"{tag}-host-d")
@@ -117,6 +117,11 @@ def test_a_job_whose_work_horse_died_has_ended_and_a_waiting_job_has_not(redis, 
 		assert time.monotonic() < deadline
 		time.sleep(0.5)
 	assert "ended as failed" in why
+	# A worker that recorded its shutdown while RQ still shows it on a job of ours.
+	job = enqueue_started(redis, f"{tag}-d", 600)
+	assert gone(redis, job.id) is None
+	Worker.find_by_key(Worker.redis_worker_namespace_prefix + job.worker_name, connection=redis).register_death()
+	assert gone(redis, job.id) == f"its worker {job.worker_name} shut down"
 	waiting = Queue(f"{tag}-nobody", connection=redis).enqueue("rq_worker.jobs.slow", 1)
 	assert gone(redis, waiting.id) is None
 	assert "no record" in gone(redis, "no-such-job-" + tag)

@@ -252,11 +252,13 @@ class TestLocalExecutor(FrappeTestCase):
 		from press.agent import Agent
 
 		before = frappe.db.count("Local Agent Job")
+		# Jobs whose failure Press's callbacks take without a Site or Bench of theirs.
 		for job_type, path, data in (
-				("New Site", "benches/no-such-bench/sites", {"name": "../etc", "mariadb_root_password": "x", "admin_password": "y"}),
-				("Rename Site", "benches/no-such-bench/sites/a.example.com/rename", {"new_name": "a;b"}),
 				("Update Site Configuration", "benches/no-such-bench/sites/a.example.com/config", {"config": "not an object"}),
-				("Update Bench Configuration", "benches/no-such-bench/config", {"bench_config": {"background_workers": 10**400}})):
+				("Update Bench Configuration", "benches/no-such-bench/config", {"bench_config": {"background_workers": 10**400}}),
+				("Bench Restart", "benches/no-such-bench/restart", {"web_only": "yes"}),
+				("Update Site Status", "proxy/upstreams/10.0.0.5/sites/a;b/status", {"status": "active"}),
+				("Add Wildcard Hosts to Proxy", "proxy/wildcards", {"not": "a list"})):
 			job = Agent(self.server).create_agent_job(job_type, path, data)
 			frappe.db.commit()
 			frappe.get_doc("Agent Job", job.name).create_http_request()
@@ -287,30 +289,39 @@ class TestLocalExecutor(FrappeTestCase):
 	def test_a_job_whose_worker_died_ends_as_failure_and_one_whose_worker_lives_runs_on(self):
 		from press.agent import Agent
 		from frappe.utils.background_jobs import get_redis_conn
-		from rq.job import Job
-		from rq.worker import Worker
+		from rq import Queue, Worker
+
+		from press_selfhosted.executor.jobs import Job
 
 		job = Agent(self.server).create_agent_job("Bench Restart", "benches/no-such-bench/restart", {"web_only": True})
 		frappe.db.commit()
 		frappe.get_doc("Agent Job", job.name).create_http_request()
 		job.reload()
 		local = frappe.get_doc("Local Agent Job", job.job_id)
-		# A worker alive (this bench's own), running the job as RQ records it: left Running.
+		# A worker alive as RQ records one (registered, its heartbeat fresh), running the job.
 		connection = get_redis_conn()
-		live = Worker.all(connection=connection)
-		self.assertTrue(live, "the bench runs no worker")
-		rq_job = Job.create("frappe.ping", connection=connection, id=f"press-selfhosted-test-{local.name}")
-		rq_job.set_status("started")
-		connection.hset(rq_job.key, "worker_name", live[0].name)
-		local.db_set({"status": "Running", "runner": rq_job.id})
-		self.assertEqual(Agent(self.server).get_job_status(job.job_id)["status"], "Running")
-		# Its worker gone (its registration expired with its heartbeats): Failure, saying so.
-		connection.hset(rq_job.key, "worker_name", "a-worker-that-died")
-		polled = Agent(self.server).get_job_status(job.job_id)
-		self.assertEqual(polled["status"], "Failure")
-		self.assertIn("stopped before it finished (its worker a-worker-that-died stopped sending heartbeats)", polled["data"]["output"])
-		self.assertEqual(frappe.db.get_value("Local Agent Job", local.name, "status"), "Failure")
-		rq_job.delete()
+		queue = Queue(f"press-selfhosted-test-{local.name}", connection=connection)
+		rq_job = queue.enqueue("frappe.ping")
+		worker = Worker([queue], connection=connection, name=f"press-selfhosted-test-{local.name}")
+		worker.register_birth()
+		try:
+			rq_job.set_status("started")
+			rq_job.worker_name = worker.name
+			rq_job.save()
+			worker.set_current_job_id(rq_job.id)
+			running = Job.from_dict(json.loads(local.state))
+			running.status = "Running"  # as the runner records it once it has claimed the job
+			local.db_set({"status": "Running", "runner": rq_job.id, "state": json.dumps(running.to_dict())})
+			self.assertEqual(Agent(self.server).get_job_status(job.job_id)["status"], "Running")
+			# The worker shut down without finishing it (its work horse killed): Failure, saying so.
+			worker.register_death()
+			polled = Agent(self.server).get_job_status(job.job_id)
+			self.assertEqual(polled["status"], "Failure")
+			self.assertIn(f"stopped before it finished (its worker {worker.name} shut down)", polled["data"]["output"])
+			self.assertEqual(frappe.db.get_value("Local Agent Job", local.name, "status"), "Failure")
+		finally:
+			worker.register_death()
+			rq_job.delete()
 
 	def test_servers_not_marked_go_to_press_s_own_agent(self):
 		from press.agent import Agent
