@@ -92,6 +92,7 @@ def world(request, tmp_path_factory, credentials):
 	ca = CertificateAuthority.create(tmp_path_factory.mktemp("ca") / "ca")
 	w = World(engine, ca, f"{request.param[:3]}{os.getpid()}")
 	w.remote = request.param == "remote"
+	w.endpoint, w.tls = url, tls
 	network = object_name("net", w.tag)
 	engine.ensure_network(network, labels={LABEL_KIND: "network"})
 	db_name = object_name("db", w.tag)
@@ -343,6 +344,55 @@ def test_cleanup_unused_files_removes_only_what_nothing_uses(world, running_benc
 				pass
 	with pytest.raises(exc.ValidationError):
 		w.job("POST", "server/cleanup", {"force": "yes"})
+
+
+def test_a_new_site_whose_worker_died_is_undone_by_its_declared_undo(world, running_bench, tmp_path):
+	"""The worker is killed the moment `bench new-site` has made the site, its temporary
+	database user still there: the runner's own cleanup never runs. What the job declares as
+	its undo, run from another process with the job's last state, leaves nothing."""
+	import subprocess
+	import sys
+
+	w = world
+	site = f"killed.{w.zone}"
+	path, body = f"benches/{w.bench}/sites", new_site_request(w, site)
+	db = w.platform.database
+	config = tmp_path / "config.json"
+	config.write_text(json.dumps({"engine": w.endpoint, "tls": w.tls, "network": w.platform.network, "owner": w.tag,
+		"database": {"host": db.host, "port": db.port, "bench_host": db.bench_host, "bench_port": db.bench_port},
+		"traefik_dir": str(w.platform.proxy.config_dir), "traefik_api": service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_API"),
+		"method": "POST", "path": path, "body": body, "job": 4242, "state": str(tmp_path / "state.json"), "die_in": "New Site"}))
+	config.chmod(0o600)
+	died = subprocess.run([sys.executable, str(Path(__file__).parent / "dying_runner.py"), str(config)], capture_output=True,
+		text=True, timeout=300)
+	assert died.returncode == -9, died.stderr
+	job = Job.from_dict(json.loads((tmp_path / "state.json").read_text()))
+	assert job.status == "Running" and [s.name for s in job.steps] == ["New Site"]
+	prefix = database.temporary_prefix(w.tag, 4242)
+	# Half-made: the site's database, its user, its directory, and the job's temporary user.
+	assert database.site_database_exists(db, w.root_password, database.database_name(site)) == (True, True)
+	assert site in benches.site_names(w.platform, w.bench)
+	assert len(database.temporary_users(db, w.root_password, prefix)) == 1
+
+	removed = routes.job("POST", path, body).undo(w.platform, job)
+	assert removed[0].startswith(f"temporary user {prefix}") and f"directory sites/{site}" in removed, removed
+	assert database.site_database_exists(db, w.root_password, database.database_name(site)) == (False, False)
+	assert site not in benches.site_names(w.platform, w.bench)
+	assert database.temporary_users(db, w.root_password) == []
+	assert routes.job("POST", path, body).undo(w.platform, job) == []  # twice is harmless
+
+	# A job cut short before it began making the site undoes nothing of it (the site may be
+	# another's, which the job would have refused).
+	other = make_site_by_job(w, f"kept.{w.zone}")
+	before_making = Job(4243, "New Site")
+	assert routes.job("POST", path, new_site_request(w, other)).undo(w.platform, before_making) == []
+	assert other in benches.site_names(w.platform, w.bench)
+
+
+def make_site_by_job(w: World, site: str) -> str:
+	job = w.job("POST", f"benches/{w.bench}/sites", new_site_request(w, site))
+	assert job.status == SUCCESS, job.to_agent()
+	return site
 
 
 def test_a_failed_new_site_leaves_nothing_behind(world, running_bench):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from press_selfhosted.exceptions import StepFailed, StorageError, StorageUnreachable, ValidationError
-from press_selfhosted.executor import container, database, quota, site as sites
+from press_selfhosted.executor import container, quota, site as sites
 from press_selfhosted.executor.bench import container_name, site_names
 from press_selfhosted.executor.container import BENCH_DIR
 from press_selfhosted.executor.job_types import body, check_site, flag, job_type, nothing_to_do, obj, text
@@ -307,7 +307,10 @@ def check_restore(request: object, bench: str, site: str) -> dict:
 		"config": config, "skip_failing_patches": flag(request, "skip_failing_patches")}
 
 
+# A restore cut short keeps the site as far as it got (the agent's does too): only the job's
+# temporary users go.
 @job_type("Restore Site", "POST", "benches/{bench}/sites/{site}/restore", check=check_restore,
+	undo=sites.undo_temporary_users,
 	secrets=sites.DATABASE_SECRETS,
 	steps=("Download Backup Files", "Restore Site", "Restore Files", "Checksum of Downloaded Backup Files",
 		"Delete Downloaded Backup Files", *AFTER_RESTORE))
@@ -353,6 +356,7 @@ def check_new_site_from_backup(request: object, bench: str) -> dict:
 
 
 @job_type("New Site from Backup", "POST", "benches/{bench}/sites/restore", check=check_new_site_from_backup,
+	undo=sites.undo_new_site,
 	secrets=sites.DATABASE_SECRETS,
 	steps=("Download Backup Files", "New Site", "Update Site Configuration", "Restore Site", "Delete Downloaded Backup Files",
 		*AFTER_RESTORE))
@@ -494,7 +498,7 @@ def _remove_from_container(platform: Platform, name: str, site: str, step: StepL
 def restore_database(platform: Platform, rec: Recorder, step: StepLog, bench: str, site: str, root_password: str,
 		admin_password: str, inside: dict[str, str]) -> None:
 	name = container_name(platform, bench)
-	with database.temporary_user(platform.database, root_password) as (user, password), step.timed("bench restore"):
+	with sites.temporary_user(platform, rec, root_password) as (user, password), step.timed("bench restore"):
 		rec.add_secret(password)
 		argv = ["bench", "--site", site, "--force", "restore", f"--mariadb-root-username={user}",
 			f"--mariadb-root-password={password}", f"--admin-password={admin_password}"]

@@ -36,11 +36,17 @@ def connection(database: Database, password: str) -> Iterator[pymysql.connection
 		conn.close()
 
 
+def temporary_prefix(owner: str, job: int) -> str:
+	"""The names of a job's temporary users begin so: what its undo drops when its worker died
+	before it could (temporary_users)."""
+	return f"_tmp_{owner}_{job}_"
+
+
 @contextmanager
-def temporary_user(database: Database, root_password: str) -> Iterator[tuple[str, str]]:
+def temporary_user(database: Database, root_password: str, prefix: str = "_tmp_") -> Iterator[tuple[str, str]]:
 	"""A user with every privilege (and GRANT), for one site operation, dropped afterwards
-	whatever happens."""
-	user, password = f"_tmp_{secrets.token_hex(6)}", secrets.token_urlsafe(24)
+	whatever happens (but the death of the process: see temporary_prefix)."""
+	user, password = f"{prefix}{secrets.token_hex(6)}", secrets.token_urlsafe(24)
 	with connection(database, root_password) as conn, conn.cursor() as cur:
 		cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (user, password))
 		cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO `{user}`@'%' WITH GRANT OPTION")
@@ -82,11 +88,26 @@ def site_database_exists(database: Database, root_password: str, name: str) -> t
 		return has_db, cur.fetchone() is not None
 
 
-def temporary_users(database: Database, root_password: str) -> list[str]:
-	"""Temporary users left behind (there should never be any)."""
+def temporary_users(database: Database, root_password: str, prefix: str = "_tmp_") -> list[str]:
+	"""Temporary users left behind (there should never be any), of one job's when `prefix` says."""
 	with connection(database, root_password) as conn, conn.cursor() as cur:
-		cur.execute("SELECT user FROM mysql.user WHERE user LIKE '\\_tmp\\_%%'")
+		cur.execute("SELECT user FROM mysql.user WHERE user LIKE %s", (_like(prefix),))
 		return [row[0] for row in cur.fetchall()]
+
+
+def drop_temporary_users(database: Database, root_password: str, prefix: str) -> list[str]:
+	"""Drops the temporary users whose names begin with the prefix; what went."""
+	with connection(database, root_password) as conn, conn.cursor() as cur:
+		cur.execute("SELECT user, host FROM mysql.user WHERE user LIKE %s", (_like(prefix),))
+		dropped = []
+		for user, host in cur.fetchall():
+			cur.execute("DROP USER IF EXISTS %s@%s", (user, host))
+			dropped.append(f"temporary user {user}")
+		return dropped
+
+
+def _like(prefix: str) -> str:
+	return prefix.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%") + "%"
 
 
 def size_mb(database: Database, name: str) -> float:

@@ -90,6 +90,8 @@ PARAMETERS: dict[str, Callable[[object], str]] = {
 
 Check = Callable[..., dict]
 Runner = Callable[..., dict]
+# (platform, the job as its store last saw it, the runner's arguments) → what was removed.
+Undo = Callable[..., list[str]]
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,9 @@ class JobType:
 	secrets: tuple[str, ...]
 	runner: Runner
 	check: Check | None = None
+	# What undoes the half of its work a job leaves when its worker dies mid-run (nothing is
+	# left to do it in the runner's own cleanup); None: nothing of it can be half-made.
+	undo: Undo | None = None
 
 	def match(self, method: str, parts: list[str]) -> dict[str, str] | None:
 		"""The path's named parts, if `method parts` is this job's; None otherwise."""
@@ -120,7 +125,7 @@ DECLARED: dict[str, JobType] = {}
 
 
 def job_type(name: str, method: str, path: str, *, steps: tuple[str, ...], secrets: tuple[str, ...] = (),
-		check: Check | None = None) -> Callable[[Runner], Runner]:
+		check: Check | None = None, undo: Undo | None = None) -> Callable[[Runner], Runner]:
 	"""Declares the runner below it as Press's job `name`, reached by `method path`."""
 	for part in path.split("/"):
 		if part.startswith("{") and part[1:-1] not in PARAMETERS:
@@ -129,7 +134,7 @@ def job_type(name: str, method: str, path: str, *, steps: tuple[str, ...], secre
 	def declare(runner: Runner) -> Runner:
 		if name in DECLARED:
 			raise ExecutorError(f"job type {name} is declared twice")
-		DECLARED[name] = JobType(name, method, path, tuple(steps), tuple(secrets), runner, check)
+		DECLARED[name] = JobType(name, method, path, tuple(steps), tuple(secrets), runner, check, undo)
 		return runner
 
 	return declare
@@ -150,6 +155,10 @@ class Route:
 
 	def run(self, platform, recorder) -> dict:
 		return self.job_type.runner(platform, recorder, **self.arguments)
+
+	def undo(self, platform, job) -> list[str]:
+		"""Undoes what the job, whose worker died, left half-made; what was removed."""
+		return self.job_type.undo(platform, job, **self.arguments) if self.job_type.undo else []
 
 
 def find(method: str, parts: list[str], data: object) -> Route | None:

@@ -47,7 +47,26 @@ def check_new_site(request: object, bench: str) -> dict:
 		"admin_password": required_secret(request, "admin_password")}
 
 
-@job_type("New Site", "POST", "benches/{bench}/sites", check=check_new_site,
+def temporary_user(platform: Platform, rec: Recorder, root_password: str):
+	"""A temporary root-like user for one command of the job, named after the job."""
+	return database.temporary_user(platform.database, root_password, database.temporary_prefix(platform.owner, rec.job.id))
+
+
+def undo_temporary_users(platform: Platform, job, *, root_password: str, **_) -> list[str]:
+	"""What a job whose worker died mid-command leaves of its own: its temporary users."""
+	return database.drop_temporary_users(platform.database, root_password, database.temporary_prefix(platform.owner, job.id))
+
+
+def undo_new_site(platform: Platform, job, *, bench: str, site: str, root_password: str, **_) -> list[str]:
+	"""A site whose making was cut short goes: its database, user and directory, once the job
+	had begun making it (not before: the site may be another's, refused by the job)."""
+	removed = undo_temporary_users(platform, job, root_password=root_password)
+	if any(step.name == "New Site" for step in job.steps):
+		removed += remove(platform, bench, site, root_password)
+	return removed
+
+
+@job_type("New Site", "POST", "benches/{bench}/sites", check=check_new_site, undo=undo_new_site,
 	secrets=(*DATABASE_SECRETS, "create_user/password"),
 	steps=("New Site", "Install Apps", "Update Site Configuration", "Enable Scheduler", "Create User",
 		"Bench Setup NGINX", "Reload NGINX"))
@@ -83,7 +102,7 @@ def new_site(platform: Platform, rec: Recorder, *, bench: str, site: str, apps: 
 def make_site(platform: Platform, rec: Recorder, step, bench: str, site: str, root_password: str, admin_password: str) -> None:
 	"""`bench new-site` on the bench, as a temporary root-like user that is dropped after."""
 	name, db = container_name(platform, bench), database.database_name(site)
-	with database.temporary_user(platform.database, root_password) as (user, password), step.timed("bench new-site"):
+	with temporary_user(platform, rec, root_password) as (user, password), step.timed("bench new-site"):
 		rec.add_secret(password)
 		container.run(platform.engine, name, [
 			# --option=value: a generated password may begin with "-".
@@ -100,11 +119,12 @@ def check_database_secrets(request: object, bench: str, site: str) -> dict:
 
 
 @job_type("Reinstall Site", "POST", "benches/{bench}/sites/{site}/reinstall", check=check_database_secrets,
+	undo=undo_temporary_users,
 	secrets=DATABASE_SECRETS, steps=("Reinstall Site",))
 def reinstall(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str, admin_password: str) -> dict:
 	"""Reinstall Site: the site's database made anew, as the agent does (`bench reinstall`)."""
 	name = container_name(platform, bench)
-	with rec.step("Reinstall Site") as step, database.temporary_user(platform.database, root_password) as (user, password):
+	with rec.step("Reinstall Site") as step, temporary_user(platform, rec, root_password) as (user, password):
 		rec.add_secret(password)
 		container.run(platform.engine, name, ["bench", "--site", site, "reinstall", "--yes",
 			f"--mariadb-root-username={user}", f"--mariadb-root-password={password}",

@@ -76,18 +76,14 @@ SERVICES = "press_selfhosted_services"
 
 def services():
 	"""The platform's services from Selfhosted Settings, read (and their passwords decrypted)
-	once per request or job; saving the settings reads them anew."""
-	found = getattr(frappe.local, SERVICES, None)
-	if found is None:
+	once per request or job, and again only when the settings have changed since (their
+	`modified`, one indexed read: a change made elsewhere, or by db_set, is seen too)."""
+	modified = frappe.db.sql("SELECT value FROM `tabSingles` WHERE doctype = 'Selfhosted Settings' AND field = 'modified'")
+	cached = getattr(frappe.local, SERVICES, None)
+	if cached is None or cached[0] != modified:
 		from press_selfhosted.press_selfhosted.doctype.selfhosted_settings.selfhosted_settings import settings_dict
 		from press_selfhosted.services import Services
 
-		found = Services(settings_dict())
-		setattr(frappe.local, SERVICES, found)
-	return found
-
-
-def forget_services() -> None:
-	"""After the settings change: the next services() reads them."""
-	if hasattr(frappe.local, SERVICES):
-		delattr(frappe.local, SERVICES)
+		cached = (modified, Services(settings_dict()))
+		setattr(frappe.local, SERVICES, cached)
+	return cached[1]

@@ -195,7 +195,36 @@ def _abandon_if_gone(name: str, job, runner: str):
 		(FAILURE, json.dumps(job.to_dict()), name))
 	if frappe.db._cursor.rowcount != 1:
 		return Job.from_dict(json.loads(frappe.db.get_value(STORE, name, "state")))
+	# What the dead runner left half-made is undone in a worker of its own (the poll answers now).
+	frappe.enqueue("press_selfhosted.integrations.agent.undo", queue=QUEUE, timeout=1800, job_id=f"undo-local-agent-job-{name}",
+		deduplicate=True, enqueue_after_commit=True, local_job=int(name))
 	return job
+
+
+def undo(local_job: int) -> list[str]:
+	"""Runs the undo its job type declares (job_types) for a job whose worker died, and adds
+	what it removed, or why it could not, to the job's output."""
+	from press_selfhosted.executor import routes
+	from press_selfhosted.executor.job_types import reveal
+	from press_selfhosted.executor.jobs import Job, Recorder
+
+	doc = frappe.get_doc(STORE, local_job)
+	data = json.loads(doc.request or "null")
+	if doc.secrets:
+		data = reveal(data, json.loads(doc.get_password("secrets")))
+	route = routes.job(doc.method, doc.path, data)
+	job = Job.from_dict(json.loads(doc.state))
+	try:
+		removed = route.undo(platform_for(doc.server_type, doc.server, site=_site_of(doc.path, data)), job)
+		said = f"undone after its worker died: {', '.join(removed)}" if removed else "nothing of it was left to undo"
+	except Exception as e:
+		removed = []
+		said = Recorder(job, secrets=route.secrets).mask(f"what it left could not be undone: {e}")
+		frappe.log_error(title="Local executor", message=f"Local Agent Job {local_job} ({doc.job_type}): {said}")
+	job.output = f"{job.output}\n{said}"
+	doc.db_set("state", json.dumps(job.to_dict()))
+	frappe.db.commit()
+	return removed
 
 
 def bench_of(site: str) -> str:

@@ -219,7 +219,8 @@ class TestSelfHostedPress(FrappeTestCase):
 	def test_a_failing_ca_falls_back_to_self_signed_with_an_alert(self):
 		settings = frappe.get_single("Selfhosted Settings")
 		directory = settings.ca_directory
-		settings.db_set("ca_directory", directory + "-missing")
+		# Written as another process would: services() sees the settings' new `modified`.
+		frappe.db.set_single_value("Selfhosted Settings", "ca_directory", directory + "-missing")
 		try:
 			certificate = frappe.get_doc({"doctype": "TLS Certificate", "domain": f"custom.{self.domain}", "wildcard": 0,
 				"provider": "Let's Encrypt", "status": "Pending", "rsa_key_size": "2048"})
@@ -232,7 +233,7 @@ class TestSelfHostedPress(FrappeTestCase):
 			self.assertEqual(info.issuer, info.subject)
 			self.assertTrue(frappe.db.exists("Notification Log", {"subject": f"Self-signed certificate for custom.{self.domain}"}))
 		finally:
-			settings.db_set("ca_directory", directory)
+			frappe.db.set_single_value("Selfhosted Settings", "ca_directory", directory)
 
 	def test_remote_file_links_and_checks_use_the_s3_endpoint(self):
 		key = f"backups/{self.domain}/db.sql.gz"

@@ -323,6 +323,36 @@ class TestLocalExecutor(FrappeTestCase):
 			worker.register_death()
 			rq_job.delete()
 
+	def test_what_a_job_whose_worker_died_left_is_undone_in_a_worker_of_its_own(self):
+		from frappe.utils.background_jobs import is_job_enqueued
+
+		from press_selfhosted.executor import database, routes
+		from press_selfhosted.executor.jobs import Job
+
+		root = Path(env("PLATFORM_MARIADB_PASSWORD_FILE")).read_text().strip()
+		path, data = "benches/no-such-bench/sites/a.example.com/reinstall", {"mariadb_root_password": root, "admin_password": "x"}
+		name = agent.enqueue("Server", self.server, "POST", path, data, None, routes.job("POST", path, data).job_type)
+		platform = agent.platform_for("Server", self.server)
+		prefix = database.temporary_prefix(platform.owner, name)
+		# What the dead worker left: its temporary database user (dropped only at the end of its command).
+		with database.connection(platform.database, root) as conn, conn.cursor() as cur:
+			cur.execute("CREATE USER %s@'%%' IDENTIFIED BY %s", (f"{prefix}deadbeef", frappe.generate_hash()))
+		running = Job.from_dict(json.loads(frappe.db.get_value("Local Agent Job", name, "state")))
+		running.status = "Running"
+		frappe.db.set_value("Local Agent Job", name, {"status": "Running", "runner": f"an-rq-job-long-gone-{name}",
+			"state": json.dumps(running.to_dict())})
+		frappe.db.commit()
+		polled = agent.polled_jobs(str(name))
+		frappe.db.commit()
+		self.assertEqual(polled["status"], "Failure")
+		self.assertIn("RQ has no record of its job", polled["data"]["output"])
+		self.assertTrue(is_job_enqueued(f"undo-local-agent-job-{name}"))
+		self.assertEqual(agent.undo(name), [f"temporary user {prefix}deadbeef"])  # as the enqueued job runs it
+		self.assertEqual(database.temporary_users(platform.database, root, prefix), [])
+		state = frappe.db.get_value("Local Agent Job", name, "state")
+		self.assertIn(f"undone after its worker died: temporary user {prefix}deadbeef", state)
+		self.assertNotIn(root, state)
+
 	def test_servers_not_marked_go_to_press_s_own_agent(self):
 		from press.agent import Agent
 

@@ -27,11 +27,6 @@ class SelfhostedSettings(Document):
 			except ValidationError as e:
 				frappe.throw(f"DNS server: {e}")
 
-	def on_update(self):
-		from press_selfhosted.integrations import forget_services
-
-		forget_services()
-
 
 def settings_dict() -> dict:
 	"""The settings as plain data for press_selfhosted's services, passwords decrypted."""
