@@ -118,7 +118,6 @@ def enqueue(server_type: str, server: str, method: str, path: str, data, agent_j
 def run(local_job: int) -> None:
 	"""Runs one stored job to its end (the `long` queue)."""
 	from press_selfhosted.executor import execute, routes
-	from press_selfhosted.executor.job_types import reveal
 	from press_selfhosted.executor.jobs import Job
 	from press_selfhosted.workers import current_job_id
 
@@ -131,9 +130,7 @@ def run(local_job: int) -> None:
 	if not claimed:
 		return
 	doc = frappe.get_doc(STORE, local_job)
-	data = json.loads(doc.request or "null")
-	if doc.secrets:
-		data = reveal(data, json.loads(doc.get_password("secrets")))
+	data = stored_request(doc)
 	job = Job.from_dict(json.loads(doc.state))
 
 	def save(job: Job) -> None:
@@ -155,6 +152,19 @@ def run(local_job: int) -> None:
 	frappe.enqueue("press.press.doctype.agent_job.agent_job.poll_pending_jobs_server", queue="short",
 		server=frappe._dict(server=doc.server, server_type=doc.server_type), job_id=f"poll_pending_jobs:{doc.server}",
 		deduplicate=True)
+
+
+def stored_request(doc) -> object:
+	"""The request as Press sent it, from the stored one and its secrets."""
+	from press_selfhosted.executor.job_types import reveal
+
+	data = json.loads(doc.request or "null")
+	if not doc.secrets:
+		return data
+	hidden = json.loads(doc.get_password("secrets"))
+	if isinstance(hidden, dict):  # stored before the secrets were named by path: {key: value}
+		return {**data, **hidden}
+	return reveal(data, hidden)
 
 
 def polled_jobs(ids: str) -> dict | list:
@@ -205,13 +215,10 @@ def undo(local_job: int) -> list[str]:
 	"""Runs the undo its job type declares (job_types) for a job whose worker died, and adds
 	what it removed, or why it could not, to the job's output."""
 	from press_selfhosted.executor import routes
-	from press_selfhosted.executor.job_types import reveal
 	from press_selfhosted.executor.jobs import Job, Recorder
 
 	doc = frappe.get_doc(STORE, local_job)
-	data = json.loads(doc.request or "null")
-	if doc.secrets:
-		data = reveal(data, json.loads(doc.get_password("secrets")))
+	data = stored_request(doc)
 	route = routes.job(doc.method, doc.path, data)
 	job = Job.from_dict(json.loads(doc.state))
 	try:
