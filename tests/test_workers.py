@@ -1,8 +1,9 @@
 """A dead worker is seen from any host (press_selfhosted/workers.py), through RQ's own records
 on the real Redis `make test` starts: real RQ workers, each on a host name of its own (a UTS
 namespace), run jobs; one is SIGKILLed with its work horse, as when its container dies. A poll
-from this process, on another host name, then finds its job's worker gone; a slow job on a
-live worker is never taken for dead."""
+run by a third worker, on a host name of its own as Press's polls run in queue-short and the
+scheduler, then finds the job's worker gone; a slow job on a live worker is never taken for
+dead."""
 
 import os
 import signal
@@ -68,13 +69,28 @@ def enqueue_started(redis, queue: str, seconds: float):
 		time.sleep(0.2)
 
 
-def test_a_worker_killed_on_another_host_is_seen_gone_and_a_slow_live_one_never_is(redis, workers):
+def poll_on(redis, queue: str, job_id: str) -> str | None:
+	"""A poll run by the worker of `queue`, on that worker's host: what it finds of job_id."""
+	from rq import Queue
+
+	poll = Queue(queue, connection=redis).enqueue("rq_worker.jobs.poll", job_id, result_ttl=60)
+	deadline = time.monotonic() + 30
+	while True:
+		poll.refresh()
+		if poll.is_finished:
+			return poll.return_value()
+		assert not poll.is_failed and time.monotonic() < deadline, poll.exc_info
+		time.sleep(0.1)
+
+
+def test_a_worker_killed_on_another_host_is_seen_gone_by_a_poll_elsewhere_and_a_slow_live_one_never_is(redis, workers):
 	tag = f"t{os.getpid()}"
 	dying = workers(f"{tag}-a", f"{tag}-host-a")
 	workers(f"{tag}-b", f"{tag}-host-b")
+	workers(f"{tag}-poll", f"{tag}-host-c")  # where Press's polls run (queue-short, the scheduler)
 	doomed = enqueue_started(redis, f"{tag}-a", 600)
 	slow = enqueue_started(redis, f"{tag}-b", 600)
-	assert gone(redis, doomed.id) is None and gone(redis, slow.id) is None
+	assert poll_on(redis, f"{tag}-poll", doomed.id) is None and poll_on(redis, f"{tag}-poll", slow.id) is None
 
 	# The whole worker, horse and all, as when its container is killed.
 	os.killpg(dying.pid, signal.SIGKILL)
@@ -83,13 +99,13 @@ def test_a_worker_killed_on_another_host_is_seen_gone_and_a_slow_live_one_never_
 	why = None
 	while why is None:
 		assert time.monotonic() - killed < EXPIRY + 30, "the dead worker was never seen gone"
-		assert gone(redis, slow.id) is None, "a live, slow worker was taken for dead"
-		why = gone(redis, doomed.id)
+		assert poll_on(redis, f"{tag}-poll", slow.id) is None, "a live, slow worker was taken for dead"
+		why = poll_on(redis, f"{tag}-poll", doomed.id)
 		time.sleep(1)
 	assert f"{tag}-a-worker stopped sending heartbeats" in why
 	# Seen through its expired registration, not the moment it died: another host cannot ask.
 	assert time.monotonic() - killed > 5
-	assert gone(redis, slow.id) is None
+	assert poll_on(redis, f"{tag}-poll", slow.id) is None and gone(redis, slow.id) is None
 
 
 def test_a_worker_killed_on_this_host_is_seen_gone_at_once(redis, workers):
