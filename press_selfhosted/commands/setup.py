@@ -14,6 +14,7 @@ import frappe
 
 from press_selfhosted.exceptions import SetupFailed
 from press_selfhosted.integrations.billing import BILLING_JOBS
+from press_selfhosted.reach import split_address
 
 SETTINGS = "Selfhosted Settings"
 # The file of Traefik's configuration directory that holds the platform's routes and wildcard.
@@ -235,7 +236,7 @@ def local_servers() -> list[str]:
 	records = {
 		"Proxy Server": {**common, "hostname": "n1", "ip": s.public_address or address, "domains": [{"domain": domain}]},
 		"Database Server": {**common, "hostname": "m1", "mariadb_root_password": s.get_password("mariadb_root_password"),
-			"db_port": int(s.mariadb_address.rsplit(":", 1)[1]), "enable_schema_size_parser": 0},
+			"db_port": split_address(s.mariadb_address)[1], "enable_schema_size_parser": 0},
 		"Server": {**common, "hostname": "f1", "proxy_server": names["Proxy Server"],
 			"database_server": names["Database Server"], "public": 1, "use_for_new_benches": 1, "use_for_new_sites": 1},
 	}

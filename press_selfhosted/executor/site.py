@@ -1,6 +1,8 @@
-"""Sites on a bench: Press's New Site, Update Site Configuration, Archive Site and Rename
-Site, and the site's answers Press asks for synchronously (apps, info). Every command runs in
-the bench's container as argv; passwords are masked wherever a step shows a command."""
+"""Sites on a bench: Press's New Site, Reinstall Site, Update Site Configuration, Rename Site,
+Migrate Site, Install App on Site, Clear Cache, Activate and Deactivate Site and Create User
+(backups, restores and Archive Site are backup.py's), and the site's answers Press asks for
+synchronously (apps, info, status, sid). Every command runs in the bench's container as argv;
+passwords are masked wherever a step shows a command."""
 
 from __future__ import annotations
 
