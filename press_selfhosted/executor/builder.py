@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from press_selfhosted.exceptions import BuildFailed, EngineError, StepFailed, ValidationError
 from press_selfhosted.executor.job_types import body, check_app, check_image, check_tag, flag, job_type, text
@@ -81,7 +82,7 @@ def check_build(d: object) -> dict:
 			raise ValidationError("each clone instruction is an object")
 		app, url, commit, branch = raw.get("app"), raw.get("url"), raw.get("hash"), raw.get("branch")
 		check_app(app)
-		if not isinstance(url, str) or not URL.match(url):
+		if not isinstance(url, str) or not URL.match(url) or not _parses(url):
 			raise ValidationError(f"{app}: a repository URL is https://, http://, file:// or ssh://")
 		if not isinstance(commit, str) or not COMMIT.match(commit):
 			raise ValidationError(f"{app}: a commit is 7-40 lower-case hex digits, got {commit!r}")
@@ -101,6 +102,15 @@ def check_build(d: object) -> dict:
 		image=image, registry=registry["url"] or "", username=registry["username"], password=registry["password"], dockerfile=dockerfile, clones=tuple(clones),
 		params=params, no_cache=flag(d, "no_cache"), no_push=flag(d, "no_push"), platform=platform,
 	)}
+
+
+def _parses(url: str) -> bool:
+	"""Whether the URL's parts can be read (an IPv6 host's brackets closed, a port in range)."""
+	try:
+		urlsplit(url).port
+	except ValueError:
+		return False
+	return True
 
 
 @job_type("Run Remote Builder", "POST", "builder/build", check=check_build,

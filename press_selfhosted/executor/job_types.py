@@ -244,7 +244,10 @@ def _named(patterns: tuple[str, ...], data: object) -> Iterator[tuple[tuple, str
 			if value is None or value == "" or isinstance(value, dict | list):
 				continue
 			if part == "password":
-				secret = urlsplit(value).password if isinstance(value, str) else None
+				try:
+					secret = urlsplit(value).password if isinstance(value, str) else None
+				except ValueError:
+					raise ValidationError(f"{field} is not a URL") from None
 				if secret:
 					yield path, secret, True
 			else:
@@ -278,7 +281,8 @@ def reveal(shown: object, hidden: list) -> object:
 
 def _mask_url(url: str) -> str:
 	parts = urlsplit(url)
-	netloc = f"{parts.username}:{MASK}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+	host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+	netloc = f"{parts.username}:{MASK}@{host}" + (f":{parts.port}" if parts.port else "")
 	return urlunsplit(parts._replace(netloc=netloc))
 
 
