@@ -119,3 +119,12 @@ def test_a_second_declaration_of_a_job_type_is_refused():
 	with pytest.raises(job_types.ExecutorError, match="not a known path parameter"):
 		job_types.job_type("Something New", "POST", "benches/{nonsense}", steps=("x",))
 	assert "Something New" not in routes.declared()
+
+
+def test_no_secret_is_in_the_repr_of_a_route_or_of_what_it_carries():
+	declared = DECLARED["Archive Site"]
+	path, body = request_for(declared, secrets={"root_password": "ROOTPW-marker", "offsite_secret": "S3KEY-marker"})
+	route = routes.job("POST", path, body)
+	shown = repr(route) + repr(route.arguments["offsite"])
+	assert "ROOTPW-marker" not in shown and "S3KEY-marker" not in shown
+	assert "S3KEY-marker" in route.secrets

@@ -25,7 +25,7 @@ import urllib.request
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from press_selfhosted.exceptions import StepFailed, StorageError, StorageUnreachable, ValidationError
@@ -73,8 +73,8 @@ class Offsite:
 	path: str
 	endpoint: str | None
 	access_key: str | None
-	secret_key: str | None
-	region: str | None
+	secret_key: str | None = field(repr=False)
+	region: str | None = None
 
 	@classmethod
 	def of(cls, request: dict) -> Offsite | None:

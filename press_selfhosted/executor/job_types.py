@@ -23,7 +23,7 @@ import copy
 import ipaddress
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 from press_selfhosted.exceptions import ExecutorError, ValidationError
@@ -146,8 +146,9 @@ class Route:
 	values to mask in everything the job shows."""
 
 	job_type: JobType
-	arguments: dict
-	secrets: tuple[str, ...]
+	# Hold the request's secrets: kept out of the repr, as out of everything else shown.
+	arguments: dict = field(repr=False)
+	secrets: tuple[str, ...] = field(repr=False)
 
 	@property
 	def name(self) -> str:
