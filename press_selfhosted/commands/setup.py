@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import frappe
+from frappe.utils import now_datetime
 
 from press_selfhosted.exceptions import SetupFailed
 from press_selfhosted.integrations.billing import BILLING_JOBS
@@ -302,4 +303,16 @@ def scheduler() -> list[str]:
 	jobs = frappe.get_all("Scheduled Job Type", filters={"method": ("in", BILLING_JOBS + CLOUD_JOBS), "stopped": 0}, pluck="name")
 	for name in jobs:
 		frappe.db.set_value("Scheduled Job Type", name, "stopped", 1)
-	return [f"scheduler: stopped {len(jobs)} billing and cloud-provider jobs"] if jobs else []
+	changes = [f"scheduler: stopped {len(jobs)} billing and cloud-provider jobs"] if jobs else []
+	# A site's jobs are made by `bench new-site` and `install-app` before the setup wizard gives it
+	# its time zone, stamped in Frappe's fallback zone (Asia/Kolkata); a job that never ran is
+	# due from its creation, so in a zone west of it none runs for hours (5.5 for UTC). They
+	# are due from now instead.
+	now = now_datetime()
+	future = frappe.get_all("Scheduled Job Type", filters={"creation": (">", now), "last_execution": ("is", "not set")},
+		pluck="name")
+	if future:
+		job = frappe.qb.DocType("Scheduled Job Type")
+		frappe.qb.update(job).set(job.creation, now).where(job.name.isin(future)).run()
+		changes.append(f"scheduler: {len(future)} jobs made before the site had its time zone are due from now")
+	return changes

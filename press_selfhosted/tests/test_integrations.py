@@ -95,6 +95,22 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertIsNotNone(CertificateAuthority.load(self.values["ca_directory"],
 			passphrase=frappe.get_single("Selfhosted Settings").get_password("ca_passphrase")))
 
+	def test_setup_makes_jobs_stamped_before_the_site_had_its_time_zone_due_now(self):
+		from frappe.utils import add_to_date, now_datetime
+
+		never_ran, ran = frappe.get_all("Scheduled Job Type", filters={"stopped": 0, "frequency": ("in", ("All", "Hourly"))},
+			pluck="name", limit=2)
+		later = add_to_date(now_datetime(), hours=5, minutes=30)  # Asia/Kolkata's stamp, read in UTC
+		frappe.db.set_value("Scheduled Job Type", never_ran, {"creation": later, "last_execution": None}, update_modified=False)
+		frappe.db.set_value("Scheduled Job Type", ran, {"creation": later, "last_execution": now_datetime()}, update_modified=False)
+		late = frappe.get_doc("Scheduled Job Type", never_ran).get_next_execution()  # hours away for an hourly job
+		self.assertIn("scheduler: 1 jobs made before the site had its time zone are due from now", setup())
+		self.assertLessEqual(frappe.db.get_value("Scheduled Job Type", never_ran, "creation"), now_datetime())
+		self.assertLess(frappe.get_doc("Scheduled Job Type", never_ran).get_next_execution(), late)
+		self.assertEqual(frappe.db.get_value("Scheduled Job Type", ran, "creation"), later)  # its last run says when it is due
+		frappe.db.set_value("Scheduled Job Type", ran, "creation", now_datetime(), update_modified=False)
+		self.assertEqual(setup(), [])
+
 	def test_setup_gives_a_traefik_that_lost_its_configuration_the_wildcard_again(self):
 		from press_selfhosted.commands.setup import PLATFORM_ROUTES
 
