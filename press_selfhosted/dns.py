@@ -59,9 +59,13 @@ class PlatformDns:
 		return [canonical(t) if record[1] == "CNAME" else t for t in record[3]]
 
 	def remove(self, name: str) -> bool:
-		"""Deletes whatever `name` points with; False when it is in no zone of ours."""
+		"""Deletes whatever `name` points with; whether it pointed anywhere (False too when it is
+		in no zone of ours)."""
 		zone = self.zone_for(name)
 		if not zone:
+			return False
+		wanted = canonical(name)
+		if not any(canonical(record[0]) == wanted and record[1] in POINTERS for record in self.pdns.records(zone)):
 			return False
 		self.pdns.delete(zone, [(name, k) for k in POINTERS])
 		if self.checker:

@@ -4,15 +4,14 @@ keeps sending heartbeats. A poll in any container or on any host reads the same 
 job whose worker was killed is seen as such everywhere, not only where it ran.
 
 A worker that dies without a word keeps its registration until its heartbeat expires (RQ
-gives a worker that is running a job its monitoring interval plus 60 s, 90 s by default); on
-the worker's own host its process is asked directly, so there it is seen at once. A worker
-that is alive but slow is never taken for dead: its heartbeats go on while the job runs.
+gives a worker that is running a job its monitoring interval plus 60 s, 90 s by default). A
+worker that is alive but slow is never taken for dead: its heartbeats go on while the job
+runs. Its recorded host name and process id are not asked: two containers may share a host
+name in different process namespaces, and a restarted container has the same host name and
+the same pid as its dead worker had.
 """
 
 from __future__ import annotations
-
-import os
-import socket
 
 # Statuses of an RQ job that has not started yet, and of one that is running.
 WAITING = ("queued", "deferred", "scheduled")
@@ -52,19 +51,8 @@ def gone(connection, job_id: str) -> str | None:
 		return f"its worker {name} stopped sending heartbeats"
 	if worker.death_date:
 		return f"its worker {name} shut down"
-	if worker.hostname == socket.gethostname() and worker.pid and not _process_alive(worker.pid):
-		return f"its worker {name} (process {worker.pid} on this host) is not running"
 	current = worker.get_current_job_id()
 	if current and current != job_id:
 		return f"its worker {name} moved on to job {current}"
 	return None
 
-
-def _process_alive(pid: int) -> bool:
-	try:
-		os.kill(pid, 0)
-	except ProcessLookupError:
-		return False
-	except PermissionError:
-		return True
-	return True

@@ -77,6 +77,7 @@ def test_platform_names_point_move_and_go(pdns, zone):
 		assert names.remove(f"acme.{sub}")
 		assert check.lookup(f"acme.{sub}", "A") == [] and check.lookup(f"acme.{sub}", "CNAME") == []
 		assert not names.remove("acme.elsewhere.test")
+		assert not names.remove(f"acme.{sub}")  # nothing left to remove: said so
 		with pytest.raises(exc.ZoneMissing, match="Root Domain"):
 			names.point("acme.elsewhere.test", "10.2.0.3")
 		with pytest.raises(exc.ValidationError):

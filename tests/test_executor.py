@@ -369,16 +369,27 @@ def test_a_new_site_whose_worker_died_is_undone_by_its_declared_undo(world, runn
 	job = Job.from_dict(json.loads((tmp_path / "state.json").read_text()))
 	assert job.status == "Running" and [s.name for s in job.steps] == ["New Site"]
 	prefix = database.temporary_prefix(w.tag, 4242)
-	# Half-made: the site's database, its user, its directory, and the job's temporary user.
+	# Half-made: the site's database, its user, its directory, and the job's temporary user; and
+	# Press's Add Site to Upstream, which may succeed before or after, routed and named it.
 	assert database.site_database_exists(db, w.root_password, database.database_name(site)) == (True, True)
 	assert site in benches.site_names(w.platform, w.bench)
 	assert len(database.temporary_users(db, w.root_password, prefix)) == 1
+	assert w.job("POST", "proxy/upstreams/127.0.0.1/sites", {"name": site}).status == SUCCESS
+	checker = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+	assert site in w.platform.proxy.sites() and checker.lookup(site, "A") == ["127.0.0.1"]
 
 	removed = routes.job("POST", path, body).undo(w.platform, job)
-	assert removed[0].startswith(f"temporary user {prefix}") and f"directory sites/{site}" in removed, removed
+	assert removed[0].startswith(f"temporary user {prefix}") and removed[-3:] == [f"directory sites/{site}", f"route {site}",
+		f"name {site} on PowerDNS"], removed
 	assert database.site_database_exists(db, w.root_password, database.database_name(site)) == (False, False)
 	assert site not in benches.site_names(w.platform, w.bench)
 	assert database.temporary_users(db, w.root_password) == []
+	assert site not in w.platform.proxy.sites() and checker.lookup(site, "A") == []
+	# Press leaves the site Broken; archiving it then succeeds, with nothing left to back up.
+	archived = w.job("POST", f"benches/{w.bench}/sites/{site}/archive", {"mariadb_root_password": w.root_password,
+		"offsite": {"bucket": w.bucket, "path": f"{site}/2026-12-07"}})
+	assert archived.status == SUCCESS, archived.to_agent()
+	assert f"{site} is not on bench {w.bench}: nothing to back up" in archived.to_agent()["steps"][0]["data"]["output"]
 	assert routes.job("POST", path, body).undo(w.platform, job) == []  # twice is harmless
 
 	# A job cut short before it began making the site undoes nothing of it (the site may be

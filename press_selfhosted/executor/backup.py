@@ -264,13 +264,17 @@ def check_archive(request: object, bench: str, site: str) -> dict:
 	steps=(*BACKUP_STEPS, "Archive Site", "Bench Setup NGINX", "Reload NGINX"))
 def archive_site(platform: Platform, rec: Recorder, *, bench: str, site: str, root_password: str,
 		offsite: Offsite | None) -> dict:
-	if offsite:
+	present = site in site_names(platform, bench)
+	if offsite and present:
 		# Press asks for a final backup: the site is removed only once it is on the store. A
 		# full quota does not keep a site from being archived.
 		take_and_upload(platform, rec, bench, site, offsite, with_files=True, keep=False, enforce_quota=False)
 	else:
+		# A site that is not on the bench (one Press left Broken, whose making was undone) has
+		# nothing to back up; what may be left of it elsewhere still goes below.
 		with rec.step("Backup Site") as step:
-			step.say("no final backup asked for (Press sends offsite when it wants one)")
+			step.say("no final backup asked for (Press sends offsite when it wants one)" if present
+				else f"{site} is not on bench {bench}: nothing to back up")
 		with rec.step("Upload Site Backup to S3") as step:
 			step.say("nothing to upload")
 	with rec.step("Archive Site") as step:

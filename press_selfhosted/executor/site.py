@@ -60,11 +60,17 @@ def undo_temporary_users(platform: Platform, job, *, root_password: str, **_) ->
 
 
 def undo_new_site(platform: Platform, job, *, bench: str, site: str, root_password: str, **_) -> list[str]:
-	"""A site whose making was cut short goes: its database, user and directory, once the job
-	had begun making it (not before: the site may be another's, refused by the job)."""
+	"""A site whose making was cut short goes: its database, user and directory, and the route
+	and name Press's Add Site to Upstream may have given it meanwhile (a site Press leaves
+	Broken), once the job had begun making it (not before: the site may be another's, which the
+	job would have refused)."""
 	removed = undo_temporary_users(platform, job, root_password=root_password)
 	if any(step.name == "New Site" for step in job.steps):
 		removed += remove(platform, bench, site, root_password)
+		if platform.proxy.remove_site(site):
+			removed.append(f"route {site}")
+		if platform.dns and platform.dns.remove(site):
+			removed.append(f"name {site} on PowerDNS")
 	return removed
 
 

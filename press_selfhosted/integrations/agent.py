@@ -194,7 +194,9 @@ def _abandon_if_gone(name: str, job, runner: str):
 	why = gone(get_redis_conn(), runner)
 	if not why:
 		return job
-	message = f"the worker running this job stopped before it finished ({why}); what the finished steps made is kept, run the operation again"
+	declared = _declared(name)
+	undone = "what it half-made is undone in the background" if declared and declared.undo else "what the finished steps made is kept"
+	message = f"the worker running this job stopped before it finished ({why}); {undone}, run the operation again"
 	for step in job.steps:
 		if step.status == "Running":
 			step.status, step.end = FAILURE, datetime.now(timezone.utc)
@@ -230,8 +232,18 @@ def undo(local_job: int) -> list[str]:
 		frappe.log_error(title="Local executor", message=f"Local Agent Job {local_job} ({doc.job_type}): {said}")
 	job.output = f"{job.output}\n{said}"
 	doc.db_set("state", json.dumps(job.to_dict()))
+	if doc.agent_job:  # Press read the job's end already: the desk's Agent Job shows the undo too
+		output = frappe.db.get_value("Agent Job", doc.agent_job, "output") or ""
+		frappe.db.set_value("Agent Job", doc.agent_job, "output", f"{output}\n{said}".strip(), update_modified=False)
 	frappe.db.commit()
 	return removed
+
+
+def _declared(local_job: int):
+	"""The job type a stored job was declared as (None for one no longer run here)."""
+	from press_selfhosted.executor import routes
+
+	return routes.declared().get(frappe.db.get_value(STORE, local_job, "job_type"))
 
 
 def bench_of(site: str) -> str:

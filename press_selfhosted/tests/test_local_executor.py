@@ -346,6 +346,7 @@ class TestLocalExecutor(FrappeTestCase):
 		frappe.db.commit()
 		self.assertEqual(polled["status"], "Failure")
 		self.assertIn("RQ has no record of its job", polled["data"]["output"])
+		self.assertIn("what it half-made is undone in the background, run the operation again", polled["data"]["output"])
 		self.assertTrue(is_job_enqueued(f"undo-local-agent-job-{name}"))
 		self.assertEqual(agent.undo(name), [f"temporary user {prefix}deadbeef"])  # as the enqueued job runs it
 		self.assertEqual(database.temporary_users(platform.database, root, prefix), [])
