@@ -704,6 +704,26 @@ def test_a_commands_output_shows_in_its_step_while_it_runs(world, running_bench)
 	assert "hush-7" not in json.dumps(seen)
 
 
+def test_a_new_bench_publishes_its_ports_from_the_platform_s_range(world):
+	"""Selfhosted Settings' First and Last host port reach the platform: New Bench publishes
+	inside them, not from the lowest free port of 32300-32500."""
+	w = world
+	low = w.engine.allocate_ports(1, start=32450, end=32500)[0]
+	platform = dataclasses.replace(w.platform, ports=(low, 32500))
+	bench = f"{w.bench}-p"
+	route = routes.job("POST", "benches", {**new_bench_request(w), "name": bench})
+	job = execute(platform, Job(7001, route.name), route)
+	try:
+		assert job.status == SUCCESS, job.to_agent()
+		assert low <= job.data["web_port"] <= 32500 and low <= job.data["socketio_port"] <= 32500, job.data
+	finally:
+		route = routes.job("POST", f"benches/{bench}/archive", {})
+		assert execute(platform, Job(7002, route.name), route).status == SUCCESS
+	for start, end in ((32500, 32300), (32200, 32400), (32300, 10**400), ("32300", 32500)):
+		with pytest.raises(exc.ValidationError, match="port range"):
+			dataclasses.replace(w.platform, ports=(start, end))
+
+
 def test_restart_update_configuration_and_archive_bench(world, running_bench):
 	w = world
 	name = benches.container_name(w.platform, w.bench)
