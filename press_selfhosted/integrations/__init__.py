@@ -33,9 +33,10 @@ def active() -> bool:
 
 
 def patches() -> list[Patch]:
-	from press_selfhosted.integrations import agent, billing, dns, github, storage, tls
+	from press_selfhosted.integrations import agent, billing, dns, frappe_v15, geolocation, github, storage, tls
 
-	return [*agent.PATCHES, *billing.PATCHES, *dns.PATCHES, *github.PATCHES, *storage.PATCHES, *tls.PATCHES]
+	return [*agent.PATCHES, *billing.PATCHES, *dns.PATCHES, *frappe_v15.PATCHES, *geolocation.PATCHES, *github.PATCHES,
+		*storage.PATCHES, *tls.PATCHES]
 
 
 def install(*args, **kwargs) -> None:

@@ -43,9 +43,15 @@ def without_gateway(gateway: str, fallback=None):
 
 
 def free_by_default(doc, method=None):
-	"""Team before_insert: a free account, so it can create sites without a payment method."""
+	"""Team before_insert: a free account, so it can create sites without a payment method.
+
+	Its onboarding is skipped too: Press counts onboarding complete only once a card, UPI mandate
+	or credit is added, and until then sends the customer from every login to /welcome to add
+	one, through a gateway the platform does not have. Under prepaid credits the operator adds
+	the credit (Balance Transaction), so that step is not the customer's either."""
 	if frappe.db.get_single_value("Selfhosted Settings", "billing_mode") != "Prepaid Credits":
 		doc.free_account = 1
+	doc.skip_onboarding = 1
 
 
 # The scheduler jobs that bill through a gateway (press/hooks.py scheduler_events); stopped by setup.

@@ -111,6 +111,50 @@ class TestSelfHostedPress(FrappeTestCase):
 		frappe.db.set_value("Scheduled Job Type", ran, "creation", now_datetime(), update_modified=False)
 		self.assertEqual(setup(), [])
 
+	def test_a_customer_signs_up_on_frappe_v15_and_gets_the_verification_mail(self):
+		"""The dashboard's sign-up (press.api.account.signup): on v15 it raised TypeError in
+		Account Request's before_insert (add_to_date without a date), and then failed on the
+		visitor's address looked up on pro.ip-api.com, and on the list of disposable providers
+		downloaded from GitHub."""
+		from frappe.utils import add_to_date, now_datetime
+		from press.api.account import signup
+
+		email = f"customer-{frappe.generate_hash(length=8)}@example.com"
+		frappe.local.request_ip = "127.0.0.1"  # as from the dashboard: Press looks the address up
+		frappe.flags.in_test = False  # (which Press's tests never do)
+		try:
+			request = frappe.get_doc("Account Request", signup(email))
+		finally:
+			frappe.flags.in_test = True
+			frappe.local.request_ip = None
+		self.assertEqual((request.ip_address, request.country), ("127.0.0.1", None))
+		self.assertEqual(request.email, email)
+		expires = request.request_key_expiration_time
+		self.assertLess(abs((frappe.utils.get_datetime(expires) - add_to_date(now_datetime(), hours=24)).total_seconds()), 120)
+		self.assertTrue(frappe.db.exists("Email Queue Recipient", {"recipient": email}))
+		# Every call that names its date is as it was.
+		self.assertEqual(add_to_date("2026-01-31", days=1), "2026-02-01")
+
+	def test_sign_up_refuses_no_provider_when_the_disposable_list_cannot_be_had(self):
+		"""Press downloads the list from GitHub without a timeout; offline, sign-up goes on."""
+		import time
+
+		from press.utils import disposable_emails
+
+		disposable_emails.domains.fetched.clear_cache()
+		logged = {"method": "Sign-up: disposable email list not read"}
+		before = frappe.db.count("Error Log", logged)
+		frappe.flags.in_test = False  # Press answers a made-up list in tests
+		try:
+			started = time.monotonic()
+			self.assertEqual(disposable_emails.domains(), [])  # GitHub cannot be reached from here
+			self.assertLess(time.monotonic() - started, 30)
+			self.assertEqual(disposable_emails.domains(), [])
+			self.assertEqual(frappe.db.count("Error Log", logged), before + 1)  # asked once an hour, not per sign-up
+		finally:
+			frappe.flags.in_test = True
+			disposable_emails.domains.fetched.clear_cache()
+
 	def test_setup_gives_a_traefik_that_lost_its_configuration_the_wildcard_again(self):
 		from press_selfhosted.commands.setup import PLATFORM_ROUTES
 
