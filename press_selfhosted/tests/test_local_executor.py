@@ -22,46 +22,10 @@ from unittest import mock
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from press_selfhosted.integrations import agent, install, services
 from press_selfhosted.commands.setup import run as setup
-from press_selfhosted.demo import https_get as demo_https_get
-from press_selfhosted.tests.platform_services import configure, env
-
-
-def fixture_steps(job_type: str) -> list[str]:
-	return [row.step_name for row in frappe.get_doc("Agent Job Type", job_type).steps]
-
-
-def drive(rounds: int = 60) -> None:
-	"""Press's workers and scheduler, in order, until no job is left to deliver, run or poll."""
-	from press.press.doctype.agent_job.agent_job import poll_pending_jobs_server
-	from press.press.doctype.bench.bench import process_bench_queue
-
-	for _ in range(rounds):
-		process_bench_queue()
-		busy = False
-		for name in frappe.get_all("Agent Job", filters={"status": "Undelivered", "job_id": 0}, pluck="name"):
-			frappe.get_doc("Agent Job", name).create_http_request()
-			busy = True
-		for name in frappe.get_all("Local Agent Job", filters={"status": "Pending"}, pluck="name"):
-			agent.run(name)
-			busy = True
-		servers = frappe.get_all("Agent Job", filters={"status": ("in", ("Pending", "Running"))},
-			fields=["server", "server_type"], distinct=True)
-		for server in servers:
-			poll_pending_jobs_server(frappe._dict(server))
-			busy = True
-		frappe.db.commit()
-		if not busy:
-			return
-	raise AssertionError("Press's jobs did not settle")
-
-
-def https_get(site: str, path: str) -> tuple[int, str]:
-	"""Through Traefik, trusting only the platform root (the demo's client): (status, body)."""
-	host, port = env("TRAEFIK_HTTPS").rsplit(":", 1)
-	status, body, _ = demo_https_get(host, int(port), site, services().ca.root_pem, path=path, timeout=30)
-	return status, body
+from press_selfhosted.integrations import agent, services
+from press_selfhosted.tests.platform_services import (drive, drop_local_platform, env, fixture_steps, https_get,
+	local_platform, release_group, steps)
 
 
 class TestLocalExecutor(FrappeTestCase):
@@ -69,32 +33,14 @@ class TestLocalExecutor(FrappeTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		cls.domain = f"exec{frappe.generate_hash(length=6).lower()}.test"
-		configure(cls.domain)
-		settings = frappe.get_single("Selfhosted Settings")
-		settings.update({
-			"engine_endpoints": env("PODMAN"),
-			"mariadb_address": env("PLATFORM_MARIADB"),
-			"mariadb_bench_address": env("PLATFORM_MARIADB_BENCH"),
-			"mariadb_root_password": Path(env("PLATFORM_MARIADB_PASSWORD_FILE")).read_text().strip(),
-			"bench_network": env("BENCH_NETWORK"),
-			"bench_upstream": "loopback",
-		})
-		settings.save()
-		install()
-		cls.first_run = setup()
-		frappe.db.commit()
+		cls.first_run = local_platform(cls.domain)
 		cls.server = f"f1.{cls.domain}"
 		cls.image = env("BENCH_IMAGE_REF")
 
 	@classmethod
 	def tearDownClass(cls):
 		try:
-			services().powerdns.delete_zone(cls.domain)
-			# The platform MariaDB is this module's: other modules' setup runs make no local servers.
-			settings = frappe.get_single("Selfhosted Settings")
-			settings.update({"mariadb_address": None, "mariadb_bench_address": None, "mariadb_root_password": None})
-			settings.save()
-			frappe.db.commit()
+			drop_local_platform(cls.domain)
 		finally:
 			super().tearDownClass()
 
@@ -372,26 +318,3 @@ class TestLocalExecutor(FrappeTestCase):
 			self.assertEqual(other.ping(), "pong from a real agent")
 		self.assertEqual(sent.call_args.args[1], "https://not-marked.example.com:443/agent/ping")
 		self.assertEqual(Agent(self.server).ping(), "pong")
-
-
-def steps(agent_job: str) -> list[tuple[str, str]]:
-	return [(s.step_name, s.status) for s in frappe.get_all("Agent Job Step", filters={"agent_job": agent_job},
-		fields=["step_name", "status"], order_by="creation asc, idx asc")]
-
-
-def release_group(server: str) -> str:
-	"""A Release Group with frappe only, its source off GitHub polling and a release by hand, as
-	an offline platform registers an app (README)."""
-	team = frappe.db.get_value("Team", {"user": "Administrator"}, "name")
-	if not frappe.db.exists("App", "frappe"):
-		frappe.get_doc({"doctype": "App", "name": "frappe", "title": "Frappe Framework"}).insert()
-	source = frappe.db.get_value("App Source", {"app": "frappe", "branch": "version-15"}, "name") or frappe.get_doc({
-		"doctype": "App Source", "app": "frappe", "repository_url": "https://github.com/frappe/frappe", "branch": "version-15",
-		"team": team, "public": 1, "versions": [{"version": "Version 15"}], "last_github_poll_failed": 1}).insert().name
-	if not frappe.db.exists("App Release", {"source": source}):
-		frappe.get_doc({"doctype": "App Release", "app": "frappe", "source": source, "status": "Approved",
-			"hash": "2115b6410c54bdd3689302327fb1bcefeab7000b", "message": "v15.55.1"}).insert()
-	group = frappe.get_doc({"doctype": "Release Group", "title": f"Local {frappe.generate_hash(length=5)}", "version": "Version 15",
-		"team": team, "apps": [{"source": source, "app": "frappe"}], "servers": [{"server": server}]}).insert()
-	frappe.db.commit()
-	return group.name

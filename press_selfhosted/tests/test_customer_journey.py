@@ -1,0 +1,214 @@
+"""Bench tests of a customer's journey through the APIs Press's dashboard calls, as the customer
+(not Administrator): sign up, the code from the verification mail, the account's set-up with no
+payment gateway, the new-site options (the platform's cluster, its public Release Group, the
+site plans), a site on a plan placed on the local executor's servers and its job steps as the
+customer sees them, until Active, then the dashboard's login to the site.
+
+Needs what test_local_executor needs (platform_services.local_platform). The steps Press's
+workers and scheduler would take are called in their order (`drive`).
+
+Run: bench --site <press-site> run-tests --app press_selfhosted --module press_selfhosted.tests.test_customer_journey
+"""
+
+import re
+import time
+from contextlib import contextmanager
+from unittest import mock
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+
+from aiosmtpd.controller import Controller
+
+from press_selfhosted.commands.setup import email_account
+from press_selfhosted.integrations.images import deploy_image
+from press_selfhosted.tests.test_platform_mail import Inbox, _free_port
+from press_selfhosted.tests.platform_services import (drive, drop_local_platform, env, fixture_steps, https_get,
+	local_platform, release_group, steps)
+
+PASSWORD = "Journey-Pass-2026!"
+
+
+def signup_code(inbox: Inbox, email: str) -> str:
+	"""The code of the verification mail the platform's relay took for the address (Press puts it
+	in the subject)."""
+	deadline = time.monotonic() + 10
+	while time.monotonic() < deadline:
+		for _, recipients, content in reversed(inbox.messages):
+			found = re.search(rb"^Subject: (\d{6}) - ", content, re.M)
+			if email in recipients and found:
+				return found.group(1).decode()
+		time.sleep(0.1)
+	raise AssertionError(f"no verification mail reached the relay for {email}")
+
+
+@contextmanager
+def as_customer(email: str):
+	"""A dashboard request as the customer: their session, and Press's own before_request, which
+	gives the request its team (the customer's own, with no X-Press-Team header)."""
+	from press.overrides import before_request
+
+	frappe.set_user(email)
+	frappe.session.data = frappe._dict(user_type=frappe.db.get_value("User", email, "user_type"))
+	before_request()
+	try:
+		yield
+	finally:
+		frappe.set_user("Administrator")
+
+
+class TestCustomerJourney(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		cls.domain = f"shop{frappe.generate_hash(length=6).lower()}.test"
+		local_platform(cls.domain)
+		# The platform's SMTP relay: without an outgoing account Press drops the mail silently.
+		cls.inbox, port = Inbox(), _free_port()
+		cls.relay = Controller(cls.inbox, hostname="127.0.0.1", port=port)
+		cls.relay.start()
+		frappe.db.delete("Email Account", {"name": "Platform SMTP"})
+		settings = frappe.get_single("Selfhosted Settings")
+		settings.update({"smtp_server": "127.0.0.1", "smtp_port": port, "smtp_use_tls": 0, "smtp_username": None})
+		settings.save()
+		email_account()
+		cls.server = f"f1.{cls.domain}"
+		cls.group = release_group(cls.server, public=True)
+		frappe.db.set_value("Frappe Version", "Version 15", "public", 1)
+		deploy_image(cls.group, env("BENCH_IMAGE_REF"))
+		drive()
+		cls.plan = frappe.get_doc({"doctype": "Site Plan", "name": f"Shop {frappe.generate_hash(length=5)}",
+			"plan_title": "Shop", "document_type": "Site", "price_usd": 10, "price_inr": 800, "enabled": 1,
+			"max_database_usage": 500, "max_storage_usage": 1000, "cpu_time_per_day": 1,
+			"roles": [{"role": "Press User"}, {"role": "System Manager"}]}).insert()
+		frappe.db.commit()
+
+	@classmethod
+	def tearDownClass(cls):
+		try:
+			frappe.set_user("Administrator")
+			cls.relay.stop()
+			frappe.db.delete("Email Account", {"name": "Platform SMTP"})
+			drop_local_platform(cls.domain)
+		finally:
+			super().tearDownClass()
+
+	def sign_up(self) -> tuple[str, str]:
+		"""As the dashboard's sign-up and set-up pages do: (email, team)."""
+		from press.api.account import setup_account, signup, validate_request_key, verify_otp
+
+		email = f"owner-{frappe.generate_hash(length=8)}@example.com"
+		frappe.set_user("Guest")
+		frappe.local.request_ip = "127.0.0.1"
+		frappe.flags.in_test = False  # Press skips its country and disposable-mail checks in tests
+		frappe.flags.testing_email = True  # Frappe skips the SMTP session in tests without it
+		frappe.local.outgoing_email_account = {}
+		try:
+			request = signup(email)
+			frappe.db.commit()  # Frappe 16 sends a now=True mail once the transaction commits
+			key = verify_otp(request, signup_code(self.inbox, email))
+			shown = validate_request_key(key)
+			self.assertEqual((shown["email"], shown["is_invitation"]), (email, None))
+			self.assertIn("United States", [c["name"] for c in shown["countries"]])
+			with mock.patch.object(frappe.local, "login_manager", mock.Mock(), create=True) as login:
+				setup_account(key, first_name="Olive", last_name="Owner", password=PASSWORD, country="United States")
+			login.login_as.assert_called_once_with(email)
+		finally:
+			frappe.flags.in_test = True
+			frappe.flags.testing_email = False
+			frappe.local.request_ip = None
+			frappe.set_user("Administrator")
+		return email, frappe.db.get_value("Team", {"user": email}, "name")
+
+	def site_config(self, site: str) -> dict:
+		from press_selfhosted.executor import container
+		from press_selfhosted.executor.bench import container_name
+		from press_selfhosted.executor.container import BENCH_DIR
+		from press_selfhosted.integrations import agent
+
+		platform = agent.platform_for("Server", self.server)
+		bench = frappe.db.get_value("Site", site, "bench")
+		return container.read_json(platform.engine, container_name(platform, bench), f"{BENCH_DIR}/sites/{site}/site_config.json")
+
+	def test_a_new_team_is_made_without_a_gateway_and_is_sent_to_its_sites(self):
+		email, name = self.sign_up()
+		team = frappe.get_doc("Team", name)
+		self.assertEqual((team.free_account, team.skip_onboarding, team.stripe_customer_id), (1, 1, None))
+		self.assertEqual(team.get_route_on_login(), "/sites")  # not /welcome, where a card is asked for
+		self.assertTrue(team.get_onboarding().complete)
+		self.assertEqual(team.can_create_site(), (True, ""))
+		self.assertIn("Press User", frappe.get_roles(email))
+		self.assertIsNone(frappe.db.get_value("Account Request", team.account_request, "request_key"))  # used once
+
+	def test_prepaid_teams_wait_for_the_operator_s_credit(self):
+		settings = frappe.get_single("Selfhosted Settings")
+		settings.billing_mode = "Prepaid Credits"
+		settings.save()
+		try:
+			_, name = self.sign_up()
+		finally:
+			settings.billing_mode = "Free"
+			settings.save()
+		team = frappe.get_doc("Team", name)
+		self.assertEqual((team.free_account, team.skip_onboarding), (0, 1))
+		allowed, why = team.can_create_site()
+		self.assertFalse(allowed)
+		self.assertIn("payment method", why)
+
+	def test_a_customer_creates_a_site_on_a_plan_from_the_dashboard_and_logs_in(self):
+		from press.api.client import get_list
+		from press.api.site import get_site_plans, new, options_for_new
+
+		email, team = self.sign_up()
+		with as_customer(email):
+			options = options_for_new()
+			offered = {v.group.name: v for v in options["versions"]}
+			self.assertIn(self.group, offered)
+			cluster = frappe.db.get_value("Server", self.server, "cluster")
+			self.assertEqual([c.name for c in offered[self.group].group.clusters], [cluster])
+			self.assertEqual(options["domain"], self.domain)
+			self.assertIsNone(options["closest_cluster"])  # no visitor lookup on the internet
+			plans = {p.name: p for p in get_site_plans()}
+			self.assertEqual((plans[self.plan.name].max_database_usage, plans[self.plan.name].max_storage_usage), (500, 1000))
+
+			subdomain = f"olive{frappe.generate_hash(length=5).lower()}"
+			made = new({"name": subdomain, "apps": ["frappe"], "version": "Version 15", "group": self.group,
+				"cluster": cluster, "plan": self.plan.name, "domain": self.domain, "share_details_consent": 0})
+		site = f"{subdomain}.{self.domain}"
+		self.assertEqual(made["site"], site)
+		self.assertEqual(frappe.db.get_value("Site", site, ["team", "server", "plan"]), (team, self.server, self.plan.name))
+		frappe.db.commit()
+		drive()
+		self.assertEqual(frappe.db.get_value("Site", site, "status"), "Active")
+		self.assertEqual(steps(made["job"]), [(s, "Success") for s in fixture_steps("New Site")])
+		# The plan's CPU time reaches the site as Frappe's own request limiter (rate_limit, seconds
+		# of request time a day), its storage limits as plan_limit: what Press's agent writes.
+		self.assertEqual(self.site_config(site)["rate_limit"], {"limit": 3600, "window": 86400})
+		self.assertEqual(self.site_config(site)["plan_limit"], {"max_database_usage": 500, "max_storage_usage": 1000})
+
+		with as_customer(email):
+			# The site's Jobs tab: its jobs, as the customer may list them.
+			listed = get_list("Agent Job", fields=["name", "job_type", "status"], filters={"site": site})
+			self.assertIn({"name": made["job"], "job_type": "New Site", "status": "Success"}, [dict(j) for j in listed])
+			# "Setup Site" on the dashboard: a login link to the site, with a session of its own.
+			url = frappe.get_doc("Site", site).login_as_admin(reason="")
+		self.assertTrue(url.startswith(f"https://{site}/app?sid="), url)
+		self.assertNotEqual(url.rsplit("=", 1)[1], "Guest")
+		status, _ = https_get(site, "/login")
+		self.assertEqual(status, 200)
+
+	def test_a_customer_cannot_see_another_team_s_site(self):
+		from press.api.client import get as get_doc_as_dashboard
+		from press.api.site import new
+
+		first, _ = self.sign_up()
+		second, _ = self.sign_up()
+		subdomain = f"other{frappe.generate_hash(length=5).lower()}"
+		cluster = frappe.db.get_value("Server", self.server, "cluster")
+		with as_customer(first):
+			site = new({"name": subdomain, "apps": ["frappe"], "version": "Version 15", "group": self.group,
+				"cluster": cluster, "plan": self.plan.name, "domain": self.domain})["site"]
+			self.assertEqual(get_doc_as_dashboard("Site", site)["name"], site)
+		frappe.db.commit()
+		with as_customer(second), self.assertRaises(frappe.PermissionError):
+			get_doc_as_dashboard("Site", site)
