@@ -2,6 +2,7 @@
 PRESS_SELFHOSTED_TEST_* variables the CI tests read), for the bench tests."""
 
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,23 @@ def env(name: str) -> str:
 		raise RuntimeError(f"PRESS_SELFHOSTED_TEST_{name} is not set: start the services with "
 			"`tools/services.py start … garage pdns traefik` and export `tools/services.py env`")
 	return value
+
+
+class Inbox:
+	"""The platform's SMTP relay in a test (an aiosmtpd handler): every message it took."""
+
+	def __init__(self):
+		self.messages: list[tuple[str, list[str], bytes]] = []
+
+	async def handle_DATA(self, server, session, envelope):
+		self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+		return "250 OK"
+
+
+def free_port() -> int:
+	with socket.socket() as s:
+		s.bind(("127.0.0.1", 0))
+		return s.getsockname()[1]
 
 
 def configure(root_domain: str) -> dict:

@@ -16,18 +16,13 @@ from contextlib import contextmanager
 from unittest import mock
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
-
 from aiosmtpd.controller import Controller
+from frappe.tests.utils import FrappeTestCase
 
 from press_selfhosted.commands.setup import email_account
 from press_selfhosted.integrations.images import deploy_image
-from press_selfhosted.tests.test_platform_mail import Inbox, _free_port
-from press_selfhosted.tests.platform_services import (drive, drop_local_platform, env, fixture_steps, https_get,
-	local_platform, release_group, steps)
-
-PASSWORD = "Journey-Pass-2026!"
-
+from press_selfhosted.tests.platform_services import (Inbox, drive, drop_local_platform, env, fixture_steps, free_port,
+	https_get, local_platform, release_group, steps)
 
 def signup_code(inbox: Inbox, email: str) -> str:
 	"""The code of the verification mail the platform's relay took for the address (Press puts it
@@ -64,7 +59,7 @@ class TestCustomerJourney(FrappeTestCase):
 		cls.domain = f"shop{frappe.generate_hash(length=6).lower()}.test"
 		local_platform(cls.domain)
 		# The platform's SMTP relay: without an outgoing account Press drops the mail silently.
-		cls.inbox, port = Inbox(), _free_port()
+		cls.inbox, port = Inbox(), free_port()
 		cls.relay = Controller(cls.inbox, hostname="127.0.0.1", port=port)
 		cls.relay.start()
 		frappe.db.delete("Email Account", {"name": "Platform SMTP"})
@@ -80,7 +75,7 @@ class TestCustomerJourney(FrappeTestCase):
 		cls.plan = frappe.get_doc({"doctype": "Site Plan", "name": f"Shop {frappe.generate_hash(length=5)}",
 			"plan_title": "Shop", "document_type": "Site", "price_usd": 10, "price_inr": 800, "enabled": 1,
 			"max_database_usage": 500, "max_storage_usage": 1000, "cpu_time_per_day": 1,
-			"roles": [{"role": "Press User"}, {"role": "System Manager"}]}).insert()
+			"roles": [{"role": "Press User"}]}).insert()
 		frappe.db.commit()
 
 	@classmethod
@@ -111,7 +106,7 @@ class TestCustomerJourney(FrappeTestCase):
 			self.assertEqual((shown["email"], shown["is_invitation"]), (email, None))
 			self.assertIn("United States", [c["name"] for c in shown["countries"]])
 			with mock.patch.object(frappe.local, "login_manager", mock.Mock(), create=True) as login:
-				setup_account(key, first_name="Olive", last_name="Owner", password=PASSWORD, country="United States")
+				setup_account(key, first_name="Olive", last_name="Owner", country="United States")  # no password: the page asks none
 			login.login_as.assert_called_once_with(email)
 		finally:
 			frappe.flags.in_test = True
@@ -142,12 +137,12 @@ class TestCustomerJourney(FrappeTestCase):
 
 	def test_prepaid_teams_wait_for_the_operator_s_credit(self):
 		settings = frappe.get_single("Selfhosted Settings")
-		settings.billing_mode = "Prepaid Credits"
+		before, settings.billing_mode = settings.billing_mode, "Prepaid Credits"
 		settings.save()
 		try:
 			_, name = self.sign_up()
 		finally:
-			settings.billing_mode = "Free"
+			settings.billing_mode = before
 			settings.save()
 		team = frappe.get_doc("Team", name)
 		self.assertEqual((team.free_account, team.skip_onboarding), (0, 1))

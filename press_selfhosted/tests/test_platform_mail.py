@@ -2,7 +2,6 @@
 relay, and Press's own mail (frappe.sendmail) goes through it to a real SMTP server
 (aiosmtpd on loopback)."""
 
-import socket
 import time
 
 import frappe
@@ -10,26 +9,12 @@ from aiosmtpd.controller import Controller
 from frappe.tests.utils import FrappeTestCase
 
 from press_selfhosted.commands.setup import email_account
-
-
-class Inbox:
-	def __init__(self):
-		self.messages: list[tuple[str, list[str], bytes]] = []
-
-	async def handle_DATA(self, server, session, envelope):
-		self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
-		return "250 OK"
-
-
-def _free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
+from press_selfhosted.tests.platform_services import Inbox, free_port
 
 
 class TestPlatformMail(FrappeTestCase):
 	def test_press_mail_goes_through_the_platform_smtp_account(self):
-		inbox, port = Inbox(), _free_port()
+		inbox, port = Inbox(), free_port()
 		relay = Controller(inbox, hostname="127.0.0.1", port=port)
 		relay.start()
 		try:

@@ -8,7 +8,6 @@ It serves that site with `frappe serve` for the test's duration.
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from press_selfhosted.integrations.storage import create_tenant_storage
 from press_selfhosted.integrations.storage_integration import configure_files, site_changed
 from press_selfhosted.storage import Store
 from press_selfhosted.tenant_files import tenant_bucket
-from press_selfhosted.tests.platform_services import configure
+from press_selfhosted.tests.platform_services import configure, free_port
 
 TENANT = os.environ.get("PRESS_SELFHOSTED_TEST_TENANT_SITE")
 ADMIN_PASSWORD = os.environ.get("PRESS_SELFHOSTED_TEST_TENANT_PASSWORD", "admin")
@@ -41,12 +40,6 @@ def _press_site(name: str, status: str = "Active", apps: tuple[str, ...] = ("fra
 		row.db_insert()
 	set_encrypted_password("Site", name, ADMIN_PASSWORD, "admin_password")
 	return site
-
-
-def _free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
 
 
 class TestTenantFiles(FrappeTestCase):
@@ -141,7 +134,7 @@ class TestTenantFiles(FrappeTestCase):
 
 	@skipUnless(TENANT, "PRESS_SELFHOSTED_TEST_TENANT_SITE names no tenant site with dfp_external_storage")
 	def test_tenant_site_uploads_land_in_its_prefix(self):
-		port = _free_port()
+		port = free_port()
 		serve = subprocess.Popen([sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", TENANT, "serve",
 			"--port", str(port), "--noreload"], cwd=os.path.join(get_bench_path(), "sites"),
 			stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
