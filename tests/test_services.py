@@ -2,6 +2,7 @@
 the PID, stop exactly that process."""
 
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -163,3 +164,53 @@ def test_the_registry_does_not_start_on_a_port_someone_else_serves(tmp_path):
 		with pytest.raises(ServiceFailed, match=f"{REGISTRY_PORT} is already taken"):
 			launcher.start(["registry"])
 	assert launcher._records() == []
+
+
+def test_a_dead_networks_name_server_is_dropped_and_a_live_ones_kept(tmp_path):
+	"""dnsname keeps a network's dnsmasq.conf, naming the bridge it first had, while its
+	directory stays: after an engine was killed, the next network of that name resolved none
+	of its containers. A directory naming a container whose monitor runs is left alone."""
+	from services import drop_stale_container_dns
+
+	live_id = "b" * 12
+	dead = tmp_path / "erp-net-dead"
+	live = tmp_path / "erp-net-live"
+	for network, container in ((dead, "c" * 12), (live, live_id)):
+		network.mkdir()
+		(network / "addnhosts").write_text(f"10.89.0.4\tbench-0001\tbench-0001\t{container}\n")
+		(network / "dnsmasq.conf").write_text("interface=cni-podman1\n")
+	# Stand for the dead network's dnsmasq (its argv names its conf) and the live container's conmon.
+	name_server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
+		f"--conf-file={dead / 'dnsmasq.conf'}"])
+	monitor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", live_id * 5])
+	try:
+		assert drop_stale_container_dns(tmp_path) == ["erp-net-dead"]
+		assert name_server.wait(timeout=10) == -signal.SIGTERM
+		assert not dead.exists()
+		assert (live / "dnsmasq.conf").read_text() == "interface=cni-podman1\n"
+		assert monitor.poll() is None
+		assert drop_stale_container_dns(tmp_path / "absent") == []
+	finally:
+		name_server.kill()
+		monitor.kill()
+
+
+def test_powerdns_restarted_in_its_state_keeps_its_zones(tmp_path):
+	"""A second `make demo` in the same state: the schema was loaded again into the kept
+	database and PowerDNS never started ("table already exists")."""
+	from press_selfhosted.dns import PowerDns
+	from services import RECIPES as REAL
+
+	launcher = Launcher(tmp_path, {"pdns": REAL["pdns"]})
+	try:
+		launcher.start(["pdns"])
+		env = launcher.env()
+		api = lambda: PowerDns(env["PRESS_SELFHOSTED_TEST_PDNS_API"],  # noqa: E731
+			api_key=open(env["PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE"]).read().strip())
+		api().ensure_zone("kept.test", nameservers=["ns1.kept.test"])
+		assert launcher.stop() == ["pdns"]
+		launcher.start(["pdns"])
+		env = launcher.env()
+		assert "kept.test." in api().zones()
+	finally:
+		launcher.stop()

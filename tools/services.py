@@ -13,6 +13,7 @@ time, so a PID the kernel has since reused is never signalled.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -123,6 +124,51 @@ def drop_stale_port_forwards() -> list[str]:
 	return dropped
 
 
+# Where CNI's dnsname plugin keeps each network's dnsmasq: one directory per network name for
+# the whole machine, whichever engine made the network.
+DNSNAME_DIR = Path("/run/containers/cni/dnsname")
+
+
+def drop_stale_container_dns(root: Path = DNSNAME_DIR) -> list[str]:
+	"""Removes the name servers dnsname left for networks none of whose containers still run.
+
+	dnsname writes a network's dnsmasq.conf once, naming the bridge it then had, and keeps it
+	while the directory exists; only the teardown of the network's last container removes it.
+	When an engine and its containers are killed, the directory stays, and the next engine to
+	make a network of that name (a new bridge) gets containers whose names resolve nowhere:
+	"Unknown server host". A directory whose hosts file names no container a running monitor
+	(conmon) names is dead: its dnsmasq is stopped and the directory goes, so dnsname writes
+	it afresh. Returns the networks whose name servers went."""
+	if not root.is_dir():
+		return []
+	lines = _command_lines()
+	alive = b"\0".join(lines.values())
+	dropped = []
+	for network in sorted(root.iterdir()):
+		hosts = network / "addnhosts"
+		try:
+			ids = {line.split()[-1] for line in hosts.read_text().splitlines() if line.split()}
+		except OSError:
+			ids = set()
+		if any(i.encode() in alive for i in ids):
+			continue
+		conf = str(network / "dnsmasq.conf").encode()
+		for pid, line in lines.items():
+			if conf in line:  # this network's dnsmasq, and no other process
+				with contextlib.suppress(ProcessLookupError):
+					os.kill(pid, signal.SIGTERM)
+		shutil.rmtree(network, ignore_errors=True)
+		dropped.append(network.name)
+	if dropped:
+		print(f"services: dropped the name servers of {len(dropped)} dead network(s): {', '.join(dropped)}", file=sys.stderr)
+	return dropped
+
+
+def _podman_before_start() -> None:
+	drop_stale_port_forwards()
+	drop_stale_container_dns()
+
+
 def _command_lines() -> dict[int, bytes]:
 	"""Every other process on this machine by PID, with its command line (NUL-separated)."""
 	lines = {}
@@ -214,7 +260,8 @@ PDNS_SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
 def _pdns_command(workdir: Path, ports: Ports) -> list[str]:
 	"""An authoritative PowerDNS on a sqlite database, its HTTP API on loopback."""
 	database = workdir / "pdns.sqlite3"
-	subprocess.run(["sqlite3", str(database)], input=PDNS_SCHEMA.read_text(), check=True, text=True)
+	if not database.exists():  # a restart in the same state keeps its zones (the schema is no upgrade)
+		subprocess.run(["sqlite3", str(database)], input=PDNS_SCHEMA.read_text(), check=True, text=True)
 	api_key = secrets.token_hex(24)
 	(workdir / "api_key").write_text(api_key)
 	(workdir / "api_key").chmod(0o600)
@@ -410,7 +457,7 @@ RECIPES: dict[str, Recipe] = {
 		env=lambda workdir, ports: {"PRESS_SELFHOSTED_TEST_PODMAN": f"unix://{workdir / 'podman.sock'}"},
 		extra_env={"CONTAINERS_CONF": "{workdir}/containers.conf", "CONTAINERS_REGISTRIES_CONF": "{workdir}/registries.conf"},
 		cleanup=lambda workdir: _remove_all_containers(workdir / "podman.sock"),
-		before_start=drop_stale_port_forwards,
+		before_start=_podman_before_start,
 	),
 	"docker": Recipe(
 		name="docker",
