@@ -22,7 +22,11 @@ def install() -> None:
 
 	settings = services().settings
 	zones = tuple(sorted({*frappe.get_all("Root Domain", pluck="name"), settings.get("root_domain") or ""} - {""}))
-	key = (zones, settings.get("dns_server"), settings.get("site_https_address"), settings.get("ca_directory"))
+	ca = settings.get("ca_directory")
+	root = os.path.join(ca, "root.crt") if ca else None
+	# The root's presence is part of the key: settings saved before `selfhosted setup` made
+	# the CA would otherwise leave Press distrusting every site until they changed again.
+	key = (zones, settings.get("dns_server"), settings.get("site_https_address"), ca, bool(root and os.path.exists(root)))
 	if key == _installed_for:
 		return
 	if zones and settings.get("dns_server"):
@@ -30,9 +34,7 @@ def install() -> None:
 
 		reach.install(reach.SiteReach(list(zones), DnsChecker([reach.server_address(settings["dns_server"])]),
 			https_address=settings.get("site_https_address") or None))
-	ca = settings.get("ca_directory")
-	root = os.path.join(ca, "root.crt") if ca else None
-	if root and os.path.exists(root):
+	if key[-1]:
 		with open(root) as f:
 			os.environ["REQUESTS_CA_BUNDLE"] = reach.trust_bundle(f.read(), os.path.join(ca, BUNDLE))
 	_installed_for = key

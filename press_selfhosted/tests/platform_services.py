@@ -11,7 +11,7 @@ import frappe
 from press_selfhosted.demo import https_get as demo_https_get
 from press_selfhosted.integrations import agent, services
 
-NEEDED = ("S3_ENDPOINT", "S3_REGION", "S3_DIR", "PDNS_API", "PDNS_DNS", "PDNS_KEY_FILE", "TRAEFIK_DIR", "TRAEFIK_API")
+NEEDED = ("S3_ENDPOINT", "S3_REGION", "S3_DIR", "PDNS_API", "PDNS_DNS", "PDNS_KEY_FILE", "TRAEFIK_DIR", "TRAEFIK_API", "TRAEFIK_HTTPS")
 
 
 def env(name: str) -> str:
@@ -50,6 +50,9 @@ def configure(root_domain: str) -> dict:
 		"pdns_api_url": env("PDNS_API"), "pdns_api_key": Path(env("PDNS_KEY_FILE")).read_text().strip(), "pdns_server_id": "localhost",
 		"dns_server": env("PDNS_DNS"), "root_domain": root_domain, "public_address": "127.0.0.1",
 		"traefik_config_dir": env("TRAEFIK_DIR"), "traefik_api_url": env("TRAEFIK_API"),
+		# Press's own client (Login as Administrator, ping) reaches https://<site> at the
+		# test Traefik's HTTPS port, as an operator without Traefik on 443 sets it.
+		"site_https_address": env("TRAEFIK_HTTPS"),
 		"ca_directory": str(Path(tempfile.mkdtemp(prefix="press-bench-ca-")) / "ca"), "ca_passphrase": None,
 		"s3_admin_url": os.environ.get("PRESS_SELFHOSTED_TEST_S3_ADMIN"),
 		"s3_admin_token": (s3 / "admin_token").read_text().strip() if (s3 / "admin_token").exists() else None,
@@ -85,6 +88,7 @@ def local_platform(domain: str) -> list[str]:
 	settings.save()
 	install()
 	said = setup()
+	install()  # as the next request does: Press now trusts the CA that setup made
 	frappe.db.commit()
 	return said
 
