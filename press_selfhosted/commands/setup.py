@@ -186,6 +186,11 @@ def press_settings() -> list[str]:
 		wanted["certbot_directory"] = str(Path(frappe.get_site_path("private", "certbot")).resolve())
 	if not press.eff_registration_email:
 		wanted["eff_registration_email"] = f"admin@{s.root_domain or 'localhost'}"
+	# frappe.io is Frappe's own ERP, where Press books its customers: a team's billing name set
+	# at account set-up was sent there, and with no frappe.io the dashboard's sign-up failed
+	# ("Frappe.io URL not set up"). Off unless the operator names a frappe.io of their own.
+	if not press.frappe_url:
+		wanted["disable_frappe_auth"] = 1
 	# App Release refuses to save without it (it names where releases would be cloned).
 	if not press.clone_directory:
 		wanted["clone_directory"] = str(Path(frappe.get_site_path("private", "clones")).resolve())

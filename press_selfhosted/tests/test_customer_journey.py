@@ -10,6 +10,7 @@ workers and scheduler would take are called in their order (`drive`).
 Run: bench --site <press-site> run-tests --app press_selfhosted --module press_selfhosted.tests.test_customer_journey
 """
 
+import os
 import re
 import time
 from contextlib import contextmanager
@@ -105,7 +106,11 @@ class TestCustomerJourney(FrappeTestCase):
 			shown = validate_request_key(key)
 			self.assertEqual((shown["email"], shown["is_invitation"]), (email, None))
 			self.assertIn("United States", [c["name"] for c in shown["countries"]])
-			with mock.patch.object(frappe.local, "login_manager", mock.Mock(), create=True) as login:
+			# Press forgives a missing frappe.io (where it books a team's billing name) when CI is
+			# set, as the test runner sets it; the dashboard's server never has it.
+			ci = {k: v for k, v in os.environ.items() if k != "CI"}
+			with mock.patch.object(frappe.local, "login_manager", mock.Mock(), create=True) as login, \
+					mock.patch.dict(os.environ, ci, clear=True):
 				setup_account(key, first_name="Olive", last_name="Owner", country="United States")  # no password: the page asks none
 			login.login_as.assert_called_once_with(email)
 		finally:

@@ -99,6 +99,7 @@ class TestSelfHostedPress(FrappeTestCase):
 		press = frappe.get_single("Press Settings")
 		self.assertEqual((press.aws_s3_bucket, press.remote_uploads_bucket, press.domain), (self.values["s3_bucket"],) * 2 + (self.domain,))
 		self.assertEqual(press.get_password("offsite_backups_secret_access_key"), self.values["s3_secret_key"])
+		self.assertEqual((press.disable_frappe_auth, press.frappe_url), (1, None))  # no frappe.io to book teams on
 		stopped = frappe.db.get_value("Scheduled Job Type", {"method": "press.press.doctype.invoice.invoice.finalize_draft_invoices"}, "stopped")
 		self.assertEqual(stopped, 1)
 		self.assertIsNotNone(CertificateAuthority.load(self.values["ca_directory"],
