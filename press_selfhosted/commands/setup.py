@@ -63,7 +63,7 @@ def run() -> list[str]:
 
 	install()  # Press's certbot, Route53 and S3 entry points, replaced in this process too
 	changes: list[str] = []
-	for step in (defaults, certificate_authority, cluster, root_domain, press_settings, local_servers, backup_bucket,
+	for step in (defaults, certificate_authority, cluster, cloud_provider, root_domain, press_settings, local_servers, backup_bucket,
 			email_account, scheduler):
 		changes += step()
 	frappe.db.commit()
@@ -109,6 +109,24 @@ def cluster() -> list[str]:
 		return []
 	frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER}).insert(ignore_permissions=True)
 	return [f"Cluster {CLUSTER}: created (Generic: servers are container engines, no cloud provider)"]
+
+
+# What the dashboard's New Site page shows for the platform's clusters (Generic).
+PROVIDER_TITLE = "Self-hosted"
+PROVIDER_IMAGE = "/assets/press_selfhosted/images/self-hosted.svg"
+
+
+def cloud_provider() -> list[str]:
+	"""The Cloud Provider of the platform's clusters (Generic): the dashboard's New Site page
+	offers only clusters whose provider has one, and with none a customer could pick a version
+	and nothing else. Made when missing; the operator may retitle it."""
+	if not frappe.db.exists("DocType", "Cloud Provider"):  # Press before 2026 offers every cluster
+		return []
+	if frappe.db.exists("Cloud Provider", "Generic") or not frappe.db.exists("Cluster", {"cloud_provider": "Generic"}):
+		return []
+	frappe.get_doc({"doctype": "Cloud Provider", "name": "Generic", "title": PROVIDER_TITLE, "image": PROVIDER_IMAGE}).insert(
+		ignore_permissions=True)
+	return [f"Cloud Provider Generic: created, shown on the dashboard's New Site page as {PROVIDER_TITLE}"]
 
 
 def root_domain() -> list[str]:

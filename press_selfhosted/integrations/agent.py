@@ -100,10 +100,18 @@ def answer(server_type: str, server: str, method: str, path: str, data, agent_jo
 
 def enqueue(server_type: str, server: str, method: str, path: str, data, agent_job: str | None, job_type) -> int:
 	"""Stores the job, its request with every secret its type declares hidden (the secrets in
-	a Password field), and enqueues its run."""
+	a Password field), and enqueues its run; the id of the stored job."""
 	from press_selfhosted.executor.job_types import hide
 	from press_selfhosted.executor.jobs import Job
 
+	if agent_job:
+		# One Press job is run once however often it is delivered (Press retrying an undelivered
+		# job while its first delivery is under way; two workers): the Agent Job's row lock
+		# orders the deliveries, and a later one is given the first one's id.
+		frappe.db.get_value("Agent Job", agent_job, "name", for_update=True)
+		delivered = frappe.db.get_value(STORE, {"agent_job": agent_job}, "name")
+		if delivered:
+			return int(delivered)
 	shown, hidden = hide(job_type.secrets, data)
 	doc = frappe.get_doc({"doctype": STORE, "job_type": job_type.name, "server_type": server_type, "server": server,
 		"agent_job": agent_job, "method": method, "path": path, "request": json.dumps(shown, indent=1, sort_keys=True),

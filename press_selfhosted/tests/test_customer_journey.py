@@ -168,6 +168,9 @@ class TestCustomerJourney(FrappeTestCase):
 			self.assertEqual([c.name for c in offered[self.group].group.clusters], [cluster])
 			self.assertEqual(options["domain"], self.domain)
 			self.assertIsNone(options["closest_cluster"])  # no visitor lookup on the internet
+			# The page shows a cluster only under a provider it knows (Cloud Provider): else the
+			# customer could pick a version and nothing else.
+			self.assertEqual([(p["name"], p["title"]) for p in options["providers"]], [("Generic", "Self-hosted")])
 			plans = {p.name: p for p in get_site_plans()}
 			self.assertEqual((plans[self.plan.name].max_database_usage, plans[self.plan.name].max_storage_usage), (500, 1000))
 

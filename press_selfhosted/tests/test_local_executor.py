@@ -213,6 +213,20 @@ class TestLocalExecutor(FrappeTestCase):
 			self.assertIn("local executor refused the request", job.output)
 		self.assertEqual(frappe.db.count("Local Agent Job"), before)
 
+	def test_a_job_delivered_twice_is_stored_and_run_once(self):
+		"""Press delivers a job again when it thinks the first delivery lost (or two workers take
+		it): the second New Site of one job failed with "site already exists"."""
+		from press.agent import Agent
+
+		job = Agent(self.server).create_agent_job("Bench Restart", "benches/no-such-bench/restart", {"web_only": True})
+		frappe.db.commit()
+		frappe.get_doc("Agent Job", job.name).create_http_request()
+		first = frappe.db.get_value("Agent Job", job.name, "job_id")
+		frappe.db.set_value("Agent Job", job.name, {"status": "Undelivered", "job_id": 0})
+		frappe.get_doc("Agent Job", job.name).create_http_request()
+		self.assertEqual(frappe.db.get_value("Agent Job", job.name, "job_id"), first)
+		self.assertEqual(frappe.get_all("Local Agent Job", filters={"agent_job": job.name}, pluck="name"), [first])
+
 	def test_the_stored_request_hides_every_secret_its_job_declares(self):
 		from press.agent import Agent
 
