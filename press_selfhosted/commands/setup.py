@@ -104,16 +104,29 @@ def certificate_authority() -> list[str]:
 	return [f"CA: created in {directory} (keys encrypted with the passphrase in Selfhosted Settings)"]
 
 
-def cluster() -> list[str]:
-	if frappe.db.count("Cluster"):
-		return []
-	frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER}).insert(ignore_permissions=True)
-	return [f"Cluster {CLUSTER}: created (Generic: servers are container engines, no cloud provider)"]
-
-
 # What the dashboard's New Site page shows for the platform's clusters (Generic).
 PROVIDER_TITLE = "Self-hosted"
 PROVIDER_IMAGE = "/assets/press_selfhosted/images/self-hosted.svg"
+REGION_IMAGE = "/assets/press_selfhosted/images/region.svg"
+
+
+def cluster() -> list[str]:
+	"""The platform's cluster, and a title and an image for each Generic one that lacks them:
+	the dashboard's New Site page shows a region by those alone (a blank card otherwise)."""
+	changes = []
+	if not frappe.db.count("Cluster"):
+		frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER}).insert(
+			ignore_permissions=True)
+		changes.append(f"Cluster {CLUSTER}: created (Generic: servers are container engines, no cloud provider)")
+	for name, title, image in frappe.get_all("Cluster", filters={"cloud_provider": "Generic"}, fields=["name", "title", "image"],
+			as_list=True):
+		missing = {"title": name} if not title else {}
+		if not image:
+			missing["image"] = REGION_IMAGE
+		if missing:
+			frappe.db.set_value("Cluster", name, missing)
+			changes.append(f"Cluster {name}: {' and '.join(missing)} set, as the dashboard shows it")
+	return changes
 
 
 def cloud_provider() -> list[str]:

@@ -166,6 +166,8 @@ class TestCustomerJourney(FrappeTestCase):
 			self.assertIn(self.group, offered)
 			cluster = frappe.db.get_value("Server", self.server, "cluster")
 			self.assertEqual([c.name for c in offered[self.group].group.clusters], [cluster])
+			# A region's card shows its title and image alone: both set.
+			self.assertTrue(all(c.title and c.image for c in offered[self.group].group.clusters))
 			self.assertEqual(options["domain"], self.domain)
 			self.assertIsNone(options["closest_cluster"])  # no visitor lookup on the internet
 			# The page shows a cluster only under a provider it knows (Cloud Provider): else the
