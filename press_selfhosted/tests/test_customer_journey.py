@@ -156,6 +156,7 @@ class TestCustomerJourney(FrappeTestCase):
 		self.assertIn("payment method", why)
 
 	def test_a_customer_creates_a_site_on_a_plan_from_the_dashboard_and_logs_in(self):
+		from press.api.client import get as get_doc_as_dashboard
 		from press.api.client import get_list
 		from press.api.site import get_site_plans, new, options_for_new
 
@@ -195,6 +196,9 @@ class TestCustomerJourney(FrappeTestCase):
 			# The site's Jobs tab: its jobs, as the customer may list them.
 			listed = get_list("Agent Job", fields=["name", "job_type", "status"], filters={"site": site})
 			self.assertIn({"name": made["job"], "job_type": "New Site", "status": "Success"}, [dict(j) for j in listed])
+			# ...and each opens (the Job page the dashboard shows while the site comes up), though
+			# the bench is the operator's.
+			self.assertEqual(get_doc_as_dashboard("Agent Job", made["job"])["name"], made["job"])
 			# "Setup Site" on the dashboard: a login link to the site, with a session of its own.
 			url = frappe.get_doc("Site", site).login_as_admin(reason="")
 		self.assertTrue(url.startswith(f"https://{site}/app?sid="), url)
@@ -211,9 +215,13 @@ class TestCustomerJourney(FrappeTestCase):
 		subdomain = f"other{frappe.generate_hash(length=5).lower()}"
 		cluster = frappe.db.get_value("Server", self.server, "cluster")
 		with as_customer(first):
-			site = new({"name": subdomain, "apps": ["frappe"], "version": "Version 15", "group": self.group,
-				"cluster": cluster, "plan": self.plan.name, "domain": self.domain})["site"]
+			made = new({"name": subdomain, "apps": ["frappe"], "version": "Version 15", "group": self.group,
+				"cluster": cluster, "plan": self.plan.name, "domain": self.domain})
+			site = made["site"]
 			self.assertEqual(get_doc_as_dashboard("Site", site)["name"], site)
 		frappe.db.commit()
-		with as_customer(second), self.assertRaises(frappe.PermissionError):
-			get_doc_as_dashboard("Site", site)
+		with as_customer(second):
+			with self.assertRaises(frappe.PermissionError):
+				get_doc_as_dashboard("Site", site)
+			with self.assertRaises(frappe.PermissionError):  # nor its jobs
+				get_doc_as_dashboard("Agent Job", made["job"])
