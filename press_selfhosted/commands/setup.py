@@ -7,6 +7,7 @@ changes nothing and prints so. What Selfhosted Settings leaves empty gets a sens
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
 
@@ -184,14 +185,28 @@ def root_domain() -> list[str]:
 	if not had_wildcard:
 		changes.append(f"Root Domain {domain}: wildcard certificate {certificate.name} issued by the platform CA, expires {certificate.expires_on}")
 	# Traefik serves the wildcard as its default certificate from the platform's file (the
-	# core's `_platform.yaml`); a Traefik whose configuration was lost gets it again here,
-	# or every site would answer with Traefik's own self-signed certificate.
+	# core's `_platform.yaml`); a Traefik whose configuration was lost, or that serves another
+	# domain's wildcard (the root domain changed), gets this one here, or every site would
+	# answer with a certificate not valid for it.
 	traefik = services().settings.get("traefik_config_dir")
-	if traefik and not (Path(traefik) / PLATFORM_ROUTES).exists():
+	if traefik and _default_certificate(Path(traefik)) != certificate.full_chain.strip():
 		certificate.trigger_server_tls_setup_callback()
 		if had_wildcard:
 			changes.append(f"Traefik: wildcard certificate {certificate.name} installed as its default certificate")
 	return changes
+
+
+def _default_certificate(traefik: Path) -> str | None:
+	"""The PEM Traefik's platform file names as its default certificate (None without one)."""
+	try:
+		routes = (traefik / PLATFORM_ROUTES).read_text()
+	except FileNotFoundError:
+		return None
+	named = re.search(r'defaultCertificate:\s*certFile:\s*"([^"]+)"', routes)
+	try:
+		return Path(named.group(1)).read_text().strip() if named else None
+	except FileNotFoundError:
+		return None
 
 
 def _wildcard(domain: str, active: bool = True) -> str | None:

@@ -177,6 +177,20 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertTrue(platform.exists())
 		self.assertEqual(setup(), [])
 
+	def test_setup_gives_traefik_the_root_domain_s_wildcard_when_it_serves_another(self):
+		"""One Traefik, the root domain changed (or another platform's setup wrote its file):
+		every site of this one answered with a wildcard of another domain."""
+		from press_selfhosted.commands.setup import _default_certificate
+
+		other = CertificateAuthority.create(Path(self.values["ca_directory"]).parent / "other-ca").issue(["*.elsewhere.test"])
+		proxy = services().proxy
+		proxy.write_platform(wildcard=(other.full_chain_pem, other.private_key_pem()))
+		self.assertEqual(_default_certificate(Path(proxy.config_dir)), other.full_chain_pem.strip())
+		wildcard = frappe.get_doc("TLS Certificate", {"wildcard": 1, "domain": self.domain, "status": "Active"})
+		self.assertEqual(setup(), [f"Traefik: wildcard certificate {wildcard.name} installed as its default certificate"])
+		self.assertEqual(_default_certificate(Path(proxy.config_dir)), wildcard.full_chain.strip())
+		self.assertEqual(setup(), [])
+
 	def test_setup_gives_press_the_platforms_registry_unless_it_has_its_own(self):
 		settings, press = frappe.get_single("Selfhosted Settings"), frappe.get_single("Press Settings")
 		kept = (press.docker_registry_url, press.docker_registry_username, press.docker_registry_password)
