@@ -85,6 +85,7 @@ class TestCustomerJourney(FrappeTestCase):
 			frappe.set_user("Administrator")
 			cls.relay.stop()
 			frappe.db.delete("Email Account", {"name": "Platform SMTP"})
+			frappe.db.set_value("Site Plan", cls.plan.name, "enabled", 0)  # its sites keep it; new customers do not see it
 			drop_local_platform(cls.domain)
 		finally:
 			super().tearDownClass()
