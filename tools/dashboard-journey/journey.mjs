@@ -1,0 +1,147 @@
+// A new customer's journey on Press's own dashboard, in headless Chromium, with a screenshot
+// of each page: sign up, the code from the verification mail, account set-up, New Site (version,
+// provider, region, plan, subdomain), the site's job until Active, Setup Site, the site opened
+// with the session Press made. Prints the timings. Run by tools/dashboard-journey/run.sh, which
+// says what it needs; the environment it reads:
+//   PRESS       the Press site's URL (http://press.test:8000)
+//   MAIL_DIR    the folder mail_catcher.py writes each message the platform relays to
+//   OUT         where the screenshots go; WIDTH, HEIGHT the viewport (1280x800; 390x844 a phone)
+//   DOMAIN      the platform's root domain; HTTPS_PORT where Traefik serves HTTPS (443)
+//   RESOLVE     Chromium's host-resolver-rules for the platform's names (MAP *.<domain> <Traefik>)
+//   NSS_HOME    a HOME whose .pki/nssdb trusts the platform CA's root (run.sh makes it)
+//   CHROMIUM    the browser (/usr/bin/chromium)
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const PRESS = process.env.PRESS || 'http://press.test:8000';
+const MAIL_DIR = process.env.MAIL_DIR;
+const OUT = process.env.OUT || 'journey-shots';
+const W = +(process.env.WIDTH || 1280), H = +(process.env.HEIGHT || 800);
+const tag = `${W}x${H}`;
+const email = process.env.EMAIL || `olive-${Date.now().toString(36)}@example.com`;
+const subdomain = process.env.SUBDOMAIN || `olive${Date.now().toString(36).slice(-5)}`;
+fs.mkdirSync(OUT, { recursive: true });
+const t0 = Date.now();
+const times = {};
+const mark = (name) => { times[name] = (Date.now() - t0) / 1000; console.log(`${times[name].toFixed(1)}s ${name}`); };
+let n = 0;
+async function shot(page, name) {
+	const file = path.join(OUT, `${String(++n).padStart(2, '0')}-${name}-${tag}.png`);
+	await page.screenshot({ path: file, fullPage: false });
+	console.log(`shot ${file}`);
+}
+
+function mailCode(to, after) {
+	for (const f of fs.readdirSync(MAIL_DIR).sort().reverse()) {
+		if (Number(f.split('.')[0]) / 1e6 < after) continue;
+		const text = fs.readFileSync(path.join(MAIL_DIR, f), 'latin1');
+		if (!text.toLowerCase().includes(to.toLowerCase())) continue;
+		const m = text.match(/^Subject: (\d{6}) - /m);
+		if (m) return m[1];
+	}
+	return null;
+}
+
+const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
+if (process.env.RESOLVE) args.push(`--host-resolver-rules=${process.env.RESOLVE}`);
+const userDataDir = fs.mkdtempSync('/tmp/journey-profile-');
+const browser = await chromium.launchPersistentContext(userDataDir, {
+	executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args, viewport: { width: W, height: H }, ignoreDefaultArgs: ['--headless=old'],
+	env: { ...process.env, HOME: process.env.NSS_HOME || process.env.HOME },
+});
+const page = browser.pages()[0] || await browser.newPage();
+page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text().slice(0, 200)}`); });
+page.on('response', (r) => { if (r.status() >= 400 && r.url().includes('/api/')) console.log(`http ${r.status()} ${r.url().slice(0, 160)}`); });
+
+try {
+	// Sign up
+	await page.goto(`${PRESS}/dashboard/signup`);
+	await page.getByPlaceholder('johndoe@mail.com').fill(email);
+	await shot(page, 'signup');
+	const asked = Date.now();
+	mark('signup page');
+	await page.locator('button[type=submit]').first().click();
+	await page.getByPlaceholder('123456').waitFor({ timeout: 30000 });
+	let code = null;
+	for (let i = 0; i < 120 && !code; i++) { code = mailCode(email, asked - 1000); if (!code) await page.waitForTimeout(500); }
+	if (!code) throw new Error(`no verification mail for ${email} in ${MAIL_DIR}`);
+	mark('verification mail caught');
+	await page.getByPlaceholder('123456').fill(code);
+	await shot(page, 'verify-code');
+	await page.getByRole('button', { name: /verify/i }).first().click();
+	await page.waitForURL(/setup-account|setup/, { timeout: 30000 });
+	await page.getByLabel('First name').waitFor({ timeout: 30000 });
+	await page.getByLabel('First name').fill('Olive');
+	await page.getByLabel('Last name').fill('Owner');
+	await page.locator('select').first().selectOption({ label: 'United States' }).catch(() => {});
+	await shot(page, 'setup-account');
+	await page.getByRole('button', { name: /create account/i }).click();
+	await page.waitForURL((u) => !/setup-account/.test(u.toString()), { timeout: 60000 });
+	await page.waitForLoadState('networkidle');
+	mark('account made, logged in');
+	await shot(page, 'after-account');
+	console.log(`url ${page.url()}`);
+
+	// New site: Press's own page, as the customer clicks through it.
+	await page.goto(`${PRESS}/dashboard/sites/new`);
+	await page.getByText('Version 15', { exact: true }).first().click();
+	await page.getByRole('button', { name: 'Self-hosted' }).click();
+	await page.getByRole('button', { name: process.env.REGION || 'Default' }).click();  // the cluster's title
+	await page.getByText('Select Plan').waitFor();
+	await page.waitForTimeout(800);
+	await shot(page, 'new-site-plans');
+	await page.getByText(process.env.PLAN_PRICE || '$10', { exact: false }).first().click();  // the first plan at that price
+	await page.getByPlaceholder('Subdomain').fill(subdomain);
+	await page.waitForTimeout(1500);  // the page asks whether the name is free
+	await page.getByText(/I agree that the laws of the region/).click();
+	await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+	await shot(page, 'new-site-filled');
+	mark('new site filled');
+	await page.getByRole('button', { name: 'Create site' }).click();
+	await page.waitForURL(/\/sites\/.*|site-progress|new-site-progress/, { timeout: 60000 });
+	mark('site requested');
+	await page.waitForTimeout(2000);
+	await shot(page, 'site-progress');
+	console.log(`url ${page.url()}`);
+	const site = `${subdomain}.${process.env.DOMAIN}`;
+	for (let i = 0; i < 120; i++) {
+		const text = await page.locator('body').innerText();
+		if (/Active/.test(text) && !/Pending|Installing/.test(text)) break;
+		await page.waitForTimeout(2000);
+	}
+	mark('site active (page says)');
+	await shot(page, 'site-active');
+	console.log('page text:', (await page.locator('body').innerText()).slice(0, 600).replace(/\n+/g, ' | '));
+	// The job's page, as the customer watched it (reloaded now that the site is Active).
+	await page.reload(); await page.waitForLoadState('networkidle'); await page.waitForTimeout(1000);
+	await shot(page, 'site-job');
+	await page.getByRole('link', { name: 'Overview' }).first().click().catch(() => {});
+	await page.waitForLoadState('networkidle'); await page.waitForTimeout(1000);
+	await shot(page, 'site-overview');
+	// Setup Site: Press logs in on the site and opens it in a new tab with the session.
+	// (window.open is replaced to take the URL, so that the tab can open it at HTTPS_PORT.)
+	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
+	await page.getByRole('button', { name: 'Setup Site' }).click();
+	await page.waitForFunction(() => window.__opened, null, { timeout: 60000 });
+	const url = await page.evaluate(() => window.__opened);
+	const tab = await browser.newPage();
+	console.log(`login url ${url.replace(/sid=[^&]+/, 'sid=…')}`);
+	mark('login link');
+	// The browser reaches the site where Traefik serves HTTPS here (the port is the only change).
+	const there = (process.env.HTTPS_PORT || '443') === '443' ? url : url.replace(`https://${site}/`, `https://${site}:${process.env.HTTPS_PORT}/`);
+	await tab.goto(there);
+	await tab.waitForLoadState('networkidle').catch(() => {});
+	await tab.waitForTimeout(2000);
+	await tab.screenshot({ path: path.join(OUT, `${String(++n).padStart(2, '0')}-site-opened-${tag}.png`) });
+	console.log(`site tab ${tab.url().replace(/sid=[^&]+/, "sid=…")}; title ${await tab.title()}`);
+	mark('site opened logged in');
+} catch (e) {
+	console.log(`FAILED: ${e.message}`);
+	await shot(page, 'failed').catch(() => {});
+	process.exitCode = 1;
+} finally {
+	console.log(JSON.stringify({ email, subdomain, times }));
+	await browser.close();
+}

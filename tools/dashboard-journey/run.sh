@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A new customer's journey through Press's dashboard in headless Chromium (journey.mjs), at
+# desktop and at phone width, against a Press site whose platform is set up (`selfhosted
+# setup`) and whose outgoing mail goes to mail_catcher.py (Selfhosted Settings: SMTP server
+# 127.0.0.1, the catcher's port, no TLS). Installs what it needs: Debian's chromium and
+# certutil, and playwright-core, cached by version under /var/cache/press-selfhosted/.
+#
+#   tools/dashboard-journey/run.sh --press http://press.test:8000 --domain shop.test \
+#     --ca /path/to/ca/root.crt --mail-dir /tmp/mail --traefik 127.0.0.1:32301 [--out DIR]
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+press="" domain="" ca="" mail="" traefik="127.0.0.1:443" out="$PWD/journey-shots"
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--press) press="$2" ;; --domain) domain="$2" ;; --ca) ca="$2" ;; --mail-dir) mail="$2" ;;
+		--traefik) traefik="$2" ;; --out) out="$2" ;;
+		*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+	shift 2
+done
+for name in press domain ca mail; do
+	[ -n "${!name}" ] || { echo "--${name/mail/mail-dir} is required" >&2; exit 2; }
+done
+[ -f "$ca" ] || { echo "no CA root at $ca" >&2; exit 2; }
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v certutil >/dev/null || need+=(libnss3-tools)
+command -v node >/dev/null || need+=(nodejs npm)
+if [ ${#need[@]} -gt 0 ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+fi
+
+version="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$here/package.json")"
+modules="/var/cache/press-selfhosted/playwright-core-$version"
+if [ ! -d "$modules/node_modules/playwright-core" ]; then
+	mkdir -p "$modules"
+	cp "$here/package.json" "$here/package-lock.json" "$modules/"
+	(cd "$modules" && npm ci --no-audit --no-fund --ignore-scripts)
+fi
+
+# A HOME of its own whose NSS database trusts the platform root: Chromium reads ~/.pki/nssdb.
+home="$(mktemp -d)"
+trap 'rm -rf "$home"' EXIT
+mkdir -p "$home/.pki/nssdb"
+certutil -d "sql:$home/.pki/nssdb" -N --empty-password
+certutil -d "sql:$home/.pki/nssdb" -A -t "C,," -n "platform root" -i "$ca"
+
+cp "$here/journey.mjs" "$modules/"  # an ES module finds playwright-core beside it
+address="${traefik%:*}" port="${traefik##*:}"
+status=0
+for size in 1280x800 390x844; do
+	PRESS="$press" DOMAIN="$domain" MAIL_DIR="$mail" OUT="$out" \
+		WIDTH="${size%x*}" HEIGHT="${size#*x}" HTTPS_PORT="$port" NSS_HOME="$home" \
+		RESOLVE="MAP *.$domain $address" node "$modules/journey.mjs" || status=1
+done
+exit $status
