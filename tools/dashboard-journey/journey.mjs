@@ -117,9 +117,6 @@ try {
 	// The job's page, as the customer watched it (reloaded now that the site is Active).
 	await page.reload(); await page.waitForLoadState('networkidle'); await page.waitForTimeout(1000);
 	await shot(page, 'site-job');
-	await page.getByRole('link', { name: 'Overview' }).first().click().catch(() => {});
-	await page.waitForLoadState('networkidle'); await page.waitForTimeout(1000);
-	await shot(page, 'site-overview');
 	// Setup Site: Press logs in on the site and opens it in a new tab with the session.
 	// (window.open is replaced to take the URL, so that the tab can open it at HTTPS_PORT.)
 	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
