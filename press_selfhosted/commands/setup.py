@@ -308,6 +308,7 @@ def local_servers() -> list[str]:
 			frappe.get_doc({"doctype": MARKS, "server_type": doctype, "server": name, **bindings[doctype]}).insert(
 				ignore_permissions=True)
 			changes.append(f"{doctype} {name}: marked for the local executor")
+		changes += _follow_settings(doctype, name, records[doctype], bindings[doctype])
 		try:
 			answered = check_server(doctype, name)
 		except Exception as e:
@@ -315,6 +316,28 @@ def local_servers() -> list[str]:
 		if frappe.db.get_value(doctype, name, "status") != "Active":
 			frappe.db.set_value(doctype, name, "status", "Active")
 			changes.append(f"{doctype} {name}: Active ({answered})")
+	return changes
+
+
+def _follow_settings(doctype: str, name: str, record: dict, binding: dict) -> list[str]:
+	"""A server made earlier follows Selfhosted Settings when the platform MariaDB's address or
+	root password changed there: Press sends the Database Server's password with every job,
+	so a stale one failed each new site ("Access denied")."""
+	from frappe.utils.password import get_decrypted_password, set_encrypted_password
+
+	from press_selfhosted.integrations.agent import MARKS
+
+	changes = []
+	if doctype == "Database Server":
+		wanted = record["mariadb_root_password"]
+		if get_decrypted_password(doctype, name, "mariadb_root_password", raise_exception=False) != wanted:
+			set_encrypted_password(doctype, name, wanted, "mariadb_root_password")
+			changes.append(f"{doctype} {name}: MariaDB root password from Selfhosted Settings")
+	mark = frappe.db.get_value(MARKS, name, list(binding), as_dict=True) or {}
+	moved = {field: value for field, value in binding.items() if field != "description" and mark.get(field) != value}
+	if moved:
+		frappe.db.set_value(MARKS, name, {**moved, "description": binding["description"]})
+		changes.append(f"{doctype} {name}: {', '.join(f'{k} {v}' for k, v in moved.items())} from Selfhosted Settings")
 	return changes
 
 

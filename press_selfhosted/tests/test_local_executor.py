@@ -53,6 +53,24 @@ class TestLocalExecutor(FrappeTestCase):
 		self.assertEqual(frappe.db.get_value("Server", self.server, "proxy_server"), f"n1.{self.domain}")
 		self.assertFalse([line for line in setup() if "Server" in line], "a second run changes no server")
 
+	def test_setup_gives_a_database_server_made_earlier_what_the_settings_now_name(self):
+		"""The platform MariaDB's password or address changed in Selfhosted Settings after the
+		servers were made: Press kept sending the old password with every job."""
+		from frappe.utils.password import get_decrypted_password, set_encrypted_password
+
+		name = f"m1.{self.domain}"
+		right = get_decrypted_password("Database Server", name, "mariadb_root_password")
+		address = frappe.db.get_value("Selfhosted Server", name, "mariadb_address")
+		set_encrypted_password("Database Server", name, "stale-password", "mariadb_root_password")
+		frappe.db.set_value("Selfhosted Server", name, "mariadb_address", "127.0.0.1:1")
+		said = setup()
+		self.assertIn(f"Database Server {name}: MariaDB root password from Selfhosted Settings", said)
+		self.assertIn(f"Database Server {name}: mariadb_address {address} from Selfhosted Settings", said)
+		self.assertNotIn("stale-password", "\n".join(said))
+		self.assertEqual(get_decrypted_password("Database Server", name, "mariadb_root_password"), right)
+		self.assertEqual(frappe.db.get_value("Selfhosted Server", name, "mariadb_address"), address)
+		self.assertFalse([line for line in setup() if "Server" in line], "a second run changes no server")
+
 	def test_press_setup_server_is_answered_without_ansible(self):
 		server = frappe.get_doc("Server", self.server)
 		frappe.db.set_value("Server", self.server, "status", "Broken")
