@@ -173,26 +173,33 @@ def test_a_dead_networks_name_server_is_dropped_and_a_live_ones_kept(tmp_path):
 	from services import drop_stale_container_dns
 
 	live_id = "b" * 12
-	dead = tmp_path / "erp-net-dead"
-	live = tmp_path / "erp-net-live"
+	root = tmp_path / "dnsname"
+	dead = root / "erp-net-dead"
+	live = root / "erp-net-live"
 	for network, container in ((dead, "c" * 12), (live, live_id)):
-		network.mkdir()
+		network.mkdir(parents=True)
 		(network / "addnhosts").write_text(f"10.89.0.4\tbench-0001\tbench-0001\t{container}\n")
 		(network / "dnsmasq.conf").write_text("interface=cni-podman1\n")
-	# Stand for the dead network's dnsmasq (its argv names its conf) and the live container's conmon.
-	name_server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)",
-		f"--conf-file={dead / 'dnsmasq.conf'}"])
+	# Stand for the dead network's dnsmasq (a program of that name whose argv names the conf),
+	# a bystander that only names the conf, and the live container's conmon.
+	dnsmasq = tmp_path / "bin" / "dnsmasq"
+	dnsmasq.parent.mkdir()
+	dnsmasq.symlink_to(sys.executable)
+	sleeper = ["-c", "import time; time.sleep(300)", f"--conf-file={dead / 'dnsmasq.conf'}"]
+	name_server = subprocess.Popen([str(dnsmasq), *sleeper])
+	bystander = subprocess.Popen([sys.executable, *sleeper])
 	monitor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)", live_id * 5])
 	try:
-		assert drop_stale_container_dns(tmp_path) == ["erp-net-dead"]
+		assert drop_stale_container_dns(root) == ["erp-net-dead"]
 		assert name_server.wait(timeout=10) == -signal.SIGTERM
+		assert bystander.poll() is None
 		assert not dead.exists()
 		assert (live / "dnsmasq.conf").read_text() == "interface=cni-podman1\n"
 		assert monitor.poll() is None
 		assert drop_stale_container_dns(tmp_path / "absent") == []
 	finally:
-		name_server.kill()
-		monitor.kill()
+		for process in (name_server, bystander, monitor):
+			process.kill()
 
 
 def test_powerdns_restarted_in_its_state_keeps_its_zones(tmp_path):

@@ -154,7 +154,8 @@ def drop_stale_container_dns(root: Path = DNSNAME_DIR) -> list[str]:
 			continue
 		conf = str(network / "dnsmasq.conf").encode()
 		for pid, line in lines.items():
-			if conf in line:  # this network's dnsmasq, and no other process
+			# this network's dnsmasq (its program and its conf), and no other process
+			if line.split(b"\0", 1)[0].endswith(b"dnsmasq") and conf in line:
 				with contextlib.suppress(ProcessLookupError):
 					os.kill(pid, signal.SIGTERM)
 		shutil.rmtree(network, ignore_errors=True)

@@ -28,7 +28,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v node >/dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${need[@]}"
+	echo "dashboard-journey: installing ${need[*]} (apt)"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 version="$(sed -n 's/.*"playwright-core": "\(.*\)".*/\1/p' "$here/package.json")"
