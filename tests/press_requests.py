@@ -127,6 +127,8 @@ REQUESTS: dict[str, object] = {
 	"Migrate Site": {"skip_failing_patches": flag(), "activate": free(True)},
 	"Install App on Site": {"name": name("frappe")},
 	"Clear Cache": {},
+	"Add Domain": {"domain": name("{domain}")},
+	"Remove Domain": {},
 	"Activate Site": {},
 	"Deactivate Site": {},
 	"Create User": {"email": email("owner@acme.example"), "first_name": text("Ada"), "last_name": text("L"),
@@ -168,6 +170,7 @@ REQUESTS: dict[str, object] = {
 
 # A value standing for each path parameter and placeholder, and the bad ones a path refuses.
 NAMES = {"bench": "b1", "site": "s1.acme.example", "new_site": "s2.acme.example", "app": "frappe", "host": "shop.example.org",
+	"domain": "www.example.org",
 	"upstream": "10.0.0.5", "user": "b1", "zone": "acme.example", "commit": "0" * 40, "bucket": "backups", "fullchain": PEM,
 	"image": "registry.example/press/bench:1",
 	"clone_url": "https://x-access-token:{clone_token}@git.example/frappe/frappe"}

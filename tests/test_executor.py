@@ -522,6 +522,15 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	assert issued.private_key_pem() not in json.dumps(job.to_agent())
 	# The bench is told which site the domain is (X-Frappe-Site-Name, as Press's nginx does).
 	assert https_get(w, custom, "/login") == (200, https_get(w, renamed, "/login")[1])
+	# ...and the site's own record of it (Press's Add Domain: the `domains` of its site config).
+	def config():
+		return routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{renamed}/info", None)["data"]["config"]
+	job = w.job("POST", f"benches/{w.bench}/sites/{renamed}/domains", {"domain": custom})
+	assert job.status == SUCCESS and steps(job) == [(n, "Success") for n in STEPS["Add Domain"].steps]
+	assert w.job("POST", f"benches/{w.bench}/sites/{renamed}/domains", {"domain": custom}).status == SUCCESS  # once
+	assert config()["domains"] == [custom]
+	assert w.job("DELETE", f"benches/{w.bench}/sites/{renamed}/domains/{custom}").status == SUCCESS
+	assert config()["domains"] == []
 	assert w.job("DELETE", f"proxy/hosts/{custom}").status == SUCCESS and custom not in w.platform.proxy.sites()
 	for path in ("proxy/wildcards", "proxy/reload"):
 		job = w.job("POST", path, [] if path.endswith("wildcards") else {})

@@ -23,7 +23,7 @@ DECLARED = routes.declared()
 ORDER = [
 	"Add Upstream to Proxy", "New Bench", "Update Bench Configuration", "Bench Restart", "New Site", "Add Site to Upstream",
 	"Add Domain to Upstream", "Add Host to Proxy", "Add Wildcard Hosts to Proxy", "Create User", "Update Site Configuration",
-	"Migrate Site", "Install App on Site", "Clear Cache", "Deactivate Site", "Activate Site", "Update Site Status",
+	"Add Domain", "Remove Domain", "Migrate Site", "Install App on Site", "Clear Cache", "Deactivate Site", "Activate Site", "Update Site Status",
 	"Backup Site", "Restore Site", "New Site from Backup", "Reinstall Site", "Uninstall App from Site",
 	"Run Remote Builder", "Cleanup Unused Files", "Reload NGINX Job", "Add User to Proxy", "Remove User from Proxy",
 	"Rename Site", "Rename Site on Upstream", "Remove Host from Proxy", "Remove Site from Upstream", "Archive Site",

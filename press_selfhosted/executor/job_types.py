@@ -84,8 +84,8 @@ def check_proxy_user(name: object) -> str:
 
 # What each `{name}` of a path is.
 PARAMETERS: dict[str, Callable[[object], str]] = {
-	"bench": check_bench, "site": check_site, "app": check_app, "host": check_site, "upstream": check_upstream,
-	"user": check_proxy_user,
+	"bench": check_bench, "site": check_site, "app": check_app, "host": check_site, "domain": check_site,
+	"upstream": check_upstream, "user": check_proxy_user,
 }
 
 Check = Callable[..., dict]

@@ -173,6 +173,34 @@ def update_site_configuration(platform: Platform, rec: Recorder, *, bench: str, 
 	return {}
 
 
+# A site's custom domains, as Press's agent keeps them: the `domains` list of its site config.
+# Reaching the site by the domain is the proxy's job (Add Domain to Upstream, Add Host to Proxy:
+# Traefik routes the name with the site's name for Frappe), so nginx has nothing to set up here.
+DOMAIN_STEPS = ("Update Site Configuration", "Bench Setup NGINX", "Reload NGINX")
+
+
+@job_type("Add Domain", "POST", "benches/{bench}/sites/{site}/domains", steps=DOMAIN_STEPS,
+	check=lambda request, bench, site: {"bench": bench, "site": site, "domain": check_site(body(request).get("domain"))})
+def add_domain(platform: Platform, rec: Recorder, *, bench: str, site: str, domain: str) -> dict:
+	return _change_domains(platform, rec, bench, site, add=domain)
+
+
+@job_type("Remove Domain", "DELETE", "benches/{bench}/sites/{site}/domains/{domain}", steps=DOMAIN_STEPS)
+def remove_domain(platform: Platform, rec: Recorder, *, bench: str, site: str, domain: str) -> dict:
+	return _change_domains(platform, rec, bench, site, remove=domain)
+
+
+def _change_domains(platform: Platform, rec: Recorder, bench: str, site: str, *, add: str | None = None,
+		remove: str | None = None) -> dict:
+	with rec.step("Update Site Configuration") as step:
+		domains = _site_config(platform, container_name(platform, bench), bench, site).get("domains") or []
+		changed = [d for d in domains if d != remove] + ([add] if add and add not in domains else [])
+		update_config(platform, bench, site, {"domains": changed}, [], step)
+		step.say(f"domains of {site}: {', '.join(changed) or 'none'}")
+	nothing_to_do(rec, "Bench Setup NGINX", "Reload NGINX")
+	return {}
+
+
 def check_rename(request: object, bench: str, site: str) -> dict:
 	request = body(request)
 	return {"bench": bench, "site": site, "new": check_site(request.get("new_name")), "config": obj(request, "config"),
