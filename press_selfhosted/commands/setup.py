@@ -113,12 +113,14 @@ REGION_IMAGE = "/assets/press_selfhosted/images/region.svg"
 
 def cluster() -> list[str]:
 	"""The platform's cluster, and a title and an image for each Generic one that lacks them:
-	the dashboard's New Site page shows a region by those alone (a blank card otherwise)."""
+	the dashboard's New Site page shows a region by those alone (a blank card otherwise). It is
+	made public ("show in New Site"): Press keeps a product trial's standby sites only in public
+	clusters, and offers a trial's sign-up only there."""
 	changes = []
 	if not frappe.db.count("Cluster"):
-		frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER}).insert(
-			ignore_permissions=True)
-		changes.append(f"Cluster {CLUSTER}: created (Generic: servers are container engines, no cloud provider)")
+		frappe.get_doc({"doctype": "Cluster", "name": CLUSTER, "cloud_provider": "Generic", "title": CLUSTER,
+			"public": 1}).insert(ignore_permissions=True)
+		changes.append(f"Cluster {CLUSTER}: created, public (Generic: servers are container engines, no cloud provider)")
 	for name, title, image in frappe.get_all("Cluster", filters={"cloud_provider": "Generic"}, fields=["name", "title", "image"],
 			as_list=True):
 		missing = {"title": name} if not title else {}
