@@ -4,7 +4,10 @@ the commands the local executor runs in a bench container (`bench new-site`, `in
 `worker`, `schedule`), and stands in for gunicorn (the
 web process, port 8000) and for Frappe's socketio (port 9000), so a site made on it is real
 where the platform is concerned: its own MariaDB database and user, its directory and config,
-and pages served for its name. It is not Frappe: it renders one login page and nothing else.
+and pages served for its name. It is not Frappe: it renders one login page, logs the
+Administrator in with the site's password (Frappe's `login`), and takes the two calls Press
+makes on a product trial's site (the setup wizard's prefill, a document insert), writing each
+to the site's `standin_calls.jsonl` so that a test sees what reached the site; nothing else.
 
 	standin.py bench ARGS...      (installed as `bench`)
 	standin.py web ARGS...        (installed as the bench's env/bin/gunicorn)
@@ -12,6 +15,7 @@ and pages served for its name. It is not Frappe: it renders one login page and n
 """
 
 import argparse
+import hashlib
 import http.server
 import json
 import os
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 BENCH = Path("/home/frappe/frappe-bench")
 SITES = BENCH / "sites"
@@ -39,6 +44,21 @@ def write_json(path: Path, data: dict) -> None:
 	tmp = path.with_name(f".{path.name}.tmp")
 	tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
 	tmp.replace(path)
+
+
+def set_admin_password(site: str, password: str | None) -> None:
+	"""Kept as its hash only, as Frappe keeps it (readable by the bench's user alone)."""
+	if password:
+		path = SITES / site / "standin_admin_password"
+		path.write_text(hashlib.sha256(password.encode()).hexdigest())
+		path.chmod(0o600)
+
+
+def new_session(site: str) -> str:
+	sid = os.urandom(16).hex()
+	with open(SITES / site / "standin_sessions", "a") as f:
+		f.write(sid + "\n")
+	return sid
 
 
 def sql(statements: str, user: str, password: str, database: str | None = None) -> str:
@@ -74,6 +94,7 @@ def new_site(args) -> None:
 	for sub in ("public/files", "private/files", "private/backups", "logs"):
 		(SITES / args.site / sub).mkdir(parents=True, exist_ok=True)
 	write_json(SITES / args.site / "site_config.json", {"db_name": db, "db_password": password, "db_type": "mariadb"})
+	set_admin_password(args.site, args.admin_password)
 	print(f"*** Site {args.site} created (stand-in) ***")
 
 
@@ -154,6 +175,7 @@ def reinstall(site: str, args: list[str]) -> None:
 	sql(f"DROP DATABASE IF EXISTS `{db}`; CREATE DATABASE `{db}`;", a.mariadb_root_username, a.mariadb_root_password)
 	sql("CREATE TABLE standin_apps (id INT AUTO_INCREMENT PRIMARY KEY, app VARCHAR(140) UNIQUE);"
 		" INSERT INTO standin_apps (app) VALUES ('frappe');", a.mariadb_root_username, a.mariadb_root_password, db)
+	set_admin_password(site, a.admin_password)
 	print(f"Site {site} reinstalled (stand-in)")
 
 
@@ -181,11 +203,9 @@ def on_site(site: str, rest: list[str]) -> None:
 		remove_app(site, args[0])
 	elif command == "browse":
 		# As Frappe's `browse --user Administrator`: a session, printed as a login URL.
-		sid = os.urandom(16).hex()
-		with open(SITES / site / "standin_sessions", "a") as f:
-			f.write(sid + "\n")
-		print(f"Login URL: http://{site}/app?sid={sid}")
+		print(f"Login URL: http://{site}/app?sid={new_session(site)}")
 	elif command == "set-admin-password":
+		set_admin_password(site, args[0])
 		print(f"Administrator password of {site} set (stand-in)")
 	elif command == "install-app":
 		app = args[0]
@@ -242,7 +262,56 @@ def bench(argv: list[str]) -> None:
 	sys.exit(f"bench (stand-in): unsupported command {argv}")
 
 
+# What Press calls on a product trial's site, as Administrator: the setup wizard's prefill
+# (Site.prefill_setup_wizard) and inserts through Frappe's REST API (its user-sync webhooks).
+PREFILL = "/api/method/frappe.desk.page.setup_wizard.setup_wizard.initialize_system_settings_and_user"
+
+
 class Site(http.server.BaseHTTPRequestHandler):
+	def site(self) -> str | None:
+		site = (self.headers.get("X-Frappe-Site-Name") or self.headers.get("Host", "")).split(":")[0]
+		if not site or "/" in site or not (SITES / site / "site_config.json").exists():
+			return None
+		return site
+
+	def do_POST(self) -> None:
+		site = self.site()
+		if not site:
+			return self.reply(404, b"no such site", "text/plain")
+		url = urlsplit(self.path)
+		length = int(self.headers.get("Content-Length") or 0)
+		form = {**parse_qs(url.query), **parse_qs(self.rfile.read(length).decode() if length else "")}
+		form = {key: values[0] for key, values in form.items()}
+		if url.path == "/api/method/login" or form.get("cmd") == "login":
+			# Frappe's login: the Administrator, with the site's password.
+			kept = SITES / site / "standin_admin_password"
+			given = hashlib.sha256(form.get("pwd", "").encode()).hexdigest()
+			if form.get("usr") != "Administrator" or not kept.exists() or kept.read_text() != given:
+				return self.reply(401, b'{"message":"Invalid Login. Try again.","exc_type":"AuthenticationError"}',
+					"application/json")
+			return self.reply(200, b'{"message":"Logged In"}', "application/json",
+				cookie=f"sid={new_session(site)}; Path=/; HttpOnly; Secure")
+		if not self.logged_in(site):
+			return self.reply(403, b'{"exc_type":"PermissionError"}', "application/json")
+		if url.path == PREFILL:
+			call = {"method": url.path.rsplit("/", 1)[1], "system_settings_data": json.loads(form["system_settings_data"]),
+				"user_data": json.loads(form["user_data"])}
+		elif url.path.startswith("/api/resource/") and "data" in form:
+			call = {"insert": url.path.rsplit("/", 1)[1], "doc": json.loads(form["data"])}
+		else:
+			return self.reply(404, b'{"exc_type":"DoesNotExistError"}', "application/json")
+		with open(SITES / site / "standin_calls.jsonl", "a") as f:
+			f.write(json.dumps(call) + "\n")
+		answer = {"data": call["doc"]} if "doc" in call else {"message": None}  # as Frappe's REST API and its methods answer
+		return self.reply(200, json.dumps(answer).encode(), "application/json")
+
+	def logged_in(self, site: str) -> bool:
+		cookie = self.headers.get("Cookie", "")
+		sid = next((part.split("=", 1)[1] for part in cookie.split("; ") if part.startswith("sid=")), "")
+		sid = sid or self.path.partition("sid=")[2].split("&")[0]
+		sessions = SITES / site / "standin_sessions"
+		return bool(sid) and sessions.exists() and sid in sessions.read_text().split()
+
 	def do_GET(self) -> None:
 		path = self.path.split("?", 1)[0]
 		if path.startswith("/assets/"):
@@ -250,24 +319,24 @@ class Site(http.server.BaseHTTPRequestHandler):
 			if file.is_file() and str(file).startswith(str(SITES / "assets")):
 				return self.reply(200, file.read_bytes(), "text/css" if file.suffix == ".css" else "application/octet-stream")
 			return self.reply(404, b"not found", "text/plain")
-		site = (self.headers.get("X-Frappe-Site-Name") or self.headers.get("Host", "")).split(":")[0]
-		if not site or "/" in site or not (SITES / site / "site_config.json").exists():
-			return self.reply(404, f"{site} does not exist".encode(), "text/plain")
+		site = self.site()
+		if not site:
+			return self.reply(404, b"no such site", "text/plain")
 		if path == "/api/method/ping":
 			return self.reply(200, b'{"message":"pong"}', "application/json")
 		if path == "/app":
-			sid = self.path.partition("sid=")[2].split("&")[0]
-			sessions = SITES / site / "standin_sessions"
-			if sid and sessions.exists() and sid in sessions.read_text().split():
+			if self.logged_in(site):
 				return self.reply(200, f"<h1>Desk of {site}</h1><p>Administrator</p>".encode(), "text/html")
 			return self.reply(403, b"not logged in", "text/plain")
 		page = (f"<!DOCTYPE html><html><head><title>Login</title><link rel=stylesheet href=/assets/frappe/standin.css>"
 			f"</head><body><h1>Login to {site}</h1><p>bench stand-in {VERSION}</p></body></html>")
 		return self.reply(200, page.encode(), "text/html")
 
-	def reply(self, status: int, body: bytes, kind: str) -> None:
+	def reply(self, status: int, body: bytes, kind: str, cookie: str | None = None) -> None:
 		self.send_response(status)
 		self.send_header("Content-Type", kind)
+		if cookie:
+			self.send_header("Set-Cookie", cookie)
 		self.send_header("Content-Length", str(len(body)))
 		self.end_headers()
 		self.wfile.write(body)
