@@ -33,10 +33,11 @@ def active() -> bool:
 
 
 def patches() -> list[Patch]:
-	from press_selfhosted.integrations import agent, billing, dns, frappe_v15, geolocation, github, site_jobs, storage, tls
+	from press_selfhosted.integrations import (agent, billing, dns, frappe_v15, geolocation, github, product_sites,
+		site_jobs, storage, tls)
 
 	return [*agent.PATCHES, *billing.PATCHES, *dns.PATCHES, *frappe_v15.PATCHES, *geolocation.PATCHES, *github.PATCHES,
-		*site_jobs.PATCHES, *storage.PATCHES, *tls.PATCHES]
+		*product_sites.PATCHES, *site_jobs.PATCHES, *storage.PATCHES, *tls.PATCHES]
 
 
 def install(*args, **kwargs) -> None:

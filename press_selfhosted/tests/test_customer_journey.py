@@ -2,7 +2,8 @@
 (not Administrator): sign up, the code from the verification mail, the account's set-up with no
 payment gateway, the new-site options (the platform's cluster, its public Release Group, the
 site plans), a site on a plan placed on the local executor's servers and its job steps as the
-customer sees them, until Active, then the dashboard's login to the site.
+customer sees them, until Active, then the dashboard's login to the site; and a product trial's
+sign-up, which hands the customer a standby site kept ready on the local servers.
 
 Needs what test_local_executor needs (platform_services.local_platform). The steps Press's
 workers and scheduler would take are called in their order (`drive`).
@@ -10,6 +11,7 @@ workers and scheduler would take are called in their order (`drive`).
 Run: bench --site <press-site> run-tests --app press_selfhosted --module press_selfhosted.tests.test_customer_journey
 """
 
+import json
 import os
 import re
 import time
@@ -90,8 +92,9 @@ class TestCustomerJourney(FrappeTestCase):
 		finally:
 			super().tearDownClass()
 
-	def sign_up(self) -> tuple[str, str]:
-		"""As the dashboard's sign-up and set-up pages do: (email, team)."""
+	def sign_up(self, product: str | None = None) -> tuple[str, str]:
+		"""As the dashboard's sign-up and set-up pages do (a product trial's sign-up with
+		`product`): (email, team)."""
 		from press.api.account import setup_account, signup, validate_request_key, verify_otp
 
 		email = f"owner-{frappe.generate_hash(length=8)}@example.com"
@@ -101,11 +104,12 @@ class TestCustomerJourney(FrappeTestCase):
 		frappe.flags.testing_email = True  # Frappe skips the SMTP session in tests without it
 		frappe.local.outgoing_email_account = {}
 		try:
-			request = signup(email)
+			request = signup(email, product=product)
 			frappe.db.commit()  # Frappe 16 sends a now=True mail once the transaction commits
 			key = verify_otp(request, signup_code(self.inbox, email))
 			shown = validate_request_key(key)
 			self.assertEqual((shown["email"], shown["is_invitation"]), (email, None))
+			self.assertEqual((shown["product_trial"] or {}).get("name"), product)
 			self.assertIn("United States", [c["name"] for c in shown["countries"]])
 			# Press forgives a missing frappe.io (where it books a team's billing name) when CI is
 			# set, as the test runner sets it; the dashboard's server never has it.
@@ -130,6 +134,19 @@ class TestCustomerJourney(FrappeTestCase):
 		platform = agent.platform_for("Server", self.server)
 		bench = frappe.db.get_value("Site", site, "bench")
 		return container.read_json(platform.engine, container_name(platform, bench), f"{BENCH_DIR}/sites/{site}/site_config.json")
+
+	def calls_on_site(self, site: str) -> list[dict]:
+		"""What Press called on the site's own API (the STAND-IN bench writes each call down)."""
+		from press_selfhosted.executor import container
+		from press_selfhosted.executor.bench import container_name
+		from press_selfhosted.executor.container import BENCH_DIR
+		from press_selfhosted.integrations import agent
+
+		platform = agent.platform_for("Server", self.server)
+		bench = frappe.db.get_value("Site", site, "bench")
+		done = platform.engine.exec(container_name(platform, bench), ["cat", f"{BENCH_DIR}/sites/{site}/standin_calls.jsonl"],
+			user=container.USER, timeout=60)
+		return [json.loads(line) for line in done.stdout.splitlines()] if done.exit_code == 0 else []
 
 	def test_a_new_team_is_made_without_a_gateway_and_is_sent_to_its_sites(self):
 		email, name = self.sign_up()
@@ -226,3 +243,86 @@ class TestCustomerJourney(FrappeTestCase):
 				get_doc_as_dashboard("Site", site)
 			with self.assertRaises(frappe.PermissionError):  # nor its jobs
 				get_doc_as_dashboard("Agent Job", made["job"])
+
+	def test_a_product_trial_hands_a_new_customer_a_ready_standby_site(self):
+		"""The operator's trial keeps a standby site ready on the local servers; a customer who
+		signs up for it gets that site under the name they chose, logged in, in seconds."""
+		from press.api.product_trial import get_request
+		from press.press.doctype.site.site import create_subscription_for_trial_sites
+		from press.saas.doctype.product_trial.product_trial import replenish_standby_sites
+
+		suffix = frappe.generate_hash(length=5).lower()
+		plan = frappe.get_doc({"doctype": "Site Plan", "name": f"Trial {suffix}", "plan_title": "Trial",
+			"document_type": "Site", "price_usd": 0, "price_inr": 0, "enabled": 1, "is_trial_plan": 1,
+			"max_database_usage": 200, "max_storage_usage": 500, "cpu_time_per_day": 1,
+			"roles": [{"role": "Press User"}]}).insert()
+		product = frappe.get_doc({"doctype": "Product Trial", "name": f"shop{suffix}", "title": "Shop", "published": 1,
+			"apps": [{"app": "frappe"}], "domain": self.domain, "release_group": self.group, "trial_plan": plan.name,
+			"enable_pooling": 1, "standby_pool_size": 1, "standby_queue_size": 1, "trial_days": 14,
+			"email_subject": "{otp} - Verify your email for Shop", "redirect_to_after_login": "/app"}).insert()
+		frappe.db.commit()
+		try:
+			# Press's scheduler (every 5 minutes) keeps the pool full, on the platform's cluster.
+			replenish_standby_sites()
+			drive()
+			standby = frappe.get_all("Site", filters={"standby_for_product": product.name, "is_standby": 1},
+				fields=["name", "status", "server"])
+			self.assertEqual([(s.status, s.server) for s in standby], [("Active", self.server)])
+
+			started = time.monotonic()
+			email, team = self.sign_up(product=product.name)
+			account_request = frappe.db.get_value("Team", team, "account_request")
+			subdomain = f"acme{frappe.generate_hash(length=5).lower()}"
+			with as_customer(email):
+				# The set-up page: the customer's trial request, then Create site with their name.
+				asked = get_request(product.name, account_request)
+				self.assertEqual((asked["status"], asked["domain"]), ("Pending", self.domain))
+				frappe.get_doc("Product Trial Request", asked["name"]).create_site(subdomain, asked["domain"])
+			frappe.db.commit()
+			drive()
+			request = frappe.get_doc("Product Trial Request", asked["name"])
+			self.assertEqual((request.status, request.is_standby_site, request.site), ("Site Created", 1, standby[0].name))
+			with as_customer(email):
+				self.assertEqual(request.get_progress()["progress"], 100)
+				url = request.get_login_sid()  # the login-to-site page opens this
+			took = time.monotonic() - started
+			print(f"product trial: sign-up to the login link in {took:.1f} s (standby site {standby[0].name})")
+
+			# Press's scheduler then puts the site on the trial's plan.
+			create_subscription_for_trial_sites()
+			site = frappe.get_doc("Site", standby[0].name)
+			self.assertEqual((site.team, site.is_standby, site.plan), (team, 0, plan.name))
+			chosen = f"{subdomain}.{self.domain}"
+			self.assertEqual(site.host_name, chosen)
+			self.assertTrue(url.startswith(f"https://{chosen}/app?sid="), url)
+			# The chosen name reaches the site (Traefik's route, PowerDNS's record) and the site
+			# knows it (Add Domain: the domains of its config).
+			self.assertEqual(https_get(chosen, "/login")[0], 200)
+			self.assertIn(chosen, self.site_config(site.name)["domains"])
+			# Both Add Domain jobs of the name (the trial's, and the one Press's callback of Add
+			# Domain to Upstream makes) are done, in whichever order they finished: Press stores a
+			# job's Success with its callback's work, and rolls both back when the callback fails.
+			added = frappe.get_all("Agent Job", filters={"site": site.name, "job_type": "Add Domain"}, pluck="status")
+			self.assertEqual(added, ["Success"] * 2)
+			self.assertEqual(frappe.db.get_value("Site Domain", site.name, "redirect_to_primary"), 1)
+			# Press logged in on the site as its Administrator (over HTTPS, through the platform's
+			# names) and filled the setup wizard with the customer's details.
+			prefill = [c for c in self.calls_on_site(site.name) if c.get("method", "").endswith(".initialize_system_settings_and_user")]
+			self.assertEqual([(c["user_data"]["email"], c["user_data"]["first_name"], c["system_settings_data"]["country"])
+				for c in prefill], [(email, "Olive", "United States")])
+			self.assertEqual(frappe.db.get_value("Site", site.name, "additional_system_user_created"), 1)
+			# Its users are reported to this Press (Press's webhooks name frappecloud.com).
+			hooks = [c["doc"] for c in self.calls_on_site(site.name) if c.get("insert") == "Webhook"]
+			self.assertEqual(len(hooks), 3)
+			self.assertEqual({h["request_url"] for h in hooks},
+				{f"{frappe.utils.get_url()}/api/method/press.api.site_login.sync_product_site_user"})
+
+			# The next sign-up finds the pool full again.
+			replenish_standby_sites()
+			drive()
+			self.assertEqual(frappe.db.count("Site", {"standby_for_product": product.name, "is_standby": 1,
+				"status": "Active"}), 1)
+		finally:
+			frappe.db.set_value("Product Trial", product.name, {"enable_pooling": 0, "published": 0})
+			frappe.db.set_value("Site Plan", plan.name, "enabled", 0)
+			frappe.db.commit()
