@@ -6,10 +6,13 @@
 //   PRESS       the Press site's URL (http://press.test:8000)
 //   MAIL_DIR    the folder mail_catcher.py writes each message the platform relays to
 //   OUT         where the screenshots go; WIDTH, HEIGHT the viewport (1280x800; 390x844 a phone)
-//   DOMAIN      the platform's root domain; HTTPS_PORT where Traefik serves HTTPS (443)
-//   RESOLVE     Chromium's host-resolver-rules for the platform's names (MAP *.<domain> <Traefik>)
+//   DOMAIN      the platform's root domain
+//   RESOLVE     Chromium's host-resolver-rules for the platform's names (MAP *.<domain> <Traefik
+//               address:port>: the port too, so Press's https:// links work as they are)
 //   NSS_HOME    a HOME whose .pki/nssdb trusts the platform CA's root (run.sh makes it)
 //   CHROMIUM    the browser (/usr/bin/chromium)
+//   PRODUCT     a Product Trial: the trial's journey instead (its sign-up, site name, the
+//               standby site handed out and opened logged in)
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +22,7 @@ const MAIL_DIR = process.env.MAIL_DIR;
 const OUT = process.env.OUT || 'journey-shots';
 const W = +(process.env.WIDTH || 1280), H = +(process.env.HEIGHT || 800);
 const tag = `${W}x${H}`;
+const PRODUCT = process.env.PRODUCT || '';
 const email = process.env.EMAIL || `olive-${Date.now().toString(36)}@example.com`;
 const subdomain = process.env.SUBDOMAIN || `olive${Date.now().toString(36).slice(-5)}`;
 fs.mkdirSync(OUT, { recursive: true });
@@ -55,9 +59,17 @@ const page = browser.pages()[0] || await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text().slice(0, 200)}`); });
 page.on('response', (r) => { if (r.status() >= 400 && r.url().includes('/api/')) console.log(`http ${r.status()} ${r.url().slice(0, 160)}`); });
 
-try {
-	// Sign up
-	await page.goto(`${PRESS}/dashboard/signup`);
+// The site's own page at the address Press gave: the browser maps the platform's names and
+// port 443 to Traefik (RESOLVE), so the URL is Press's own.
+async function openedSite(where, name) {
+	await where.waitForLoadState('networkidle').catch(() => {});
+	await where.waitForTimeout(1500);
+	await where.screenshot({ path: path.join(OUT, `${String(++n).padStart(2, '0')}-${name}-${tag}.png`) });
+	console.log(`site tab ${where.url().replace(/sid=[^&]+/, 'sid=…')}; title ${await where.title()}; body ${(await where.locator('body').innerText()).slice(0, 120).replace(/\n+/g, ' | ')}`);
+}
+
+async function signUp(url) {
+	await page.goto(url);
 	await page.getByPlaceholder('johndoe@mail.com').fill(email);
 	await shot(page, 'signup');
 	const asked = Date.now();
@@ -83,7 +95,44 @@ try {
 	mark('account made, logged in');
 	await shot(page, 'after-account');
 	console.log(`url ${page.url()}`);
+}
 
+async function trial() {
+	// A product trial: its own sign-up page, then the site's name, then the site, logged in.
+	await signUp(`${PRESS}/dashboard/signup?product=${PRODUCT}`);
+	await page.locator('#subdomain').waitFor({ timeout: 30000 });
+	await page.locator('#subdomain').fill(subdomain);
+	await page.waitForTimeout(500);
+	await shot(page, 'trial-site-name');
+	await page.getByRole('button', { name: 'Create site' }).click();
+	mark('trial site requested');
+	await page.waitForURL(/login-to-site/, { timeout: 30000 });
+	await page.waitForTimeout(700);
+	await shot(page, 'trial-progress');
+	// The page opens the site itself once Press says it is made (window.open(url, '_self')).
+	await page.waitForURL((u) => u.hostname.endsWith(`.${process.env.DOMAIN}`), { timeout: 300000 });
+	mark('trial site opened');
+	await openedSite(page, 'trial-site-opened');
+	mark('trial: logged into the site');
+}
+
+try {
+	if (PRODUCT) {
+		await trial();
+	} else {
+		await signUp(`${PRESS}/dashboard/signup`);
+		await newSite();
+	}
+} catch (e) {
+	console.log(`FAILED: ${e.message}`);
+	await shot(page, 'failed').catch(() => {});
+	process.exitCode = 1;
+} finally {
+	console.log(JSON.stringify({ email, subdomain, times }));
+	await browser.close();
+}
+
+async function newSite() {
 	// New site: Press's own page, as the customer clicks through it.
 	await page.goto(`${PRESS}/dashboard/sites/new`);
 	await page.getByText('Version 15', { exact: true }).first().click();
@@ -105,7 +154,6 @@ try {
 	await page.waitForTimeout(2000);
 	await shot(page, 'site-progress');
 	console.log(`url ${page.url()}`);
-	const site = `${subdomain}.${process.env.DOMAIN}`;
 	for (let i = 0; i < 120; i++) {
 		const text = await page.locator('body').innerText();
 		if (/Active/.test(text) && !/Pending|Installing/.test(text)) break;
@@ -118,7 +166,7 @@ try {
 	await page.reload(); await page.waitForLoadState('networkidle'); await page.waitForTimeout(1000);
 	await shot(page, 'site-job');
 	// Setup Site: Press logs in on the site and opens it in a new tab with the session.
-	// (window.open is replaced to take the URL, so that the tab can open it at HTTPS_PORT.)
+	// (window.open is replaced to take the URL, which a tab of this script then opens.)
 	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
 	await page.getByRole('button', { name: 'Setup Site' }).click();
 	await page.waitForFunction(() => window.__opened, null, { timeout: 60000 });
@@ -126,19 +174,7 @@ try {
 	const tab = await browser.newPage();
 	console.log(`login url ${url.replace(/sid=[^&]+/, 'sid=…')}`);
 	mark('login link');
-	// The browser reaches the site where Traefik serves HTTPS here (the port is the only change).
-	const there = (process.env.HTTPS_PORT || '443') === '443' ? url : url.replace(`https://${site}/`, `https://${site}:${process.env.HTTPS_PORT}/`);
-	await tab.goto(there);
-	await tab.waitForLoadState('networkidle').catch(() => {});
-	await tab.waitForTimeout(2000);
-	await tab.screenshot({ path: path.join(OUT, `${String(++n).padStart(2, '0')}-site-opened-${tag}.png`) });
-	console.log(`site tab ${tab.url().replace(/sid=[^&]+/, "sid=…")}; title ${await tab.title()}`);
+	await tab.goto(url);
+	await openedSite(tab, 'site-opened');
 	mark('site opened logged in');
-} catch (e) {
-	console.log(`FAILED: ${e.message}`);
-	await shot(page, 'failed').catch(() => {});
-	process.exitCode = 1;
-} finally {
-	console.log(JSON.stringify({ email, subdomain, times }));
-	await browser.close();
 }

@@ -6,14 +6,15 @@
 # certutil, and playwright-core, cached by version under /var/cache/press-selfhosted/.
 #
 #   tools/dashboard-journey/run.sh --press http://press.test:8000 --domain shop.test \
-#     --ca /path/to/ca/root.crt --mail-dir /tmp/mail --traefik 127.0.0.1:32301 [--out DIR]
+#     --ca /path/to/ca/root.crt --mail-dir /tmp/mail --traefik 127.0.0.1:32301 [--out DIR] \
+#     [--product TRIAL]   (a Product Trial's sign-up instead of New Site)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-press="" domain="" ca="" mail="" traefik="127.0.0.1:443" out="$PWD/journey-shots"
+press="" domain="" ca="" mail="" traefik="127.0.0.1:443" out="$PWD/journey-shots" product=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--press) press="$2" ;; --domain) domain="$2" ;; --ca) ca="$2" ;; --mail-dir) mail="$2" ;;
-		--traefik) traefik="$2" ;; --out) out="$2" ;;
+		--traefik) traefik="$2" ;; --out) out="$2" ;; --product) product="$2" ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift 2
@@ -49,11 +50,10 @@ certutil -d "sql:$home/.pki/nssdb" -N --empty-password
 certutil -d "sql:$home/.pki/nssdb" -A -t "C,," -n "platform root" -i "$ca"
 
 cp "$here/journey.mjs" "$modules/"  # an ES module finds playwright-core beside it
-address="${traefik%:*}" port="${traefik##*:}"
 status=0
 for size in 1280x800 390x844; do
-	PRESS="$press" DOMAIN="$domain" MAIL_DIR="$mail" OUT="$out" \
-		WIDTH="${size%x*}" HEIGHT="${size#*x}" HTTPS_PORT="$port" NSS_HOME="$home" \
-		RESOLVE="MAP *.$domain $address" node "$modules/journey.mjs" || status=1
+	PRESS="$press" DOMAIN="$domain" MAIL_DIR="$mail" OUT="$out" PRODUCT="$product" \
+		WIDTH="${size%x*}" HEIGHT="${size#*x}" NSS_HOME="$home" \
+		RESOLVE="MAP *.$domain $traefik" node "$modules/journey.mjs" || status=1
 done
 exit $status
