@@ -43,7 +43,9 @@ def patches() -> list[Patch]:
 def install(*args, **kwargs) -> None:
 	"""Applies every patch not yet applied in this process (hook signature: ignores its arguments),
 	and lets it reach the platform's sites (integrations/reach.py)."""
-	if active():
+	# Not while apps are installed, migrated or removed: their documents are saved before (or
+	# after) Selfhosted Settings' own DocType is there to read.
+	if active() and not (frappe.flags.in_migrate or frappe.flags.in_install or frappe.flags.in_uninstall):
 		from press_selfhosted.integrations import reach
 
 		reach.install()
