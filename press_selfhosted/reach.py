@@ -4,9 +4,11 @@ process must resolve the platform's names and trust the platform CA. Neither is 
 host: nothing in /etc is edited.
 
 - Names under the platform's zones are resolved in this process, through PowerDNS's
-  authoritative answer (`DnsChecker`), and may be sent to where Traefik serves HTTPS on this
-  host (`https_address`, when that is not the site's address on port 443). Other names go
-  to the system's resolver as before.
+  authoritative answer (`DnsChecker`), and may be sent to where Traefik serves HTTPS or HTTP on
+  this host (`https_address`, `http_address`, when that is not the site's address on port 443
+  or 80). A customer's own domain whose CNAME, asked of the platform's resolver for other
+  names (`outside`), leads into those zones is reached the same way (Press's custom-domain
+  check connects to it). Other names go to the system's resolver as before.
 - The CA's root is trusted beside the public roots: a bundle of both, named by
   REQUESTS_CA_BUNDLE (what requests reads on every request) for this process only.
 
@@ -22,12 +24,14 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from press_selfhosted.dns import DnsChecker
 from press_selfhosted.exceptions import ValidationError
 
 HTTPS_PORTS = (443, "443", "https")
+HTTP_PORTS = (80, "80", "http")
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -51,38 +55,79 @@ def server_address(address: str) -> str:
 	return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def in_zones(name: str, zones: list[str]) -> bool:
+	name = name.strip(".").lower()
+	return any(name == z or name.endswith("." + z) for z in (z.strip(".").lower() for z in zones if z))
+
+
+def nameserver_for(name: object, zones: list[str], authoritative: str | None, outside: str | None) -> tuple[str, int] | None:
+	"""Whom a DNS question about `name` goes to: the authoritative server for a name of the
+	platform's zones, `outside` for any other; (host, port), or None for whomever the asker named."""
+	server = authoritative if in_zones(str(name), zones) else outside
+	return split_address(server) if server else None
+
+
 class SiteReach:
 	"""Where this process connects for a name of the platform's zones: (address, port)."""
 
-	def __init__(self, zones: list[str], checker: DnsChecker, *, https_address: str | None = None, ttl: float = 30.0):
+	def __init__(self, zones: list[str], checker: DnsChecker, *, https_address: str | None = None,
+			http_address: str | None = None, outside: Callable[[str], list[str]] | None = None, ttl: float = 30.0):
 		self.zones = sorted({z.strip(".").lower() for z in zones if z}, key=len, reverse=True)
 		self.checker = checker
+		self.outside = outside
 		self.https = split_address(https_address) if https_address else None
+		self.http = split_address(http_address) if http_address else None
 		self.ttl = ttl
 		self._cache: dict[str, tuple[float, str | None]] = {}
 		self._lock = threading.Lock()
 
 	def covers(self, host: str) -> bool:
-		host = host.strip(".").lower()
-		return any(host == z or host.endswith("." + z) for z in self.zones)
+		return in_zones(host, self.zones)
 
 	def route(self, host: str, port) -> tuple[str, object] | None:
-		"""None for a name outside the zones (the system resolves it)."""
-		if not isinstance(host, str) or not self.covers(host):
+		"""None for a name outside the zones that leads into none of them (the system resolves it)."""
+		if not isinstance(host, str):
 			return None
+		host = host.strip(".").lower()
+		if not self.covers(host):
+			host = self._cached(("outside", host), lambda: self._platform_alias(host))
+			if not host:
+				return None
 		if self.https and port in HTTPS_PORTS:
 			return self.https
-		return self._address(host.strip(".").lower()), port
+		if self.http and port in HTTP_PORTS:
+			return self.http
+		return self._address(host), port
+
+	def _platform_alias(self, host: str) -> str | None:
+		"""The platform name a customer's domain is a CNAME of (a few hops), as `outside` (the
+		CNAME targets of a name, from the resolver for names outside the platform) answers."""
+		if not self.outside:
+			return None
+		for _ in range(5):
+			try:
+				aliases = self.outside(host)
+			except Exception:  # the resolver down or refusing: the name is the system's, as without one
+				return None
+			if not aliases:
+				return None
+			host = aliases[0].rstrip(".").lower()
+			if self.covers(host):
+				return host
+		return None
+
+	def _cached(self, key, find):
+		with self._lock:
+			cached = self._cache.get(key)
+		if cached and cached[0] > time.monotonic():
+			return cached[1]
+		found = find()
+		with self._lock:
+			self._cache[key] = (time.monotonic() + self.ttl, found)
+		return found
 
 	def _address(self, host: str) -> str:
-		with self._lock:
-			cached = self._cache.get(host)
-		if cached and cached[0] > time.monotonic():
-			address = cached[1]
-		else:
-			address = self._lookup(host)
-			with self._lock:
-				self._cache[host] = (time.monotonic() + self.ttl, address)
+		address = self._cached(host, lambda: self._lookup(host))
 		if not address:
 			raise socket.gaierror(socket.EAI_NONAME, f"{host} has no address on the platform's DNS")
 		return address

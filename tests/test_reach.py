@@ -91,3 +91,50 @@ def test_a_cname_to_the_servers_name_is_followed(site):
 def test_a_bad_address_is_refused(site):
 	with pytest.raises(ValidationError):
 		reach.SiteReach(["x.test"], DnsChecker(["127.0.0.1:53"]), https_address="no-port")
+
+
+def test_a_customers_own_domain_is_reached_through_its_cname_into_the_platform(site):
+	"""Press's custom-domain check connects to the customer's domain (http://, then the site's
+	certificate over https://): a name outside the platform whose CNAME, on the resolver for
+	other names, leads to a platform site goes to Traefik like the site itself."""
+	zone, name = site
+	customer = f"customer-{zone}"
+	with open(service_env("PRESS_SELFHOSTED_TEST_PDNS_KEY_FILE")) as f:
+		pdns = PowerDns(service_env("PRESS_SELFHOSTED_TEST_PDNS_API"), api_key=f.read().strip())
+	# The customer's DNS, played by a zone of its own on PowerDNS (not one of the platform's).
+	pdns.ensure_zone(customer, nameservers=[f"ns1.{customer}"])
+	try:
+		pdns.upsert(customer, [(f"www.{customer}.", "CNAME", 60, [f"{name}."]),
+			(f"mail.{customer}.", "CNAME", 60, ["elsewhere.example."])])
+		outside = DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")])
+		https, http = service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_HTTPS"), service_env("PRESS_SELFHOSTED_TEST_TRAEFIK_HTTP")
+		r = reach.SiteReach([zone], DnsChecker([service_env("PRESS_SELFHOSTED_TEST_PDNS_DNS")]), https_address=https,
+			http_address=http, outside=lambda host: outside.lookup(host, "CNAME"))
+		assert r.route(f"www.{customer}", 443) == reach.split_address(https)
+		assert r.route(f"www.{customer}", 80) == reach.split_address(http)
+		assert r.route(f"www.{customer}", 8080) == ("127.0.0.1", 8080)  # the site's own address
+		assert r.route(f"mail.{customer}", 443) is None  # a CNAME elsewhere: the system's
+		assert r.route(f"none.{customer}", 443) is None
+		# Without a resolver for other names, or with one that fails, nothing outside is routed.
+		assert reach.SiteReach([zone], outside).route(f"www.{customer}", 443) is None
+
+		def down(host):
+			raise OSError("resolver down")
+
+		assert reach.SiteReach([zone], outside, outside=down).route(f"www.{customer}", 443) is None
+	finally:
+		pdns.delete_zone(customer)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+	("acme.cloud.test", ("10.0.0.53", 5300)), ("CLOUD.TEST.", ("10.0.0.53", 5300)),
+	("www.shop.example", ("10.0.0.9", 53)), ("notcloud.test", ("10.0.0.9", 53)),
+])
+def test_each_dns_question_goes_to_the_server_for_its_name(name, expected):
+	assert reach.nameserver_for(name, ["cloud.test"], "10.0.0.53:5300", "10.0.0.9:53") == expected
+
+
+def test_with_no_resolver_for_other_names_the_asker_keeps_its_own():
+	assert reach.nameserver_for("www.shop.example", ["cloud.test"], "10.0.0.53:5300", None) is None
+	with pytest.raises(ValidationError):
+		reach.nameserver_for("www.shop.example", ["cloud.test"], "10.0.0.53:5300", "no-port")

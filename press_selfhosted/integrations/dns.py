@@ -9,7 +9,10 @@ Site Domain (CNAME to the site's proxy, or to its server when standalone). Each 
 back from the authoritative server (`dns_server` in Selfhosted Settings).
 
 Press's DNS checks ask public resolvers (`NAMESERVERS` in press/utils/dns.py, used through
-`Resolver`); `PlatformResolver` sends them to the platform's authoritative server instead.
+`Resolver`); `PlatformResolver` sends a question about a name of the platform's zones to the
+platform's authoritative server instead, and one about another name (a customer's own domain,
+on their DNS) to the resolver Selfhosted Settings name for those (`dns_resolver`), or, with
+none, to Press's own choice.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import ipaddress
 import frappe
 
 from press_selfhosted.integrations import active, services
-from press_selfhosted.reach import split_address
+from press_selfhosted.reach import nameserver_for
 
 SERVER_DOCTYPES = ("Server", "Proxy Server", "Database Server")
 
@@ -114,26 +117,35 @@ def _is_address(value: str) -> bool:
 		return False
 
 
-def platform_nameserver() -> tuple[str, int] | None:
-	server = frappe.db.get_single_value("Selfhosted Settings", "dns_server")
-	if not server:
-		return None
-	return split_address(server)
-
-
 def platform_resolver(original: type) -> type:
 	class PlatformResolver(original):
-		"""dnspython's Resolver whose `nameservers` (set by Press to public resolvers) become the
-		platform's authoritative server; dnspython 1.x and 2.x both read `port` for plain IPs."""
+		"""dnspython's Resolver that, for each question, asks the server `nameserver_for` picks
+		in place of the public resolvers Press set; dnspython 1.x and 2.x both read `port` for
+		plain IPs."""
 
 		def __setattr__(self, name, value):
-			if name == "nameservers" and value and active():
-				server = platform_nameserver()
-				if server:
-					host, port = server
-					super().__setattr__("port", port)
-					value = [host]
+			if name == "nameservers":
+				super().__setattr__("_press_nameservers", (list(value or []), getattr(self, "port", 53)))
 			super().__setattr__(name, value)
+
+		def _aim(self, qname) -> None:
+			if not active():
+				return
+			authoritative, outside = (frappe.db.get_single_value("Selfhosted Settings", field)
+				for field in ("dns_server", "dns_resolver"))
+			server = nameserver_for(qname, frappe.get_all("Root Domain", pluck="name"), authoritative, outside)
+			nameservers, port = (([server[0]], server[1]) if server else
+				getattr(self, "_press_nameservers", (self.nameservers, self.port)))
+			super().__setattr__("port", port)
+			super().__setattr__("nameservers", nameservers)  # not recorded as Press's own choice
+
+		def query(self, qname, *args, **kwargs):
+			self._aim(qname)
+			return super().query(qname, *args, **kwargs)
+
+		def resolve(self, qname, *args, **kwargs):
+			self._aim(qname)
+			return super().resolve(qname, *args, **kwargs)
 
 	return PlatformResolver
 

@@ -26,18 +26,41 @@ def install() -> None:
 	root = os.path.join(ca, "root.crt") if ca else None
 	# The root's presence is part of the key: settings saved before `selfhosted setup` made
 	# the CA would otherwise leave Press distrusting every site until they changed again.
-	key = (zones, settings.get("dns_server"), settings.get("site_https_address"), ca, bool(root and os.path.exists(root)))
+	key = (zones, settings.get("dns_server"), settings.get("dns_resolver"), settings.get("site_https_address"),
+		settings.get("site_http_address"), ca, bool(root and os.path.exists(root)))
 	if key == _installed_for:
 		return
 	if zones and settings.get("dns_server"):
 		from press_selfhosted.dns import DnsChecker
 
+		outside = settings.get("dns_resolver")
 		reach.install(reach.SiteReach(list(zones), DnsChecker([reach.server_address(settings["dns_server"])]),
-			https_address=settings.get("site_https_address") or None))
+			https_address=settings.get("site_https_address") or None, http_address=settings.get("site_http_address") or None,
+			outside=cname_targets(outside) if outside else None))
 	if key[-1]:
 		with open(root) as f:
 			os.environ["REQUESTS_CA_BUNDLE"] = reach.trust_bundle(f.read(), os.path.join(ca, BUNDLE))
 	_installed_for = key
+
+
+def cname_targets(resolver: str):
+	"""A name's CNAME targets, asked of a recursive resolver (`dns_resolver`: a customer's own
+	domain lives on their DNS, not on PowerDNS), through dnspython as Press's checks ask."""
+	import dns.exception
+	import dns.resolver
+
+	host, port = reach.split_address(reach.server_address(resolver))
+	client = dns.resolver.Resolver(configure=False)
+	client.nameservers, client.port, client.lifetime = [host], port, 3.0
+	ask = getattr(client, "resolve", None) or client.query  # dnspython 2 / 1
+
+	def targets(name: str) -> list[str]:
+		try:
+			return [r.to_text() for r in ask(name, "CNAME")]
+		except dns.exception.DNSException:
+			return []
+
+	return targets
 
 
 def check() -> str:

@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from frappe.tests.utils import FrappeTestCase
 
 from press_selfhosted.commands.setup import email_account
+from press_selfhosted.integrations import install, services
 from press_selfhosted.integrations.images import deploy_image
 from press_selfhosted.tests.platform_services import (Inbox, drive, drop_local_platform, env, fixture_steps, free_port,
 	https_get, local_platform, release_group, steps)
@@ -325,4 +326,65 @@ class TestCustomerJourney(FrappeTestCase):
 		finally:
 			frappe.db.set_value("Product Trial", product.name, {"enable_pooling": 0, "published": 0})
 			frappe.db.set_value("Site Plan", plan.name, "enabled", 0)
+			frappe.db.commit()
+
+	def test_a_customer_adds_their_own_domain_verified_through_its_cname(self):
+		"""The Domains tab: the customer's own domain, a CNAME to their site on their DNS (here
+		a zone of its own on PowerDNS, asked as the resolver for other names), is verified by
+		Press's check (which also connects to it), added, given a certificate, and serves the site."""
+		from press.api.site import add_domain, check_dns, new
+
+		email, _ = self.sign_up()
+		cluster = frappe.db.get_value("Server", self.server, "cluster")
+		with as_customer(email):
+			made = new({"name": f"dom{frappe.generate_hash(length=5).lower()}", "apps": ["frappe"], "version": "Version 15",
+				"group": self.group, "cluster": cluster, "plan": self.plan.name, "domain": self.domain})
+		frappe.db.commit()
+		drive()
+		site = made["site"]
+		customer = f"own{frappe.generate_hash(length=6).lower()}.example"
+		domain = f"www.{customer}"
+		pdns = services().powerdns
+		pdns.ensure_zone(customer, nameservers=[f"ns1.{customer}"])
+		settings = frappe.get_single("Selfhosted Settings")
+		kept = settings.dns_resolver, settings.site_http_address
+		try:
+			pdns.upsert(customer, [(f"{domain}.", "CNAME", 60, [f"{site}."])])
+			settings.update({"dns_resolver": settings.dns_server, "site_http_address": env("TRAEFIK_HTTP")})
+			settings.save()
+			install()
+			with as_customer(email):
+				checked = check_dns(site, domain)
+				self.assertTrue(checked["valid"], checked)
+				self.assertTrue(checked["CNAME"]["matched"])
+				add_domain(site, domain)
+			frappe.db.commit()
+			# Press's worker obtains the domain's certificate (the platform CA here), then its
+			# callback asks the proxy for the host (Add Host to Proxy).
+			certificate = frappe.db.get_value("Site Domain", domain, "tls_certificate")
+			frappe.get_doc("TLS Certificate", certificate)._obtain_certificate()
+			frappe.db.commit()
+			drive()
+			self.assertEqual(frappe.db.get_value("TLS Certificate", certificate, "status"), "Active")
+			self.assertEqual(frappe.db.get_value("Site Domain", domain, "status"), "Active")
+			status, body = https_get(domain, "/login")  # the certificate Press had made for it, via Traefik
+			self.assertEqual(status, 200)
+			self.assertIn(f"Login to {site}", body)
+			# Without the resolver for other names, Press's check asks the public resolvers it
+			# names (none reachable here), not the platform's authoritative server.
+			settings.dns_resolver = None
+			settings.save()
+			import press.utils.dns as press_dns
+
+			resolver = press_dns.Resolver(configure=False)
+			resolver.nameservers = press_dns.NAMESERVERS
+			resolver.lifetime = 1
+			with self.assertRaises(Exception):
+				resolver.query(domain, "CNAME")
+			self.assertEqual(resolver.nameservers, press_dns.NAMESERVERS)
+		finally:
+			settings.reload()
+			settings.update({"dns_resolver": kept[0], "site_http_address": kept[1]})
+			settings.save()
+			pdns.delete_zone(customer)
 			frappe.db.commit()

@@ -16,16 +16,22 @@ class SelfhostedSettings(Document):
 			check_ports(self.port_range_start or PORTS[0], self.port_range_end or PORTS[1])
 		except ValidationError as e:
 			frappe.throw(f"Host ports: {e}")
-		if self.dns_server:
-			from press_selfhosted.dns import DnsChecker
-			from press_selfhosted.exceptions import ValidationError
-			from press_selfhosted.reach import server_address
+		from press_selfhosted.dns import DnsChecker
+		from press_selfhosted.reach import server_address, split_address
 
-			try:
-				# "ip:port", or "host:port" for a name that resolves here (the compose stack's PowerDNS)
-				DnsChecker([server_address(self.dns_server)])
-			except ValidationError as e:
-				frappe.throw(f"DNS server: {e}")
+		for field, label in (("dns_server", "DNS server"), ("dns_resolver", "Resolver for other names")):
+			if self.get(field):
+				try:
+					# "ip:port", or "host:port" for a name that resolves here (the compose stack's PowerDNS)
+					DnsChecker([server_address(self.get(field))])
+				except ValidationError as e:
+					frappe.throw(f"{label}: {e}")
+		for field, label in (("site_https_address", "Press reaches sites at"), ("site_http_address", "Press reaches sites over HTTP at")):
+			if self.get(field):
+				try:
+					split_address(self.get(field))
+				except ValidationError as e:
+					frappe.throw(f"{label}: {e}")
 
 
 def settings_dict() -> dict:
