@@ -298,12 +298,22 @@ class Site(http.server.BaseHTTPRequestHandler):
 				"user_data": json.loads(form["user_data"])}
 		elif url.path.startswith("/api/resource/") and "data" in form:
 			call = {"insert": url.path.rsplit("/", 1)[1], "doc": json.loads(form["data"])}
+			if self.inserted(site, call):  # as Frappe refuses a second document of the same name
+				error = f"frappe.exceptions.DuplicateEntryError: {call['insert']} {call['doc'].get('name')}"
+				return self.reply(409, json.dumps({"exc_type": "DuplicateEntryError", "exc": json.dumps([error])}).encode(),
+					"application/json")
 		else:
 			return self.reply(404, b'{"exc_type":"DoesNotExistError"}', "application/json")
 		with open(SITES / site / "standin_calls.jsonl", "a") as f:
 			f.write(json.dumps(call) + "\n")
 		answer = {"data": call["doc"]} if "doc" in call else {"message": None}  # as Frappe's REST API and its methods answer
 		return self.reply(200, json.dumps(answer).encode(), "application/json")
+
+	def inserted(self, site: str, call: dict) -> bool:
+		calls = SITES / site / "standin_calls.jsonl"
+		named = (call["insert"], call["doc"].get("name"))
+		return calls.exists() and any((c.get("insert"), c.get("doc", {}).get("name")) == named
+			for c in map(json.loads, calls.read_text().splitlines()))
 
 	def logged_in(self, site: str) -> bool:
 		cookie = self.headers.get("Cookie", "")

@@ -72,7 +72,6 @@ BILLING_JOBS = (
 	"press.press.doctype.razorpay_payment_record.razorpay_payment_record.fetch_pending_payment_orders",
 	"press.press.doctype.server.server.archive_servers_with_unpaid_invoices",
 	"press.press.doctype.subscription.subscription.create_usage_records",
-	"press.press.doctype.site.site.create_subscription_for_trial_sites",
 	"press.press.doctype.team.suspend_sites.execute",
 )
 

@@ -250,7 +250,6 @@ class TestCustomerJourney(FrappeTestCase):
 		signs up for it gets that site under the name they chose, logged in, in seconds."""
 		from press.api.product_trial import get_request
 		from press.press.doctype.site.site import create_subscription_for_trial_sites
-		from press.saas.doctype.product_trial.product_trial import replenish_standby_sites
 
 		suffix = frappe.generate_hash(length=5).lower()
 		plan = frappe.get_doc({"doctype": "Site Plan", "name": f"Trial {suffix}", "plan_title": "Trial",
@@ -263,8 +262,10 @@ class TestCustomerJourney(FrappeTestCase):
 			"email_subject": "{otp} - Verify your email for Shop", "redirect_to_after_login": "/app"}).insert()
 		frappe.db.commit()
 		try:
-			# Press's scheduler (every 5 minutes) keeps the pool full, on the platform's cluster.
-			replenish_standby_sites()
+			# Press's scheduler (replenish_standby_sites, every 5 minutes) keeps each trial's pool
+			# full, on the platform's cluster: this trial's, as it does it.
+			product.create_standby_sites_in_each_cluster()
+			frappe.db.commit()
 			drive()
 			standby = frappe.get_all("Site", filters={"standby_for_product": product.name, "is_standby": 1},
 				fields=["name", "status", "server"])
@@ -289,7 +290,9 @@ class TestCustomerJourney(FrappeTestCase):
 			took = time.monotonic() - started
 			print(f"product trial: sign-up to the login link in {took:.1f} s (standby site {standby[0].name})")
 
-			# Press's scheduler then puts the site on the trial's plan.
+			# Press's scheduler then puts the site on the trial's plan (a job setup leaves running).
+			self.assertFalse(frappe.db.get_value("Scheduled Job Type",
+				{"method": "press.press.doctype.site.site.create_subscription_for_trial_sites"}, "stopped"))
 			create_subscription_for_trial_sites()
 			site = frappe.get_doc("Site", standby[0].name)
 			self.assertEqual((site.team, site.is_standby, site.plan), (team, 0, plan.name))
@@ -319,7 +322,9 @@ class TestCustomerJourney(FrappeTestCase):
 				{f"{frappe.utils.get_url()}/api/method/press.api.site_login.sync_product_site_user"})
 
 			# The next sign-up finds the pool full again.
-			replenish_standby_sites()
+			product.reload()
+			product.create_standby_sites_in_each_cluster()
+			frappe.db.commit()
 			drive()
 			self.assertEqual(frappe.db.count("Site", {"standby_for_product": product.name, "is_standby": 1,
 				"status": "Active"}), 1)
