@@ -13,6 +13,10 @@
 //   CHROMIUM    the browser (/usr/bin/chromium)
 //   PRODUCT     a Product Trial: the trial's journey instead (its sign-up, site name, the
 //               standby site handed out and opened logged in)
+//   CUSTOMER, SITE  an existing customer's site: the customer logs in with the code from the
+//               mail and uses its tabs instead (Backups: take one; Logs; Domains: add OWN_DOMAIN,
+//               a CNAME to the site on the customer's DNS, and open the site under it; Actions:
+//               drop the site when DROP=1)
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -116,8 +120,87 @@ async function trial() {
 	mark('trial: logged into the site');
 }
 
+async function logIn(who) {
+	await page.goto(`${PRESS}/dashboard/login`);
+	await page.getByPlaceholder('johndoe@mail.com').first().fill(who);
+	const asked = Date.now();
+	await page.getByRole('button', { name: 'Send verification code' }).click();
+	await page.getByPlaceholder('123456').waitFor({ timeout: 30000 });
+	let code = null;
+	for (let i = 0; i < 120 && !code; i++) { code = mailCode(who, asked - 1000); if (!code) await page.waitForTimeout(500); }
+	if (!code) throw new Error(`no login code for ${who} in ${MAIL_DIR}`);
+	await page.getByPlaceholder('123456').fill(code);
+	await page.getByRole('button', { name: 'Submit verification code' }).click();
+	await page.waitForURL((u) => !/login/.test(u.toString()), { timeout: 30000 });
+	await page.waitForLoadState('networkidle');
+	mark('logged in with the mailed code');
+}
+
+async function tour() {
+	const site = process.env.SITE;
+	const tab = async (name) => {
+		await page.goto(`${PRESS}/dashboard/sites/${site}/${name}`);
+		await page.waitForLoadState('networkidle');
+		await page.waitForTimeout(1000);
+	};
+	const text = async () => (await page.locator('body').innerText()).replace(/\n+/g, ' | ');
+	await logIn(process.env.CUSTOMER);
+	// Backups: one taken now, listed when done
+	await tab('backups');
+	await page.getByRole('button', { name: 'Take Backup' }).click();
+	await page.getByRole('button', { name: 'Start Backup' }).click();
+	for (let i = 0; i < 60 && !/\| Success \|/.test(await text()); i++) { await page.waitForTimeout(3000); await tab('backups'); }
+	mark('backup listed');
+	await shot(page, 'backups');
+	// Logs
+	await tab('insights/logs');
+	await page.getByText('Frappe Logs').click();
+	await page.waitForTimeout(1500);
+	await shot(page, 'logs');
+	// A domain of the customer's own
+	const own = process.env.OWN_DOMAIN;
+	if (own) {
+		await tab('domains');
+		await page.getByRole('button', { name: 'Add Domain' }).click();
+		await page.getByPlaceholder('www.example.com').fill(own);
+		await page.getByRole('button', { name: 'Verify DNS' }).click();
+		await page.getByText('DNS records successfully verified').waitFor({ timeout: 30000 });
+		await shot(page, 'domain-verified');
+		await page.locator('[role=dialog]').getByRole('button', { name: 'Add Domain' }).click();
+		const active = new RegExp(`${own.replace(/\./g, '\\.')} \\| Active`);
+		for (let i = 0; i < 60 && !active.test(await text()); i++) { await page.waitForTimeout(3000); await tab('domains'); }
+		mark('own domain active');
+		await shot(page, 'domains');
+		const there = await browser.newPage();
+		const answer = await there.goto(`https://${own}/login`);
+		console.log(`https://${own}/login: ${answer.status()} ${(await there.locator('body').innerText()).slice(0, 60).replace(/\n+/g, ' ')}`);
+		await there.screenshot({ path: path.join(OUT, `${String(++n).padStart(2, '0')}-own-domain-${tag}.png`) });
+		await there.close();
+	}
+	// Drop the site
+	if (process.env.DROP === '1') {
+		await tab('actions');
+		const drop = page.getByRole('button', { name: /^Drop/ }).last();
+		await drop.scrollIntoViewIfNeeded();
+		await drop.click();
+		await page.getByPlaceholder('Site name').fill(site);
+		await shot(page, 'drop');
+		await page.locator('[role=dialog]').getByRole('button', { name: 'Drop Site' }).click();
+		for (let i = 0; i < 60; i++) {
+			await page.waitForTimeout(3000);
+			await page.goto(`${PRESS}/dashboard/sites`);
+			await page.waitForLoadState('networkidle');
+			if (/No sites/.test(await text())) break;
+		}
+		mark('site dropped');
+		await shot(page, 'sites-after-drop');
+	}
+}
+
 try {
-	if (PRODUCT) {
+	if (process.env.CUSTOMER) {
+		await tour();
+	} else if (PRODUCT) {
 		await trial();
 	} else {
 		await signUp(`${PRESS}/dashboard/signup`);

@@ -8,13 +8,17 @@
 #   tools/dashboard-journey/run.sh --press http://press.test:8000 --domain shop.test \
 #     --ca /path/to/ca/root.crt --mail-dir /tmp/mail --traefik 127.0.0.1:32301 [--out DIR] \
 #     [--product TRIAL]   (a Product Trial's sign-up instead of New Site)
+#     [--customer EMAIL --site SITE [--own-domain D] [--drop]]   (that customer's site's tabs,
+#                         at desktop width: backups, logs, their own domain, drop)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-press="" domain="" ca="" mail="" traefik="127.0.0.1:443" out="$PWD/journey-shots" product=""
+press="" domain="" ca="" mail="" traefik="127.0.0.1:443" out="$PWD/journey-shots" product="" customer="" site="" own="" drop=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--press) press="$2" ;; --domain) domain="$2" ;; --ca) ca="$2" ;; --mail-dir) mail="$2" ;;
 		--traefik) traefik="$2" ;; --out) out="$2" ;; --product) product="$2" ;;
+		--customer) customer="$2" ;; --site) site="$2" ;; --own-domain) own="$2" ;;
+		--drop) drop=1; shift; continue ;;
 		*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 	shift 2
@@ -50,10 +54,14 @@ certutil -d "sql:$home/.pki/nssdb" -N --empty-password
 certutil -d "sql:$home/.pki/nssdb" -A -t "C,," -n "platform root" -i "$ca"
 
 cp "$here/journey.mjs" "$modules/"  # an ES module finds playwright-core beside it
+resolve="MAP *.$domain $traefik"
+[ -n "$own" ] && resolve="$resolve, MAP $own $traefik"  # the customer's DNS points it at the platform
+sizes="1280x800 390x844"
+[ -n "$customer" ] && sizes="1280x800"  # a site is dropped once
 status=0
-for size in 1280x800 390x844; do
-	PRESS="$press" DOMAIN="$domain" MAIL_DIR="$mail" OUT="$out" PRODUCT="$product" \
-		WIDTH="${size%x*}" HEIGHT="${size#*x}" NSS_HOME="$home" \
-		RESOLVE="MAP *.$domain $traefik" node "$modules/journey.mjs" || status=1
+for size in $sizes; do
+	PRESS="$press" DOMAIN="$domain" MAIL_DIR="$mail" OUT="$out" PRODUCT="$product" CUSTOMER="$customer" SITE="$site" \
+		OWN_DOMAIN="$own" DROP="$drop" WIDTH="${size%x*}" HEIGHT="${size#*x}" NSS_HOME="$home" \
+		RESOLVE="$resolve" node "$modules/journey.mjs" || status=1
 done
 exit $status
