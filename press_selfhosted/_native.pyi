@@ -621,6 +621,10 @@ class RouterStatus:
 	@property
 	def errors(self) -> list[str]: ...
 
+def upstream_url(url: str) -> str:
+	"""An upstream as the proxy writes it (`scheme://host:port`), or ValidationError: not http(s),
+	credentials, a path, a query, no host or no port."""
+
 class Proxy:
 	"""Traefik's file-provider directory (`<site>.yaml` per site, `_platform.yaml`,
 	certificates under `certs/`, keys 0600) and its API for the read-back. Files are written
@@ -669,6 +673,10 @@ class Proxy:
 
 	def remove_site(self, site: str) -> bool:
 		"""Removes the site's file, then its certificate; False if it had none."""
+
+	def has_maintenance_page(self) -> bool:
+		"""Whether the platform's file defines the maintenance page; without it a site in
+		maintenance stays routed to its bench (which answers 503 in its maintenance mode)."""
 
 	def sites(self) -> list[str]: ...
 	def routers(self) -> list[RouterStatus]: ...

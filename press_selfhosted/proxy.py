@@ -7,6 +7,6 @@
 	proxy.wait_loaded(routes)       # RouteDisabled carries Traefik's own error
 """
 
-from press_selfhosted._native import Proxy, Route, RouterStatus
+from press_selfhosted._native import Proxy, Route, RouterStatus, upstream_url
 
-__all__ = ["Proxy", "Route", "RouterStatus"]
+__all__ = ["Proxy", "Route", "RouterStatus", "upstream_url"]

@@ -494,12 +494,22 @@ def test_site_config_status_rename_and_archive(world, running_bench):
 	info = routes.answer(w.platform, "GET", f"benches/{w.bench}/sites/{site}/info", None)["data"]["config"]
 	assert info["x_key"] == 7 and "host_name" not in info
 
+	# Suspended as Press does it (the site's maintenance mode, then its status on the proxy) on a
+	# platform with no maintenance page: the site stays on its bench, which answers 503 itself.
+	w.platform.proxy.write_platform()
+	assert w.job("POST", f"benches/{w.bench}/sites/{site}/config", {"config": {"maintenance_mode": 1}}).status == SUCCESS
+	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "suspended", "extra_domains": []})
+	assert job.status == SUCCESS, job.to_agent()
+	assert "no maintenance page is set" in json.dumps(job.to_agent())
+	status, body = https_get(w, site, "/login")
+	assert (status, "The system is being updated" in body) == (503, True)
 	# The platform's maintenance page (Selfhosted Settings' maintenance URL) serves suspended sites.
 	w.platform.proxy.write_platform(maintenance_url=f"http://127.0.0.1:{maintenance_page()}")
 	job = w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "suspended", "extra_domains": []})
 	assert job.status == SUCCESS, job.to_agent()
 	assert steps(job) == [(n, "Success") for n in STEPS["Update Site Status"].steps]
 	assert https_get(w, site, "/login") == (503, "down for maintenance")
+	assert w.job("POST", f"benches/{w.bench}/sites/{site}/config", {"config": {"maintenance_mode": 0}}).status == SUCCESS
 	assert w.job("POST", f"proxy/upstreams/10.0.0.5/sites/{site}/status", {"status": "activated"}).status == SUCCESS
 	assert https_get(w, site, "/login")[0] == 200
 
@@ -688,6 +698,16 @@ def test_login_as_administrator_gets_a_session_that_opens_the_desk(world, runnin
 	status, body = https_get(w, site, f"/app?sid={sid}")
 	assert status == 200 and f"Desk of {site}" in body
 	assert https_get(w, site, "/app?sid=0000")[0] == 403
+	# The dashboard's download of a backup kept on the server: the site's own /backups/<file>,
+	# for a session on the site only (Frappe's download_backup).
+	job = w.job("POST", f"benches/{w.bench}/sites/{site}/backup", {"with_files": False})
+	assert job.status == SUCCESS, job.to_agent()
+	url = job.to_agent()["data"]["backups"]["database"]["url"]
+	assert url.startswith(f"https://{site}/backups/") and url.endswith("-database.sql.gz")
+	path = url.removeprefix(f"https://{site}")
+	assert https_get(w, site, f"{path}?sid={sid}")[0] == 200
+	assert https_get(w, site, path)[0] == 403
+	assert https_get(w, site, f"/backups/..%2Fsite_config.json?sid={sid}")[0] == 404
 	other = routes.answer(w.platform, "POST", f"benches/{w.bench}/sites/{site}/sid", {"user": "Administrator"})["sid"]
 	assert other and other != sid
 	with pytest.raises(exc.ValidationError):

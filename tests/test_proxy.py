@@ -8,7 +8,7 @@ import pytest
 from conftest import ROOT, service_env
 
 from press_selfhosted.exceptions import ProxyUnreachable, RouteDisabled, RouteNotLoaded, ValidationError
-from press_selfhosted.proxy import Proxy
+from press_selfhosted.proxy import Proxy, upstream_url
 
 sys.path.insert(0, str(ROOT / "tools"))
 from services import Launcher  # noqa: E402
@@ -53,6 +53,15 @@ def test_bad_input_raises_validation_error_and_writes_nothing(proxy, ca):
 		Proxy("relative", "http://127.0.0.1:1")
 	assert sorted(p.name for p in Path(proxy.config_dir).rglob("*")) == before
 	assert key not in repr(proxy)
+
+
+def test_a_page_s_address_is_checked_as_the_proxy_writes_it():
+	"""What Selfhosted Settings checks its maintenance and unknown-host pages with."""
+	assert upstream_url("http://127.0.0.1:32310") == "http://127.0.0.1:32310"
+	assert upstream_url("https://pages.example.com") == "https://pages.example.com:443"
+	for bad in ("file:///etc/passwd", "http://user:pw@host:1", "http://host:1/path", "127.0.0.1:32310", ""):
+		with pytest.raises(ValidationError):
+			upstream_url(bad)
 
 
 def test_a_disabled_router_raises_route_disabled_with_traefik_s_error(ca):

@@ -5,9 +5,11 @@ the commands the local executor runs in a bench container (`bench new-site`, `in
 web process, port 8000) and for Frappe's socketio (port 9000), so a site made on it is real
 where the platform is concerned: its own MariaDB database and user, its directory and config,
 and pages served for its name. It is not Frappe: it renders one login page, logs the
-Administrator in with the site's password (Frappe's `login`), and takes the two calls Press
+Administrator in with the site's password (Frappe's `login`) or a session Press made (`?sid=`),
+gives that session the site's backups (`/backups/<file>`), and takes the two calls Press
 makes on a product trial's site (the setup wizard's prefill, a document insert), writing each
-to the site's `standin_calls.jsonl` so that a test sees what reached the site; nothing else.
+to the site's `standin_calls.jsonl` so that a test sees what reached the site; in maintenance
+mode it answers 503 to everything, as Frappe does; nothing else.
 
 	standin.py bench ARGS...      (installed as `bench`)
 	standin.py web ARGS...        (installed as the bench's env/bin/gunicorn)
@@ -278,6 +280,8 @@ class Site(http.server.BaseHTTPRequestHandler):
 		site = self.site()
 		if not site:
 			return self.reply(404, b"no such site", "text/plain")
+		if site_config(site).get("maintenance_mode"):
+			return self.updating()
 		url = urlsplit(self.path)
 		length = int(self.headers.get("Content-Length") or 0)
 		form = {**parse_qs(url.query), **parse_qs(self.rfile.read(length).decode() if length else "")}
@@ -332,21 +336,43 @@ class Site(http.server.BaseHTTPRequestHandler):
 		site = self.site()
 		if not site:
 			return self.reply(404, b"no such site", "text/plain")
+		if site_config(site).get("maintenance_mode"):
+			return self.updating()
 		if path == "/api/method/ping":
 			return self.reply(200, b'{"message":"pong"}', "application/json")
 		if path == "/app":
 			if self.logged_in(site):
-				return self.reply(200, f"<h1>Desk of {site}</h1><p>Administrator</p>".encode(), "text/html")
+				# A session given in the query (Press's login links) becomes the cookie, as in Frappe.
+				sid = parse_qs(urlsplit(self.path).query).get("sid", [""])[0]
+				return self.reply(200, f"<h1>Desk of {site}</h1><p>Administrator</p>".encode(), "text/html",
+					cookie=f"sid={sid}; Path=/; HttpOnly; Secure" if sid else None)
 			return self.reply(403, b"not logged in", "text/plain")
+		if path.startswith("/backups/"):
+			# Frappe's download_backup: the site's backups, to its System Managers only.
+			if not self.logged_in(site):
+				return self.reply(403, b"You need to be logged in and have System Manager Role to be able to access backups.",
+					"text/plain")
+			file = SITES / site / "private" / "backups" / path.removeprefix("/backups/")
+			if "/" in path.removeprefix("/backups/") or not file.is_file():
+				return self.reply(404, b"not found", "text/plain")
+			return self.reply(200, file.read_bytes(), "application/octet-stream",
+				headers={"Content-Disposition": f'attachment; filename="{file.name}"'})
 		page = (f"<!DOCTYPE html><html><head><title>Login</title><link rel=stylesheet href=/assets/frappe/standin.css>"
 			f"</head><body><h1>Login to {site}</h1><p>bench stand-in {VERSION}</p></body></html>")
 		return self.reply(200, page.encode(), "text/html")
 
-	def reply(self, status: int, body: bytes, kind: str, cookie: str | None = None) -> None:
+	def updating(self) -> None:
+		"""What Frappe answers to every request while the site is in maintenance mode."""
+		self.reply(503, b"<!DOCTYPE html><html><head><title>Updating</title></head><body><h1>Updating</h1>"
+			b"<p>The system is being updated. Please refresh again after a few moments.</p></body></html>", "text/html")
+
+	def reply(self, status: int, body: bytes, kind: str, cookie: str | None = None, headers: dict | None = None) -> None:
 		self.send_response(status)
 		self.send_header("Content-Type", kind)
 		if cookie:
 			self.send_header("Set-Cookie", cookie)
+		for key, value in (headers or {}).items():
+			self.send_header(key, value)
 		self.send_header("Content-Length", str(len(body)))
 		self.end_headers()
 		self.wfile.write(body)

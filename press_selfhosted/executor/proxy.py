@@ -63,6 +63,9 @@ def add_site(platform: Platform, rec: Recorder, site: str, bench: str, *, hosts:
 			asyncio.run(_settled(platform, routes, records))
 		step.say(f"{site} → {web} (socket.io → {socketio}){' in maintenance' if maintenance else ''}: "
 			f"{'written' if routes[0].changed else 'unchanged'}, loaded by Traefik")
+		if maintenance and not platform.proxy.has_maintenance_page():
+			step.say("no maintenance page is set (Selfhosted Settings' Maintenance Page URL): the site stays on its "
+				"bench, which answers 503 in its maintenance mode")
 		for name, *_ in records:
 			step.say(f"{name} → {platform.address} on PowerDNS, read back")
 	nothing_to_do(rec, "Reload NGINX")

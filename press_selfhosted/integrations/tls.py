@@ -60,10 +60,25 @@ def wildcard_to_traefik(original):
 		s = services()
 		if self.status != "Active" or self.domain != s.settings.get("root_domain"):
 			return
-		s.proxy.write_platform(wildcard=(self.full_chain, self.get_password("private_key")),
-			maintenance_url=s.settings.get("maintenance_url") or None, default_url=s.settings.get("default_url") or None)
+		write_platform_routes(self, s.settings)
 
 	return trigger_server_tls_setup_callback
+
+
+def write_platform_routes(wildcard, settings) -> None:
+	"""Traefik's platform file: the root domain's wildcard (a TLS Certificate), the settings'
+	maintenance and default pages."""
+	services().proxy.write_platform(wildcard=(wildcard.full_chain, wildcard.get_password("private_key")),
+		maintenance_url=settings.get("maintenance_url") or None, default_url=settings.get("default_url") or None)
+
+
+def pages_changed(settings) -> None:
+	"""Selfhosted Settings saved with another maintenance or default page: the platform file
+	follows at once (else only the wildcard's next renewal would write it)."""
+	wildcard = frappe.db.get_value("TLS Certificate", {"wildcard": 1, "domain": settings.get("root_domain"),
+		"status": "Active"}, "name", order_by="creation desc")
+	if wildcard:
+		write_platform_routes(frappe.get_doc("TLS Certificate", wildcard), settings)
 
 
 def request_wildcard(doc, method=None):

@@ -177,6 +177,25 @@ class TestSelfHostedPress(FrappeTestCase):
 		self.assertTrue(platform.exists())
 		self.assertEqual(setup(), [])
 
+	def test_a_maintenance_page_reaches_traefik_when_the_settings_are_saved(self):
+		settings = frappe.get_single("Selfhosted Settings")
+		kept = settings.maintenance_url
+		try:
+			settings.maintenance_url = None
+			settings.save()
+			self.assertFalse(services().proxy.has_maintenance_page())
+			settings.maintenance_url = "http://127.0.0.1:32399"
+			settings.save()
+			self.assertTrue(services().proxy.has_maintenance_page())  # not only at the wildcard's renewal
+			settings.maintenance_url = "file:///etc/passwd"
+			with self.assertRaisesRegex(frappe.ValidationError, "Maintenance Page URL"):
+				settings.save()
+			self.assertTrue(services().proxy.has_maintenance_page())
+		finally:
+			settings.reload()
+			settings.maintenance_url = kept
+			settings.save()
+
 	def test_setup_gives_traefik_the_root_domain_s_wildcard_when_it_serves_another(self):
 		"""One Traefik, the root domain changed (or another platform's setup wrote its file):
 		every site of this one answered with a wildcard of another domain."""

@@ -15,7 +15,15 @@ pub fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<Proxy>()?;
     module.add_class::<Route>()?;
     module.add_class::<RouterStatus>()?;
+    module.add_function(wrap_pyfunction!(upstream_url, module)?)?;
     Ok(())
+}
+
+/// An upstream as the proxy writes it (`scheme://host:port`), or ValidationError: what a
+/// setting naming one (a maintenance page) is checked with before it is saved.
+#[pyfunction]
+fn upstream_url(url: &str) -> PyResult<String> {
+    Ok(proxy::upstream(url).map_err(Failure::from)?)
 }
 
 /// A router as written: what the read-back expects Traefik to load.
@@ -142,6 +150,10 @@ impl Proxy {
 
     fn remove_site(&self, py: Python<'_>, site: &str) -> PyResult<bool> {
         run(py, || Ok(self.config.remove_site(site)?))
+    }
+
+    fn has_maintenance_page(&self, py: Python<'_>) -> PyResult<bool> {
+        run(py, || Ok(self.config.has_maintenance_page()?))
     }
 
     fn sites(&self, py: Python<'_>) -> PyResult<Vec<String>> {

@@ -393,3 +393,28 @@ async fn socket_io_reaches_its_own_upstream_and_the_rest_the_web() {
     config.remove_site(&name).unwrap();
     api.wait_gone(&[written[0].router.clone(), written[1].router.clone()], WAIT).await.unwrap();
 }
+
+#[test]
+fn a_site_in_maintenance_stays_on_its_upstream_until_the_platform_has_a_maintenance_page() {
+    // A directory of its own: the shared one's platform file belongs to the test above.
+    let dir = tempfile::tempdir().unwrap();
+    let config = ProxyConfig::new(dir.path(), "websecure", None).unwrap();
+    let name = domain("paused");
+    let mut route = site(&name, "http://127.0.0.1:1", None);
+    route.maintenance = true;
+    assert!(!config.has_maintenance_page().unwrap());
+    // Routed to a maintenance service that does not exist, Traefik would disable the router.
+    assert_eq!(config.write_site(&route).unwrap()[0].service, name);
+
+    let page = Platform { maintenance_url: Some("http://127.0.0.1:2".into()), ..Platform::default() };
+    config.write_platform(&page).unwrap();
+    assert!(config.has_maintenance_page().unwrap());
+    assert_eq!(config.write_site(&route).unwrap()[0].service, "_maintenance");
+    route.maintenance = false;
+    assert_eq!(config.write_site(&route).unwrap()[0].service, name);
+
+    // A default page alone (another service of the same file) is not a maintenance page.
+    let default_only = Platform { default_url: Some("http://127.0.0.1:3".into()), ..Platform::default() };
+    config.write_platform(&default_only).unwrap();
+    assert!(!config.has_maintenance_page().unwrap());
+}

@@ -26,12 +26,27 @@ class SelfhostedSettings(Document):
 					DnsChecker([server_address(self.get(field))])
 				except ValidationError as e:
 					frappe.throw(f"{label}: {e}")
+		from press_selfhosted.proxy import upstream_url
+
+		for field, label in (("maintenance_url", "Maintenance Page URL"), ("default_url", "Unknown Host Page URL")):
+			if self.get(field):
+				try:
+					upstream_url(self.get(field))
+				except ValidationError as e:
+					frappe.throw(f"{label}: {e}")
 		for field, label in (("site_https_address", "Press reaches sites at"), ("site_http_address", "Press reaches sites over HTTP at")):
 			if self.get(field):
 				try:
 					split_address(self.get(field))
 				except ValidationError as e:
 					frappe.throw(f"{label}: {e}")
+
+
+	def on_update(self):
+		if self.has_value_changed("maintenance_url") or self.has_value_changed("default_url"):
+			from press_selfhosted.integrations.tls import pages_changed
+
+			pages_changed(self)
 
 
 def settings_dict() -> dict:

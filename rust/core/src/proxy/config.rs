@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::route::{self, Certificate, Platform, Route, SiteRoute};
-use super::yaml::to_yaml;
+use super::yaml::{key_text, to_yaml};
 use super::Error;
 use crate::files::{ensure_dir, write_atomic, PRIVATE, PUBLIC};
 use crate::names::{self, ValidationError};
@@ -66,10 +66,14 @@ impl ProxyConfig {
             None => None,
         };
         let paths = cert_files.as_ref().map(|(c, k)| (path_text(c), path_text(k)));
+        // With no maintenance page, a site in maintenance stays on its bench: a Frappe site in
+        // maintenance mode answers 503 itself, where a router to a missing service would be
+        // disabled and the whole name would answer 404.
+        let maintenance = site.maintenance && self.has_maintenance_page()?;
         let (config, mut routes) = route::site_config(
             &checked,
             &self.entry_point,
-            site.maintenance,
+            maintenance,
             paths.as_ref().map(|(c, k)| (c.as_str(), k.as_str())),
         );
         let changed = self.write_if_changed(&self.site_file(&checked.site), &to_yaml(&config), PUBLIC)?;
@@ -130,6 +134,27 @@ impl ProxyConfig {
             route.changed = changed;
         }
         Ok(routes)
+    }
+
+    /// Whether the platform's file defines the maintenance page. Only `write_platform` writes
+    /// that file, in `to_yaml`'s fixed layout, where the page is a key of `http.services`.
+    pub fn has_maintenance_page(&self) -> Result<bool, Error> {
+        let path = self.dir.join(PLATFORM_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io(&path, e)),
+        };
+        let key = format!("    {}:", key_text(route::MAINTENANCE));
+        let mut in_services = false;
+        for line in text.lines() {
+            if !line.starts_with("    ") {
+                in_services = line == "  services:";
+            } else if in_services && line == key {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn site_file(&self, site: &str) -> PathBuf {

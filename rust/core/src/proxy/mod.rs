@@ -11,7 +11,7 @@ mod traefik;
 mod yaml;
 
 pub use config::ProxyConfig;
-pub use route::{Certificate, Platform, Route, SiteRoute};
+pub use route::{upstream, Certificate, Platform, Route, SiteRoute};
 pub use traefik::{RouterStatus, TraefikApi};
 
 use crate::names::ValidationError;

@@ -84,7 +84,8 @@ pub struct SiteRoute {
     /// does): a custom domain's route names its site here.
     pub frappe_site: Option<String>,
     pub certificate: Option<Certificate>,
-    /// Deactivated or suspended (Press's "Update Site Status"): served by the maintenance page.
+    /// Deactivated or suspended (Press's "Update Site Status"): served by the platform's
+    /// maintenance page, or by its own upstreams where the platform has none.
     pub maintenance: bool,
 }
 

@@ -53,7 +53,7 @@ fn entry(out: &mut String, value: &Value, indent: usize) {
     }
 }
 
-fn key_text(key: &str) -> String {
+pub(super) fn key_text(key: &str) -> String {
     let plain = !key.is_empty()
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
         && key.as_bytes()[0].is_ascii_alphanumeric();
