@@ -61,6 +61,7 @@ override_whitelisted_methods = {
 	"press.api.site.get_upload_link": "press_selfhosted.integrations.storage.get_upload_link",
 	"press.api.site.multipart_exit": "press_selfhosted.integrations.storage.multipart_exit",
 	"press.api.email.send_mime_mail": "press_selfhosted.integrations.mail.send_mime_mail",
+	"frappe.realtime.can_subscribe_doc": "press_selfhosted.integrations.site_jobs.can_subscribe_doc",
 }
 
 scheduler_events = {

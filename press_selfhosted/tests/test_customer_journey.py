@@ -2,8 +2,9 @@
 (not Administrator): sign up, the code from the verification mail, the account's set-up with no
 payment gateway, the new-site options (the platform's cluster, its public Release Group, the
 site plans), a site on a plan placed on the local executor's servers and its job steps as the
-customer sees them, until Active, then the dashboard's login to the site; and a product trial's
-sign-up, which hands the customer a standby site kept ready on the local servers.
+customer sees them (and may follow live), until Active, then the dashboard's login to the site;
+a product trial's sign-up, which hands the customer a standby site kept ready on the local
+servers; the customer's own domain; and a plan's limit, which suspends a site over it.
 
 Needs what test_local_executor needs (platform_services.local_platform). The steps Press's
 workers and scheduler would take are called in their order (`drive`).
@@ -16,6 +17,7 @@ import os
 import re
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from unittest import mock
 
 import frappe
@@ -39,6 +41,16 @@ def signup_code(inbox: Inbox, email: str) -> str:
 				return found.group(1).decode()
 		time.sleep(0.1)
 	raise AssertionError(f"no verification mail reached the relay for {email}")
+
+
+def run_whitelisted(method: str, **kwargs):
+	"""A method as `/api/method/<method>` runs it (socket.io asks Frappe this way too): the last
+	override in the apps' hooks, then Frappe's whitelist check."""
+	from frappe.handler import is_whitelisted
+
+	function = frappe.get_attr((frappe.get_hooks("override_whitelisted_methods", {}).get(method) or [method])[-1])
+	is_whitelisted(function)
+	return frappe.call(function, **kwargs)
 
 
 @contextmanager
@@ -218,6 +230,8 @@ class TestCustomerJourney(FrappeTestCase):
 			# ...and each opens (the Job page the dashboard shows while the site comes up), though
 			# the bench is the operator's.
 			self.assertEqual(get_doc_as_dashboard("Agent Job", made["job"])["name"], made["job"])
+			# ...and follows it live: socket.io asks Frappe before it joins the job's room.
+			self.assertTrue(run_whitelisted("frappe.realtime.can_subscribe_doc", doctype="Agent Job", docname=made["job"]))
 			# "Setup Site" on the dashboard: a login link to the site, with a session of its own.
 			url = frappe.get_doc("Site", site).login_as_admin(reason="")
 		self.assertTrue(url.startswith(f"https://{site}/app?sid="), url)
@@ -244,6 +258,8 @@ class TestCustomerJourney(FrappeTestCase):
 				get_doc_as_dashboard("Site", site)
 			with self.assertRaises(frappe.PermissionError):  # nor its jobs
 				get_doc_as_dashboard("Agent Job", made["job"])
+			with self.assertRaises(frappe.PermissionError):  # nor follow them
+				run_whitelisted("frappe.realtime.can_subscribe_doc", doctype="Agent Job", docname=made["job"])
 
 	def test_a_product_trial_hands_a_new_customer_a_ready_standby_site(self):
 		"""The operator's trial keeps a standby site ready on the local servers; a customer who
@@ -392,4 +408,70 @@ class TestCustomerJourney(FrappeTestCase):
 			settings.update({"dns_resolver": kept[0], "site_http_address": kept[1]})
 			settings.save()
 			pdns.delete_zone(customer)
+			frappe.db.commit()
+
+	def test_a_paying_team_s_site_over_its_plan_is_suspended_until_it_fits_again(self):
+		"""A plan's database limit holds: Press reads the site's usage (site info), flags a site over
+		its plan, suspends it after 14 days (Press Settings' Enforce Storage Limits), and lifts the
+		suspension once the site fits again. Press spares free teams, so this team pays."""
+		import pymysql
+		from press.api.site import new
+		from press.press.doctype.site.site import suspend_sites_exceeding_disk_usage_for_last_14_days
+		from press.press.doctype.site.site_usages import update_disk_usages
+
+		plan = frappe.get_doc({"doctype": "Site Plan", "name": f"Tiny {frappe.generate_hash(length=5)}",
+			"plan_title": "Tiny", "document_type": "Site", "price_usd": 1, "price_inr": 80, "enabled": 1,
+			"max_database_usage": 1, "max_storage_usage": 100, "cpu_time_per_day": 1,
+			"roles": [{"role": "Press User"}]}).insert()
+		email, team = self.sign_up()
+		cluster = frappe.db.get_value("Server", self.server, "cluster")
+		with as_customer(email):
+			made = new({"name": f"full{frappe.generate_hash(length=5).lower()}", "apps": ["frappe"],
+				"version": "Version 15", "group": self.group, "cluster": cluster, "plan": plan.name, "domain": self.domain})
+		site = made["site"]
+		frappe.db.set_value("Team", team, "free_account", 0)  # as once the team has a payment method
+		frappe.clear_document_cache("Team", team)
+		enforced = frappe.db.get_single_value("Press Settings", "enforce_storage_limits")
+		frappe.db.set_single_value("Press Settings", "enforce_storage_limits", 1)
+		frappe.db.commit()
+		try:
+			drive()
+			self.assertEqual(frappe.db.get_value("Site", site, "status"), "Active")
+			host, port = env("PLATFORM_MARIADB").rsplit(":", 1)
+			database = pymysql.connect(host=host, port=int(port), user="root", autocommit=True,
+				password=Path(env("PLATFORM_MARIADB_PASSWORD_FILE")).read_text().strip(), database=self.site_config(site)["db_name"])
+			with database.cursor() as cursor:  # 3 MB of the customer's data, on a 1 MB plan
+				cursor.execute("CREATE TABLE filler (id INT AUTO_INCREMENT PRIMARY KEY, data VARCHAR(1000))")
+				cursor.executemany("INSERT INTO filler (data) VALUES (%s)", [("x" * 1000,)] * 3000)
+				cursor.execute("ANALYZE TABLE filler")  # InnoDB's sizes as information_schema reports them
+
+			# Press's scheduler: the site's info (usage in MB from the local executor), then the
+			# usage against the plan, in per cent.
+			frappe.get_doc("Site", site).sync_info()
+			update_disk_usages()
+			flagged = frappe.db.get_value("Site", site, ["site_usage_exceeded", "current_database_usage"], as_dict=True)
+			self.assertEqual(flagged.site_usage_exceeded, 1)
+			self.assertGreater(flagged.current_database_usage, 120)
+			# Fourteen days on (Press's grace), the daily suspension finds it.
+			frappe.db.set_value("Site", site, "site_usage_exceeded_on", frappe.utils.add_days(frappe.utils.now_datetime(), -15))
+			suspend_sites_exceeding_disk_usage_for_last_14_days()
+			frappe.db.commit()
+			drive()
+			self.assertEqual(frappe.db.get_value("Site", site, "status"), "Suspended")
+			self.assertEqual(self.site_config(site)["maintenance_mode"], 1)
+			status, body = https_get(site, "/login")  # the maintenance page, or the site's own 503 without one
+			self.assertEqual(status, 503, body)
+
+			with database.cursor() as cursor:
+				cursor.execute("DROP TABLE filler")
+			frappe.get_doc("Site", site).sync_info()
+			update_disk_usages()
+			frappe.db.commit()
+			drive()
+			self.assertEqual(frappe.db.get_value("Site", site, ["status", "site_usage_exceeded"]), ("Active", 0))
+			self.assertEqual(self.site_config(site).get("maintenance_mode"), 0)
+			self.assertEqual(https_get(site, "/login")[0], 200)
+		finally:
+			frappe.db.set_single_value("Press Settings", "enforce_storage_limits", enforced)
+			frappe.db.set_value("Site Plan", plan.name, "enabled", 0)
 			frappe.db.commit()
