@@ -2,9 +2,9 @@
 
 **Webhooks.** When a trial's site is handed out, Press makes three Webhooks on it (a User
 inserted, enabled or disabled, deleted) so that the site's users can later log in from the
-dashboard; their address is Frappe Cloud's own (`https://frappecloud.com/api/method/…`), written into Press. On a
-self-hosted platform that would send every customer's user list to a third party, and keep the
-dashboard's copy empty. Here each Webhook keeps Press's path and goes to this Press instead
+dashboard; their address is Frappe Cloud's own (`https://frappecloud.com/api/method/…`),
+written into Press. On a self-hosted platform that would send every customer's user list to a
+third party, and keep the dashboard's copy empty. Here each Webhook keeps Press's path and goes to this Press instead
 (Frappe's `get_url()`: the site's `host_name`, as in Press's own mails).
 
 **The chosen name.** Handing out a standby site makes two Add Domain jobs for the name the
