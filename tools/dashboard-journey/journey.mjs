@@ -6,15 +6,16 @@
 //   PRESS       the Press site's URL (http://press.test:8000)
 //   MAIL_DIR    the folder mail_catcher.py writes each message the platform relays to
 //   OUT         where the screenshots go; WIDTH, HEIGHT the viewport (1280x800; 390x844 a phone)
-//   DOMAIN      the platform's root domain
-//   RESOLVE     Chromium's host-resolver-rules for the platform's names (MAP *.<domain> <Traefik
-//               address:port>: the port too, so Press's https:// links work as they are)
+//   DOMAIN      the platform's root domain (run.sh runs this in a network namespace where names
+//               are resolved by the platform's PowerDNS and port 443 reaches Traefik)
 //   NSS_HOME    a HOME whose .pki/nssdb trusts the platform CA's root (run.sh makes it)
 //   CHROMIUM    the browser (/usr/bin/chromium)
 //   PRODUCT     a Product Trial: the trial's journey instead (its sign-up, site name, the
 //               standby site handed out and opened logged in)
 //   CUSTOMER, SITE  an existing customer's site: the customer logs in with the code from the
-//               mail and uses its tabs instead (Backups: take one; Logs; Domains: add OWN_DOMAIN,
+//               mail and uses its tabs instead (Backups: take one, log in to the site as its
+//               Administrator and download it; with RESTORE=1 restore an offsite backup and
+//               follow its job; Logs; Domains: add OWN_DOMAIN,
 //               a CNAME to the site on the customer's DNS, and open the site under it; Actions:
 //               drop the site when DROP=1)
 import { chromium } from 'playwright-core';
@@ -53,7 +54,6 @@ function mailCode(to, after) {
 
 const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
 	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
-if (process.env.RESOLVE) args.push(`--host-resolver-rules=${process.env.RESOLVE}`);
 const userDataDir = fs.mkdtempSync('/tmp/journey-profile-');
 const browser = await chromium.launchPersistentContext(userDataDir, {
 	executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args, viewport: { width: W, height: H }, ignoreDefaultArgs: ['--headless=old'],
@@ -63,8 +63,7 @@ const page = browser.pages()[0] || await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text().slice(0, 200)}`); });
 page.on('response', (r) => { if (r.status() >= 400 && r.url().includes('/api/')) console.log(`http ${r.status()} ${r.url().slice(0, 160)}`); });
 
-// The site's own page at the address Press gave: the browser maps the platform's names and
-// port 443 to Traefik (RESOLVE), so the URL is Press's own.
+// The site's own page at the address Press gave (its name found through PowerDNS).
 async function openedSite(where, name) {
 	await where.waitForLoadState('networkidle').catch(() => {});
 	await where.waitForTimeout(1500);
@@ -144,6 +143,19 @@ async function tour() {
 		await page.waitForTimeout(1000);
 	};
 	const text = async () => (await page.locator('body').innerText()).replace(/\n+/g, ' | ');
+	// A row's menu of actions (the list's last button in the row), then one of its items.
+	const rowAction = async (row, item, offsite = false) => {
+		const rows = page.locator('[role=row], tr, a[href*="/backups"], div.grid').filter({ hasText: /Success/ });
+		const count = await rows.count();
+		for (let i = 0; i < count; i++) {
+			const r = rows.nth(i);
+			if (offsite && !/(Yes|✓)/.test(await r.innerText())) continue;
+			await r.locator('button').last().click();
+			await page.getByText(item, { exact: true }).click();
+			return;
+		}
+		throw new Error(`no backup row for ${item}`);
+	};
 	await logIn(process.env.CUSTOMER);
 	// Backups: one taken now, listed when done
 	await tab('backups');
@@ -152,6 +164,47 @@ async function tour() {
 	for (let i = 0; i < 60 && !/\| Success \|/.test(await text()); i++) { await page.waitForTimeout(3000); await tab('backups'); }
 	mark('backup listed');
 	await shot(page, 'backups');
+	// A backup kept on the server downloads from the site itself, to a session on the site:
+	// Login As Administrator first (Press opens the site with the session it made).
+	await page.goto(`${PRESS}/dashboard/sites/${site}`);
+	await page.waitForLoadState('networkidle');
+	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
+	await page.getByRole('button', { name: 'Options' }).click();
+	await page.getByText('Login As Administrator').click();
+	await page.locator('[role=dialog]').getByRole('button', { name: /Login|Confirm|Proceed/ }).last().click();
+	await page.waitForFunction(() => window.__opened, null, { timeout: 60000 });
+	const desk = await browser.newPage();
+	await desk.goto(await page.evaluate(() => window.__opened));
+	await openedSite(desk, 'site-as-administrator');
+	await tab('backups');
+	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
+	await rowAction(/\| Success \|/, 'Download Database');
+	await page.locator('[role=dialog]').getByRole('button', { name: /Download|Confirm/ }).last().click();
+	await page.waitForFunction(() => window.__opened, null, { timeout: 30000 });
+	const link = await page.evaluate(() => window.__opened);
+	const [download] = await Promise.all([desk.waitForEvent('download'), desk.goto(link).catch(() => {})]);
+	const saved = path.join(OUT, download.suggestedFilename());
+	await download.saveAs(saved);
+	const head = fs.readFileSync(saved).subarray(0, 2);
+	console.log(`downloaded ${download.suggestedFilename()} from ${link}: ${fs.statSync(saved).size} bytes, gzip ${head[0] === 0x1f && head[1] === 0x8b}`);
+	mark('backup downloaded');
+	await desk.close();
+	// Restore: an offsite backup (Press's scheduled ones go to the platform's store) put back
+	// on the site; the job's page follows the restore live.
+	if (process.env.RESTORE === '1') {
+		await tab('backups');
+		await rowAction(/\| Success \|.*\| (Yes|✓) \|/, 'Restore Backup', true);
+		await page.locator('[role=dialog]').getByRole('button', { name: /Restore/ }).last().click();
+		await page.waitForURL(/\/jobs\//, { timeout: 30000 });
+		mark('restore requested');
+		await page.waitForTimeout(1500);
+		await shot(page, 'restore-job-running');
+		const job = page.url();
+		for (let i = 0; i < 100 && !/Success|Failure/.test(await page.locator('body').innerText()); i++) await page.waitForTimeout(3000);
+		mark('restore job done (page updated live, not reloaded)');
+		await shot(page, 'restore-job-done');
+		console.log(`restore job ${job}: ${(await page.locator('body').innerText()).slice(0, 400).replace(/\n+/g, ' | ')}`);
+	}
 	// Logs
 	await tab('insights/logs');
 	await page.getByText('Frappe Logs').click();
