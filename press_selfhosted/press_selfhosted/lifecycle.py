@@ -32,6 +32,12 @@ def refresh_caches() -> None:
 
 def after_install() -> None:
 	refresh_caches()
+	# Frappe marks an app's patches done on install without running them; this one matters on a
+	# fresh site too: Press's install made its Default cluster private, where Press keeps no
+	# product trial's standby sites.
+	from press_selfhosted.patches import platform_cluster_is_public
+
+	platform_cluster_is_public.execute()
 
 
 def after_uninstall() -> None:

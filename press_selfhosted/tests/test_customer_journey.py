@@ -413,7 +413,7 @@ class TestCustomerJourney(FrappeTestCase):
 	def test_a_paying_team_s_site_over_its_plan_is_suspended_until_it_fits_again(self):
 		"""A plan's database limit holds: Press reads the site's usage (site info), flags a site over
 		its plan, suspends it after 14 days (Press Settings' Enforce Storage Limits), and lifts the
-		suspension once the site fits again. Press spares free teams, so this team pays."""
+		suspension once the site fits again. Press spares free teams' sites, so this team is prepaid."""
 		import pymysql
 		from press.api.site import new
 		from press.press.doctype.site.site import suspend_sites_exceeding_disk_usage_for_last_14_days
@@ -423,14 +423,22 @@ class TestCustomerJourney(FrappeTestCase):
 			"plan_title": "Tiny", "document_type": "Site", "price_usd": 1, "price_inr": 80, "enabled": 1,
 			"max_database_usage": 1, "max_storage_usage": 100, "cpu_time_per_day": 1,
 			"roles": [{"role": "Press User"}]}).insert()
-		email, team = self.sign_up()
+		settings = frappe.get_single("Selfhosted Settings")
+		before, settings.billing_mode = settings.billing_mode, "Prepaid Credits"
+		settings.save()
+		try:
+			email, team = self.sign_up()
+		finally:
+			settings.billing_mode = before
+			settings.save()
+		# The operator's credit (Press's Balance Transaction), which lets a prepaid team create sites.
+		frappe.get_doc("Team", team).allocate_credit_amount(20, source="Free Credits", remark="the operator's credit")
 		cluster = frappe.db.get_value("Server", self.server, "cluster")
 		with as_customer(email):
 			made = new({"name": f"full{frappe.generate_hash(length=5).lower()}", "apps": ["frappe"],
 				"version": "Version 15", "group": self.group, "cluster": cluster, "plan": plan.name, "domain": self.domain})
 		site = made["site"]
-		frappe.db.set_value("Team", team, "free_account", 0)  # as once the team has a payment method
-		frappe.clear_document_cache("Team", team)
+		self.assertEqual(frappe.db.get_value("Site", site, "free"), 0)  # a free team's sites are free for good
 		enforced = frappe.db.get_single_value("Press Settings", "enforce_storage_limits")
 		frappe.db.set_single_value("Press Settings", "enforce_storage_limits", 1)
 		frappe.db.commit()

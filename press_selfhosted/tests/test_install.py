@@ -24,7 +24,8 @@ BENCH = shutil.which("bench")
 def doc_event_fires() -> str:
 	"""Run in a process of the fresh site: whether the site counts press_selfhosted as installed,
 	whether its Root Domain before_validate doc_event fires (it keeps every Root Domain on
-	Generic), and whether its scheduled jobs exist, as JSON."""
+	Generic), whether its scheduled jobs exist, and whether Press's Default cluster is public, as
+	JSON."""
 	doc = frappe.new_doc("Root Domain")
 	doc.dns_provider = "AWS Route 53"
 	doc.run_method("before_validate")  # Frappe's own dispatch: the controller, then the doc_events hooks
@@ -32,6 +33,7 @@ def doc_event_fires() -> str:
 		"installed": "press_selfhosted" in frappe.get_installed_apps(),
 		"provider": doc.dns_provider,
 		"scheduled": bool(frappe.db.exists("Scheduled Job Type", {"method": "press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh"})),
+		"public": frappe.db.get_value("Cluster", "Default", "public"),
 	})
 
 
@@ -74,10 +76,10 @@ class TestInstallOnAFreshSite(FrappeTestCase):
 	def test_install_activates_and_uninstall_deactivates_without_a_flush(self):
 		# The hooks cached as every request and job of a Press site caches them.
 		self.bench(["--site", self.site, "execute", "frappe.get_hooks"])
-		self.assertEqual(self.fired(), {"installed": False, "provider": "AWS Route 53", "scheduled": False})
+		self.assertEqual(self.fired(), {"installed": False, "provider": "AWS Route 53", "scheduled": False, "public": 0})
 
 		self.bench(["--site", self.site, "install-app", "press_selfhosted"])
-		self.assertEqual(self.fired(), {"installed": True, "provider": "Generic", "scheduled": True})
+		self.assertEqual(self.fired(), {"installed": True, "provider": "Generic", "scheduled": True, "public": 1})
 
 		self.bench(["--site", self.site, "uninstall-app", "press_selfhosted", "--yes", "--no-backup"])
-		self.assertEqual(self.fired(), {"installed": False, "provider": "AWS Route 53", "scheduled": False})
+		self.assertEqual(self.fired(), {"installed": False, "provider": "AWS Route 53", "scheduled": False, "public": 1})
