@@ -62,6 +62,14 @@ const browser = await chromium.launchPersistentContext(userDataDir, {
 const page = browser.pages()[0] || await browser.newPage();
 page.on('console', (m) => { if (m.type() === 'error') console.log(`console: ${m.text().slice(0, 200)}`); });
 page.on('response', (r) => { if (r.status() >= 400 && r.url().includes('/api/')) console.log(`http ${r.status()} ${r.url().slice(0, 160)}`); });
+// Press's realtime updates of a job as they reach the page (socket.io, either transport).
+const realtime = {};
+const heard = (text) => {
+	for (const event of ['agent_job_update', 'doc_update', 'list_update']) if (String(text).includes(`"${event}"`)) realtime[event] = (realtime[event] || 0) + 1;
+};
+browser.on('page', (p) => p.on('websocket', (ws) => ws.on('framereceived', (f) => heard(f.payload))));
+page.on('websocket', (ws) => ws.on('framereceived', (f) => heard(f.payload)));
+page.on('response', async (r) => { if (r.url().includes('/socket.io/') && r.request().method() === 'GET') heard(await r.text().catch(() => '')); });
 
 // The site's own page at the address Press gave (its name found through PowerDNS).
 async function openedSite(where, name) {
@@ -144,24 +152,25 @@ async function tour() {
 	};
 	const text = async () => (await page.locator('body').innerText()).replace(/\n+/g, ' | ');
 	// A row's menu of actions (the list's last button in the row), then one of its items.
-	const rowAction = async (row, item, offsite = false) => {
-		const rows = page.locator('[role=row], tr, a[href*="/backups"], div.grid').filter({ hasText: /Success/ });
-		const count = await rows.count();
-		for (let i = 0; i < count; i++) {
-			const r = rows.nth(i);
-			if (offsite && !/(Yes|✓)/.test(await r.innerText())) continue;
-			await r.locator('button').last().click();
-			await page.getByText(item, { exact: true }).click();
-			return;
+	// A backup row's menu of actions (the row's last button), then one of its items: the newest
+	// done backup, or with `offsite` the newest offsite one (the list's own filter).
+	const rowAction = async (item, offsite = false) => {
+		if (offsite) {
+			await page.getByText('Offsite Backups', { exact: true }).click();
+			await page.waitForTimeout(1500);
 		}
-		throw new Error(`no backup row for ${item}`);
+		const row = page.locator('[role=row], tr, a[href*="/backups"], div.grid').filter({ hasText: /Success/ }).first();
+		await row.locator('button').last().click();
+		await page.getByText(item, { exact: true }).click();
 	};
 	await logIn(process.env.CUSTOMER);
 	// Backups: one taken now, listed when done
 	await tab('backups');
+	const done = async () => (await text()).split('| Success |').length - 1;
+	const before = await done();
 	await page.getByRole('button', { name: 'Take Backup' }).click();
 	await page.getByRole('button', { name: 'Start Backup' }).click();
-	for (let i = 0; i < 60 && !/\| Success \|/.test(await text()); i++) { await page.waitForTimeout(3000); await tab('backups'); }
+	for (let i = 0; i < 60 && (await done()) <= before; i++) { await page.waitForTimeout(3000); await tab('backups'); }
 	mark('backup listed');
 	await shot(page, 'backups');
 	// A backup kept on the server downloads from the site itself, to a session on the site:
@@ -178,7 +187,7 @@ async function tour() {
 	await openedSite(desk, 'site-as-administrator');
 	await tab('backups');
 	await page.evaluate(() => { window.open = (u) => { window.__opened = u; return null; }; });
-	await rowAction(/\| Success \|/, 'Download Database');
+	await rowAction('Download Database');
 	await page.locator('[role=dialog]').getByRole('button', { name: /Download|Confirm/ }).last().click();
 	await page.waitForFunction(() => window.__opened, null, { timeout: 30000 });
 	const link = await page.evaluate(() => window.__opened);
@@ -193,8 +202,8 @@ async function tour() {
 	// on the site; the job's page follows the restore live.
 	if (process.env.RESTORE === '1') {
 		await tab('backups');
-		await rowAction(/\| Success \|.*\| (Yes|✓) \|/, 'Restore Backup', true);
-		await page.locator('[role=dialog]').getByRole('button', { name: /Restore/ }).last().click();
+		await rowAction('Restore Backup', true);
+		await page.locator('[role=dialog]').getByRole('button', { name: /Restore|Confirm/ }).last().click();
 		await page.waitForURL(/\/jobs\//, { timeout: 30000 });
 		mark('restore requested');
 		await page.waitForTimeout(1500);
@@ -264,7 +273,7 @@ try {
 	await shot(page, 'failed').catch(() => {});
 	process.exitCode = 1;
 } finally {
-	console.log(JSON.stringify({ email, subdomain, times }));
+	console.log(JSON.stringify({ email, subdomain, times, realtime }));
 	await browser.close();
 }
 
