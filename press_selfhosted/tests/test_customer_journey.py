@@ -54,6 +54,19 @@ def run_whitelisted(method: str, **kwargs):
 
 
 @contextmanager
+def billing_mode(mode: str):
+	"""Selfhosted Settings' New Teams for the sign-ups inside, as before afterwards."""
+	settings = frappe.get_single("Selfhosted Settings")
+	before, settings.billing_mode = settings.billing_mode, mode
+	settings.save()
+	try:
+		yield
+	finally:
+		settings.billing_mode = before
+		settings.save()
+
+
+@contextmanager
 def as_customer(email: str):
 	"""A dashboard request as the customer: their session, and Press's own before_request, which
 	gives the request its team (the customer's own, with no X-Press-Team header)."""
@@ -172,14 +185,8 @@ class TestCustomerJourney(FrappeTestCase):
 		self.assertIsNone(frappe.db.get_value("Account Request", team.account_request, "request_key"))  # used once
 
 	def test_prepaid_teams_wait_for_the_operator_s_credit(self):
-		settings = frappe.get_single("Selfhosted Settings")
-		before, settings.billing_mode = settings.billing_mode, "Prepaid Credits"
-		settings.save()
-		try:
+		with billing_mode("Prepaid Credits"):
 			_, name = self.sign_up()
-		finally:
-			settings.billing_mode = before
-			settings.save()
 		team = frappe.get_doc("Team", name)
 		self.assertEqual((team.free_account, team.skip_onboarding), (0, 1))
 		allowed, why = team.can_create_site()
@@ -423,14 +430,8 @@ class TestCustomerJourney(FrappeTestCase):
 			"plan_title": "Tiny", "document_type": "Site", "price_usd": 1, "price_inr": 80, "enabled": 1,
 			"max_database_usage": 1, "max_storage_usage": 100, "cpu_time_per_day": 1,
 			"roles": [{"role": "Press User"}]}).insert()
-		settings = frappe.get_single("Selfhosted Settings")
-		before, settings.billing_mode = settings.billing_mode, "Prepaid Credits"
-		settings.save()
-		try:
+		with billing_mode("Prepaid Credits"):
 			email, team = self.sign_up()
-		finally:
-			settings.billing_mode = before
-			settings.save()
 		# The operator's credit (Press's Balance Transaction), which lets a prepaid team create sites.
 		frappe.get_doc("Team", team).allocate_credit_amount(20, source="Free Credits", remark="the operator's credit")
 		cluster = frappe.db.get_value("Server", self.server, "cluster")
