@@ -41,7 +41,6 @@ class SelfhostedSettings(Document):
 				except ValidationError as e:
 					frappe.throw(f"{label}: {e}")
 
-
 	def on_update(self):
 		if self.has_value_changed("maintenance_url") or self.has_value_changed("default_url"):
 			from press_selfhosted.integrations.tls import pages_changed
