@@ -443,6 +443,7 @@ class TestCustomerJourney(FrappeTestCase):
 		enforced = frappe.db.get_single_value("Press Settings", "enforce_storage_limits")
 		frappe.db.set_single_value("Press Settings", "enforce_storage_limits", 1)
 		frappe.db.commit()
+		database = None
 		try:
 			drive()
 			self.assertEqual(frappe.db.get_value("Site", site, "status"), "Active")
@@ -481,6 +482,8 @@ class TestCustomerJourney(FrappeTestCase):
 			self.assertEqual(self.site_config(site).get("maintenance_mode"), 0)
 			self.assertEqual(https_get(site, "/login")[0], 200)
 		finally:
+			if database:
+				database.close()
 			frappe.db.set_single_value("Press Settings", "enforce_storage_limits", enforced)
 			frappe.db.set_value("Site Plan", plan.name, "enabled", 0)
 			frappe.db.commit()

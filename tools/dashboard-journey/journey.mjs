@@ -151,7 +151,6 @@ async function tour() {
 		await page.waitForTimeout(1000);
 	};
 	const text = async () => (await page.locator('body').innerText()).replace(/\n+/g, ' | ');
-	// A row's menu of actions (the list's last button in the row), then one of its items.
 	// A backup row's menu of actions (the row's last button), then one of its items: the newest
 	// done backup, or with `offsite` the newest offsite one (the list's own filter).
 	const rowAction = async (item, offsite = false) => {
@@ -171,6 +170,7 @@ async function tour() {
 	await page.getByRole('button', { name: 'Take Backup' }).click();
 	await page.getByRole('button', { name: 'Start Backup' }).click();
 	for (let i = 0; i < 60 && (await done()) <= before; i++) { await page.waitForTimeout(3000); await tab('backups'); }
+	if ((await done()) <= before) throw new Error('the new backup was not listed as Success in 3 minutes');
 	mark('backup listed');
 	await shot(page, 'backups');
 	// A backup kept on the server downloads from the site itself, to a session on the site:
@@ -210,6 +210,7 @@ async function tour() {
 		await shot(page, 'restore-job-running');
 		const job = page.url();
 		for (let i = 0; i < 100 && !/Success|Failure/.test(await page.locator('body').innerText()); i++) await page.waitForTimeout(3000);
+		if (!/Restore Site\s+Success/.test(await page.locator('body').innerText())) throw new Error(`the restore job did not succeed: ${job}`);
 		mark('restore job done (page updated live, not reloaded)');
 		await shot(page, 'restore-job-done');
 		console.log(`restore job ${job}: ${(await page.locator('body').innerText()).slice(0, 400).replace(/\n+/g, ' | ')}`);

@@ -91,6 +91,7 @@ relay() {
 }
 relay dns "UDP4:$dns"
 relay https "TCP4:$traefik"
+# A Press site on port 443 is taken to be behind Traefik too, so it needs no relay of its own.
 [ "$press_port" = 443 ] || relay press "TCP4:127.0.0.1:$press_port"
 for port in "${relay_ports[@]}"; do relay "port-$port" "TCP4:127.0.0.1:$port"; done
 cat >"$work/in-namespace.sh" <<'INSIDE'
