@@ -16,6 +16,7 @@ from collections.abc import Callable
 import frappe
 
 APP = "press_selfhosted"
+SETTINGS = "Selfhosted Settings"
 MARK = "__press_selfhosted_original__"
 
 # (module, attribute, factory): the factory takes Press's original and returns its replacement;
@@ -48,7 +49,14 @@ def install(*args, **kwargs) -> None:
 	if active() and not (frappe.flags.in_migrate or frappe.flags.in_install or frappe.flags.in_uninstall):
 		from press_selfhosted.integrations import reach
 
-		reach.install()
+		try:
+			reach.install()
+		except (frappe.DoesNotExistError, ImportError):
+			# Another process is uninstalling the app: its DocTypes go before installed_apps
+			# forgets it, so a job started meanwhile finds no Selfhosted Settings to load (Frappe
+			# raises ImportError for its controller, or DoesNotExistError for its meta).
+			if frappe.db.exists("DocType", SETTINGS):
+				raise
 	for module, attribute, factory in patches():
 		owner, name = _owner(module, attribute)
 		original = getattr(owner, name)

@@ -13,7 +13,7 @@ import requests
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import now_datetime
 
-from press_selfhosted.integrations import install, original, services
+from press_selfhosted.integrations import SETTINGS, SERVICES, install, original, services
 from press_selfhosted.pki import CertificateAuthority, inspect_certificate
 from press_selfhosted.commands.setup import run as setup
 from press_selfhosted.tests.platform_services import configure
@@ -45,6 +45,17 @@ class TestSelfHostedPress(FrappeTestCase):
 		for doctype in ("Selfhosted Settings", "Platform Service", "DNS Record", "Tenant Storage"):
 			self.assertTrue(frappe.db.exists("DocType", doctype), doctype)
 		self.assertTrue(frappe.db.exists("Workspace", "Self-Hosted Platform"))
+
+	def test_a_job_started_while_the_app_is_uninstalled_goes_on_without_its_settings(self):
+		# Uninstalling drops the app's DocTypes before installed_apps forgets the app: a job
+		# started meanwhile runs install() (before_job) where Selfhosted Settings is gone.
+		self.addCleanup(forget_settings)
+		frappe.db.savepoint("uninstalling")
+		self.addCleanup(frappe.db.rollback, save_point="uninstalling")
+		frappe.db.delete("DocType", SETTINGS)
+		forget_settings()
+		install()
+		self.assertFalse(frappe.db.exists("DocType", SETTINGS))
 
 	def test_press_trusts_the_platform_root_once_setup_has_made_it(self):
 		# setUpClass ran install() (as the first request does) before setup() made the CA:
@@ -386,3 +397,14 @@ class TestSelfHostedPress(FrappeTestCase):
 		for service in ("storage", "powerdns", "traefik", "ca"):
 			self.assertEqual(frappe.db.get_value("Platform Service", service, "status"), "Healthy",
 				frappe.db.get_value("Platform Service", service, "detail"))
+
+
+def forget_settings():
+	"""What this process remembers of Selfhosted Settings: its controller, meta and the values read."""
+	from press_selfhosted.integrations import reach
+
+	frappe.controllers.get(frappe.local.site, {}).pop(SETTINGS, None)
+	frappe.clear_cache(doctype=SETTINGS)
+	reach._installed_for = None
+	if hasattr(frappe.local, SERVICES):
+		delattr(frappe.local, SERVICES)
