@@ -327,6 +327,19 @@ class Engine:
 		"""One sample: cpu_percent, memory_bytes, memory_limit_bytes, network_rx_bytes,
 		network_tx_bytes, block_read_bytes, block_write_bytes."""
 
+def container_metrics(
+	engines: Sequence[tuple[str, str, tuple[str | os.PathLike[str], str | os.PathLike[str], str | os.PathLike[str]] | None]],
+	*,
+	concurrency: int = 16,
+	timeout: float = 10.0,
+) -> str:
+	"""Every container of every (name, endpoint, tls) engine in Prometheus' text format, with
+	cAdvisor's metric names and Press's labels: `name` the Press Bench (bench label), the compose
+	service, or the container's name; `container`, `engine`, `kind`, `image`. Each engine is
+	connected afresh and given `timeout` seconds; one that does not answer is
+	`press_engine_up{engine} 0` and delays no other. Concurrency (1–256) is per engine.
+	ValidationError for a bad endpoint, a missing or repeated name, or numbers out of range."""
+
 class ContainerState:
 	@property
 	def id(self) -> str: ...

@@ -25,6 +25,8 @@ PACKAGES=(
 	debootstrap
 	# The load generator of benches/sites.py (`make bench`).
 	wrk
+	# The monitoring tests' Prometheus, which scrapes the container exporter.
+	prometheus
 	# The compose stack (deploy/): its tools.
 	podman-compose docker-compose
 )

@@ -4,6 +4,7 @@
 mod dns;
 mod engine;
 mod errors;
+mod metrics;
 mod numbers;
 mod pki;
 mod proxy;
@@ -18,5 +19,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     dns::register(module)?;
     proxy::register(module)?;
     engine::register(module)?;
+    metrics::register(module)?;
     storage::register(module)
 }

@@ -5,6 +5,7 @@ pub mod dns;
 pub mod engine;
 pub mod files;
 pub mod guard;
+pub mod metrics;
 pub mod names;
 pub mod pki;
 pub mod proxy;

@@ -12,6 +12,7 @@ pub mod naming;
 mod networks;
 mod observe;
 mod ports;
+mod usage;
 mod volumes;
 
 pub use build::BuildSpec;
@@ -21,6 +22,7 @@ pub use exec::{ExecResult, ExecSpec, Stream};
 pub use images::{check_reference, ImageSummary};
 pub use observe::{LogLine, Stats};
 pub use ports::PortRange;
+pub use usage::{check_concurrency, ContainerUsage, Usage};
 
 use crate::names::ValidationError;
 

@@ -67,43 +67,40 @@ impl Engine {
     /// (about a second), as `docker stats --no-stream` does; Podman sends no previous sample
     /// with a one-shot reading, so then a second reading a second later serves as the pair.
     pub async fn stats(&self, container: &str) -> Result<Stats, Error> {
-        let first = self.stats_sample(container).await?;
+        let first = self.stats_sample(container, false).await?;
         let mut pre = first.precpu_stats.clone().unwrap_or_default();
         let mut sample = first;
         if pre.system_cpu_usage.unwrap_or(0) == 0 {
             pre = sample.cpu_stats.clone().unwrap_or_default();
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            sample = self.stats_sample(container).await?;
+            sample = self.stats_sample(container, false).await?;
         }
-        let cpu = sample.cpu_stats.unwrap_or_default();
+        let cpu = sample.cpu_stats.clone().unwrap_or_default();
         let total =
             |c: &bollard::models::ContainerCpuStats| c.cpu_usage.as_ref().and_then(|u| u.total_usage).unwrap_or(0);
         let cpu_delta = total(&cpu).saturating_sub(total(&pre)) as f64;
         let system_delta = cpu.system_cpu_usage.unwrap_or(0).saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
         let cpus = f64::from(cpu.online_cpus.unwrap_or(1).max(1));
-        let memory = sample.memory_stats.unwrap_or_default();
-        let networks = sample.networks.unwrap_or_default();
-        let blkio = sample.blkio_stats.and_then(|b| b.io_service_bytes_recursive).unwrap_or_default();
-        let block = |op: &str| {
-            blkio
-                .iter()
-                .filter(|e| e.op.as_deref().is_some_and(|o| o.eq_ignore_ascii_case(op)))
-                .filter_map(|e| e.value)
-                .sum()
-        };
+        let totals = super::usage::totals(sample);
         Ok(Stats {
             cpu_percent: if system_delta > 0.0 { cpu_delta / system_delta * cpus * 100.0 } else { 0.0 },
-            memory_bytes: memory.usage.unwrap_or(0),
-            memory_limit_bytes: memory.limit.unwrap_or(0),
-            network_rx_bytes: networks.values().filter_map(|n| n.rx_bytes).sum(),
-            network_tx_bytes: networks.values().filter_map(|n| n.tx_bytes).sum(),
-            block_read_bytes: block("read"),
-            block_write_bytes: block("write"),
+            memory_bytes: totals.memory_bytes,
+            memory_limit_bytes: totals.memory_limit_bytes,
+            network_rx_bytes: totals.network_rx_bytes,
+            network_tx_bytes: totals.network_tx_bytes,
+            block_read_bytes: totals.fs_read_bytes,
+            block_write_bytes: totals.fs_write_bytes,
         })
     }
 
-    async fn stats_sample(&self, container: &str) -> Result<bollard::models::ContainerStatsResponse, Error> {
-        let options = StatsOptionsBuilder::default().stream(false).build();
+    /// One statistics sample. `one_shot`: Docker answers at once, without the previous CPU
+    /// sample it otherwise waits a second for (Podman always answers at once).
+    pub(super) async fn stats_sample(
+        &self,
+        container: &str,
+        one_shot: bool,
+    ) -> Result<bollard::models::ContainerStatsResponse, Error> {
+        let options = StatsOptionsBuilder::default().stream(false).one_shot(one_shot).build();
         self.client
             .stats(container, Some(options))
             .next()
