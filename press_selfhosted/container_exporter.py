@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from press_selfhosted._native import container_metrics
 from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.reach import split_address
 
 DEFAULT_LISTEN = "127.0.0.1:32372"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -42,15 +43,6 @@ class Exporter:
 
 	def metrics(self) -> str:
 		return container_metrics([e.argument() for e in self.engines], concurrency=self.concurrency, timeout=self.timeout)
-
-
-def listen_address(text: str) -> tuple[str, int]:
-	"""`host:port` (IPv6 in brackets) for the HTTP server, or ValidationError."""
-	host, sep, port = text.rpartition(":")
-	host = host.strip("[]")
-	if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
-		raise ValidationError(f"listen address must be host:port with a port from 1 to 65535, got {text!r}")
-	return host, int(port)
 
 
 def engine_targets(engines: list[str], tls: list[str]) -> tuple[EngineTarget, ...]:
@@ -119,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 	try:
 		exporter = Exporter(engine_targets(args.engine, args.tls), args.concurrency, args.timeout)
 		exporter.metrics()  # refuses bad endpoints and numbers now, not at the first scrape
-		address = listen_address(args.listen)
+		address = split_address(args.listen)
 	except ValidationError as e:
 		parser.error(str(e))
 	with server(exporter, address) as http:

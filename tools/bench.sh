@@ -13,4 +13,4 @@ bash tools/busybox-rootfs.sh "$state/busybox-rootfs.tar" || exit 1
 export PRESS_SELFHOSTED_TEST_ROOTFS="$state/busybox-rootfs.tar"
 PRESS_SELFHOSTED_TEST_BENCH_IMAGE=$(bash tools/bench-image.sh) || exit 1
 export PRESS_SELFHOSTED_TEST_BENCH_IMAGE
-"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py && echo && "$PY" -I benches/dns.py && echo && "$PY" -I benches/sites.py
+"$PY" -I benches/pki.py "$@" && echo && "$PY" -I benches/engine.py && echo && "$PY" -I benches/storage.py && echo && "$PY" -I benches/dns.py && echo && "$PY" -I benches/sites.py && echo && "$PY" -I benches/metrics.py
