@@ -12,14 +12,13 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import ENGINES, TEST_IMAGE, engine_url, free_port
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted._native import container_metrics
 from press_selfhosted.container_exporter import EngineTarget, Exporter, engine_targets, main, server
 from press_selfhosted.engine import LABEL_BENCH, LABEL_KIND, Engine, object_name
 
-IMAGE = "erp-saas-cloud-c16-test/busybox:1"
-ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\} (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -43,23 +42,6 @@ def value(text: str, metric: str, **labels: str) -> float | None:
 	return matching[0] if matching else None
 
 
-def url_of(kind: str) -> str:
-	url = os.environ.get(ENGINES[kind])
-	if not url:
-		pytest.fail(f"{ENGINES[kind]} is not set: run the exporter tests through `make test`")
-	return url
-
-
-@pytest.fixture(params=sorted(ENGINES), scope="module")
-def engine(request) -> Engine:
-	engine = Engine.connect(url_of(request.param))
-	try:
-		engine.image_id(IMAGE)
-	except exc.ImageMissing:
-		engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
-	return engine
-
-
 @pytest.fixture
 def started(engine):
 	"""Runs containers for the test (as engine.run takes them) and removes them afterwards."""
@@ -67,19 +49,13 @@ def started(engine):
 
 	def run(slug: str, argv: list[str], **options) -> str:
 		name = object_name("bench", f"{slug}-{engine.kind}-{os.getpid()}")
-		engine.run(name, IMAGE, argv, init=True, **options)
+		engine.run(name, TEST_IMAGE, argv, init=True, **options)
 		names.append(name)
 		return name
 
 	yield run
 	for name in names:
 		engine.remove(name, force=True)
-
-
-def free_port() -> int:
-	with socket.socket() as s:
-		s.bind(("127.0.0.1", 0))
-		return s.getsockname()[1]
 
 
 def test_a_bench_container_is_named_as_press_names_it_and_its_cpu_counts_up(engine, started):
@@ -145,7 +121,7 @@ def test_a_remote_engine_over_mutual_tls_is_scraped():
 
 
 def test_bad_input_is_refused_before_any_engine_is_asked():
-	good = ("f1", url_of("podman"), None)
+	good = ("f1", engine_url("podman"), None)
 	for engines, options in [
 		([("f1", "http://example.com", None)], {}),
 		([("f1", "tcp://10.0.0.1:2376", None)], {}),  # a TCP engine is never reached in the clear
@@ -168,7 +144,7 @@ def test_bad_input_is_refused_before_any_engine_is_asked():
 
 def test_the_command_refuses_a_bad_engine_or_address_with_a_usage_message(capsys):
 	for argv, said in [(["--engine", "f1=ftp://nowhere"], "unsupported engine endpoint"),
-			(["--engine", f"f1={url_of('docker')}", "--listen", "127.0.0.1:65536"], "expected host:port")]:
+			(["--engine", f"f1={engine_url('docker')}", "--listen", "127.0.0.1:65536"], "expected host:port")]:
 		with pytest.raises(SystemExit) as exited:
 			main(argv)
 		assert exited.value.code == 2
@@ -176,7 +152,7 @@ def test_the_command_refuses_a_bad_engine_or_address_with_a_usage_message(capsys
 
 
 def test_metrics_are_served_over_http_and_nothing_else_is():
-	exporter = Exporter((EngineTarget("f1", url_of("docker")),))
+	exporter = Exporter((EngineTarget("f1", engine_url("docker")),))
 	http = server(exporter, ("127.0.0.1", 0))
 	threading.Thread(target=http.serve_forever, daemon=True).start()
 	try:
@@ -197,7 +173,7 @@ def test_metrics_are_served_over_http_and_nothing_else_is():
 def prometheus(tmp_path):
 	"""Debian's Prometheus, scraping an exporter of both engines every 3 s as job "cadvisor"
 	(Podman takes most of a second to say what it is, at each scrape's connect)."""
-	exporter = Exporter((EngineTarget("podman-host", url_of("podman")), EngineTarget("docker-host", url_of("docker"))))
+	exporter = Exporter((EngineTarget("podman-host", engine_url("podman")), EngineTarget("docker-host", engine_url("docker"))))
 	http = server(exporter, ("127.0.0.1", 0))
 	threading.Thread(target=http.serve_forever, daemon=True).start()
 	port = free_port()
@@ -232,10 +208,10 @@ def test_prometheus_answers_press_s_bench_cpu_query_from_the_exporter(prometheus
 	but for the bench names: its job label, its `name` selector, its `by (name)`."""
 	benches = {}
 	for kind in sorted(ENGINES):
-		engine = Engine.connect(url_of(kind))
+		engine = Engine.connect(engine_url(kind))
 		bench = f"bench-{kind}-{os.getpid()}-0002"
 		name = object_name("bench", f"prom-{kind}-{os.getpid()}")
-		engine.run(name, IMAGE, ["sha256sum", "/dev/zero"], labels={LABEL_KIND: "bench", LABEL_BENCH: bench}, init=True)
+		engine.run(name, TEST_IMAGE, ["sha256sum", "/dev/zero"], labels={LABEL_KIND: "bench", LABEL_BENCH: bench}, init=True)
 		benches[bench] = (engine, name)
 	try:
 		selector = "|".join(benches)

@@ -7,26 +7,11 @@ import time
 import urllib.request
 
 import pytest
+from conftest import TEST_IMAGE
 
 from press_selfhosted import exceptions as exc
 from press_selfhosted.engine import LABEL_KIND, LABEL_SITE, Engine, detect_engine, object_name
 
-IMAGE = "erp-saas-cloud-c16-test/busybox:1"
-ENGINES = {"podman": "PRESS_SELFHOSTED_TEST_PODMAN", "docker": "PRESS_SELFHOSTED_TEST_DOCKER"}
-
-
-@pytest.fixture(params=sorted(ENGINES), scope="module")
-def engine(request) -> Engine:
-	url = os.environ.get(ENGINES[request.param])
-	if not url:
-		pytest.fail(f"{ENGINES[request.param]} is not set: run the engine tests through `make test`")
-	engine = Engine.connect(url)
-	assert engine.kind == request.param
-	try:
-		engine.image_id(IMAGE)
-	except exc.ImageMissing:
-		engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
-	return engine
 
 
 @pytest.fixture
@@ -34,7 +19,7 @@ def container(engine, request):
 	"""A running busybox container named after the test, removed afterwards."""
 	slug = f"py-{request.node.name.split('[')[0][5:30].replace('_', '-')}-{engine.kind}-{os.getpid()}"
 	name = object_name("bench", slug)
-	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench", LABEL_SITE: slug}, init=True)
+	engine.run(name, TEST_IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench", LABEL_SITE: slug}, init=True)
 	yield name
 	engine.remove(name, force=True)
 
@@ -77,7 +62,7 @@ def test_a_served_container_through_the_python_api(engine):
 	slug = f"py-web-{engine.kind}-{os.getpid()}"
 	name = object_name("site", slug)
 	port = engine.allocate_ports(1, start=32300, end=32399)[0]
-	engine.run(name, IMAGE, ["httpd", "-f", "-p", "8080", "-h", "/www"], labels={LABEL_KIND: "site", LABEL_SITE: slug},
+	engine.run(name, TEST_IMAGE, ["httpd", "-f", "-p", "8080", "-h", "/www"], labels={LABEL_KIND: "site", LABEL_SITE: slug},
 		ports={8080: port}, restart="unless-stopped", memory_bytes=64 * 1024 * 1024, cpus=0.5)
 	try:
 		body = None
@@ -87,8 +72,9 @@ def test_a_served_container_through_the_python_api(engine):
 				break
 			except OSError:
 				threading.Event().wait(0.2)
-		assert body == "hello from the test image\n"
 		state = engine.inspect(name)
+		assert body == "hello from the test image\n", (f"nothing answered on port {port}: {state.status}, exit {state.exit_code}, "
+			f"restarts {state.restart_count}, ports {state.ports}, output {engine.logs(name, tail=20)}")
 		assert state.running and state.ports == {8080: port} and state.labels[LABEL_SITE] == slug
 		assert [c.name for c in engine.list([f"{LABEL_SITE}={slug}"])] == [name]
 		# Every port of the range but the published one and those bound by others (Traefik's).
@@ -138,7 +124,7 @@ def test_a_callback_exception_reaches_the_caller(engine, container):
 def test_logs_tail_and_follow(engine):
 	slug = f"py-logs-{engine.kind}-{os.getpid()}"
 	name = object_name("bench", slug)
-	engine.run(name, IMAGE, ["seq", "1", "5"], labels={LABEL_KIND: "bench"})
+	engine.run(name, TEST_IMAGE, ["seq", "1", "5"], labels={LABEL_KIND: "bench"})
 	try:
 		for _ in range(100):
 			if not engine.inspect(name).running:
@@ -158,7 +144,7 @@ def test_logs_tail_and_follow(engine):
 
 def test_conflicts_missing_images_and_bad_input(engine, container):
 	with pytest.raises(exc.NameConflict):
-		engine.run(container, IMAGE, ["true"], labels={LABEL_KIND: "bench"})
+		engine.run(container, TEST_IMAGE, ["true"], labels={LABEL_KIND: "bench"})
 	with pytest.raises(exc.ImageMissing):
 		engine.run(object_name("bench", f"noimg-{engine.kind}"), "erp-saas-cloud-c16-test/missing:1", labels={LABEL_KIND: "bench"})
 	for kwargs, reason in [
@@ -170,7 +156,7 @@ def test_conflicts_missing_images_and_bad_input(engine, container):
 	]:
 		args = {"name": object_name("bench", f"bad-{engine.kind}"), "labels": {LABEL_KIND: "bench"}, **kwargs}
 		with pytest.raises(exc.ValidationError, match=reason):
-			engine.run(args.pop("name"), IMAGE, ["true"], **args)
+			engine.run(args.pop("name"), TEST_IMAGE, ["true"], **args)
 	assert engine.list([f"{LABEL_KIND}=bench", f"{LABEL_SITE}=bad-{engine.kind}"]) == []
 	with pytest.raises(exc.ValidationError):
 		engine.exec(container, [])
@@ -196,7 +182,7 @@ def test_stats_sample(engine, container):
 	idle = engine.stats(container)
 	assert idle["memory_bytes"] > 0 and idle["cpu_percent"] < 50
 	busy = object_name("bench", f"busy-{engine.kind}-{os.getpid()}")
-	engine.run(busy, IMAGE, ["sha256sum", "/dev/zero"], labels={LABEL_KIND: "bench"}, init=True)
+	engine.run(busy, TEST_IMAGE, ["sha256sum", "/dev/zero"], labels={LABEL_KIND: "bench"}, init=True)
 	try:
 		assert engine.stats(busy)["cpu_percent"] > 20, "a container spinning a core shows it"
 	finally:
@@ -212,7 +198,7 @@ def test_remote_engines_need_a_client_certificate_from_the_platform_ca(tmp_path)
 	url, tls = os.environ["PRESS_SELFHOSTED_TEST_DOCKER_TLS"], os.environ["PRESS_SELFHOSTED_TEST_DOCKER_TLS_DIR"]
 	remote = Engine.connect(url, tls=(f"{tls}/ca.crt", f"{tls}/client.fullchain.crt", f"{tls}/client.key"))
 	assert remote.kind == "docker" and remote.endpoint == url
-	assert remote.image_id(IMAGE)
+	assert remote.image_id(TEST_IMAGE)
 
 	stranger = CertificateAuthority.create(tmp_path / "other").issue(["press.test"], server=False, client=True)
 	files = stranger.write_files(tmp_path / "certs", "client")
@@ -239,7 +225,7 @@ def test_healthchecks_report_healthy(engine):
 	if engine.kind == "podman":
 		pytest.skip("Podman runs healthchecks from systemd timers, which this machine does not run")
 	name = object_name("bench", f"health-{engine.kind}-{os.getpid()}")
-	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=["true"], healthcheck_interval=1)
+	engine.run(name, TEST_IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=["true"], healthcheck_interval=1)
 	try:
 		health = None
 		for _ in range(50):
@@ -257,7 +243,7 @@ def test_mounts_and_memory_limit(engine, tmp_path):
 	slug = f"mounts-{engine.kind}-{os.getpid()}"
 	name = object_name("bench", slug)
 	volume = object_name("volume", slug)
-	engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, memory_bytes=64 * 1024 * 1024,
+	engine.run(name, TEST_IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, memory_bytes=64 * 1024 * 1024,
 		mounts=[(str(tmp_path), "/config", True), (volume, "/data", False)])
 	try:
 		assert engine.exec(name, ["cat", "/config/site_config.json"]).stdout == '{"db_name": "x"}'
@@ -274,7 +260,7 @@ def test_push_and_pull_through_a_registry_with_credentials(engine):
 	with open(os.environ["PRESS_SELFHOSTED_TEST_REGISTRY_PASSWORD_FILE"]) as f:
 		password = f.read()
 	remote = f"{registry}/bench/busybox-{engine.kind}:v1"
-	engine.tag(IMAGE, remote)
+	engine.tag(TEST_IMAGE, remote)
 	with pytest.raises(exc.EngineError) as refused:
 		engine.push(remote, username=user, password="wrong-password")
 	assert "wrong-password" not in str(refused.value)
@@ -295,7 +281,7 @@ def test_push_and_pull_through_a_registry_with_credentials(engine):
 def test_the_platform_runs_healthchecks_itself_on_every_engine(engine, container):
 	def with_check(check, slug):
 		name = object_name("bench", f"{slug}-{engine.kind}-{os.getpid()}")
-		engine.run(name, IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=check)
+		engine.run(name, TEST_IMAGE, ["sleep", "300"], labels={LABEL_KIND: "bench"}, init=True, healthcheck=check)
 		return name
 
 	passing, failing, slow = with_check(["true"], "hc-pass"), with_check(["false"], "hc-fail"), with_check(["sleep", "30"], "hc-slow")
