@@ -10,4 +10,4 @@ Kept free of imports: Frappe loads this package (and its hooks) in every process
 native core is loaded only where it is used.
 """
 
-__version__ = "0.3.23"
+__version__ = "0.3.24"

@@ -684,6 +684,14 @@ class Proxy:
 		"""The platform's routes: the wildcard (Traefik's default certificate), the
 		maintenance service, a catch-all for unknown hosts, and HTTP→HTTPS redirects."""
 
+	def write_monitor(self, host: str, *, prometheus_url: str, alertmanager_url: str, users: list[str]) -> list[Route]:
+		"""The monitor server's routes (`_monitor.yaml`, 0600): `https://<host>/prometheus` and
+		`/alertmanager` to those upstreams, the prefix stripped, behind basic auth; `users` are
+		htpasswd lines (`user:hash`, bcrypt, apr1 or {SHA}). Left alone when unchanged."""
+
+	def remove_monitor(self) -> bool:
+		"""Removes the monitor server's routes; False if there were none."""
+
 	def remove_site(self, site: str) -> bool:
 		"""Removes the site's file, then its certificate; False if it had none."""
 

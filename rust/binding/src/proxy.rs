@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use press_selfhosted_core::proxy::{self, Certificate, Platform, ProxyConfig, SiteRoute, TraefikApi};
+use press_selfhosted_core::proxy::{self, Certificate, MonitorRoute, Platform, ProxyConfig, SiteRoute, TraefikApi};
 use pyo3::prelude::*;
 
 use crate::errors::{run, Failure};
@@ -146,6 +146,24 @@ impl Proxy {
     ) -> PyResult<Vec<Route>> {
         let platform = Platform { wildcard: certificate(wildcard), maintenance_url, default_url };
         run(py, || Ok(self.config.write_platform(&platform)?.into_iter().map(Route::from).collect()))
+    }
+
+    /// The monitor server's `/prometheus` and `/alertmanager` routes, behind basic auth.
+    #[pyo3(signature = (host, *, prometheus_url, alertmanager_url, users))]
+    fn write_monitor(
+        &self,
+        py: Python<'_>,
+        host: String,
+        prometheus_url: String,
+        alertmanager_url: String,
+        users: Vec<String>,
+    ) -> PyResult<Vec<Route>> {
+        let monitor = MonitorRoute { host, prometheus_url, alertmanager_url, users };
+        run(py, || Ok(self.config.write_monitor(&monitor)?.into_iter().map(Route::from).collect()))
+    }
+
+    fn remove_monitor(&self, py: Python<'_>) -> PyResult<bool> {
+        run(py, || Ok(self.config.remove_monitor()?))
     }
 
     fn remove_site(&self, py: Python<'_>, site: &str) -> PyResult<bool> {

@@ -13,13 +13,15 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::route::{self, Certificate, Platform, Route, SiteRoute};
+use super::route::{self, Certificate, MonitorRoute, Platform, Route, SiteRoute};
 use super::yaml::{key_text, to_yaml};
 use super::Error;
 use crate::files::{ensure_dir, write_atomic, PRIVATE, PUBLIC};
 use crate::names::{self, ValidationError};
 
 const PLATFORM_FILE: &str = "_platform.yaml";
+/// The monitor server's routes; 0600, as it holds the basic auth's password hashes.
+const MONITOR_FILE: &str = "_monitor.yaml";
 const PLATFORM_CERT: &str = "_platform";
 /// Bytes of SHA-256 in a certificate file's name: enough to tell renewals apart.
 const FINGERPRINT_BYTES: usize = 8;
@@ -134,6 +136,26 @@ impl ProxyConfig {
             route.changed = changed;
         }
         Ok(routes)
+    }
+
+    /// Writes the monitor server's routes (left alone when unchanged); the routers to verify.
+    pub fn write_monitor(&self, monitor: &MonitorRoute) -> Result<Vec<Route>, Error> {
+        let (config, mut routes) = route::monitor_config(monitor, &self.entry_point)?;
+        let changed = self.write_if_changed(&self.dir.join(MONITOR_FILE), &to_yaml(&config), PRIVATE)?;
+        for route in &mut routes {
+            route.changed = changed;
+        }
+        Ok(routes)
+    }
+
+    /// Removes the monitor server's routes; true if there were any.
+    pub fn remove_monitor(&self) -> Result<bool, Error> {
+        let path = self.dir.join(MONITOR_FILE);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(&path, e)),
+        }
     }
 
     /// Whether the platform's file defines the maintenance page. Only `write_platform` writes

@@ -1,5 +1,5 @@
 //! Routing on Traefik: its file provider's dynamic configuration, one file per site plus one
-//! for the platform's own routes, and a read-back through Traefik's API that each written
+//! for the platform's own routes and one for the monitor server's, and a read-back through Traefik's API that each written
 //! router is loaded and enabled.
 //!
 //! Traefik drops its *whole* file provider when any one file fails to parse, so every file is
@@ -11,7 +11,7 @@ mod traefik;
 mod yaml;
 
 pub use config::ProxyConfig;
-pub use route::{upstream, Certificate, Platform, Route, SiteRoute};
+pub use route::{upstream, Certificate, MonitorRoute, Platform, Route, SiteRoute};
 pub use traefik::{RouterStatus, TraefikApi};
 
 use crate::names::ValidationError;

@@ -290,6 +290,65 @@ pub fn platform_config(
     (Value::Object(config), routes)
 }
 
+/// The monitor server's routes: `/prometheus` and `/alertmanager` of its name go to those
+/// servers, the prefix stripped, behind basic auth (Press asks Prometheus there with the
+/// Monitor Server's credentials, press/api/analytics.py).
+#[derive(Debug, Clone)]
+pub struct MonitorRoute {
+    pub host: String,
+    pub prometheus_url: String,
+    pub alertmanager_url: String,
+    /// htpasswd lines `user:hash` as Traefik's basicAuth takes them (bcrypt, apr1 or {SHA}).
+    pub users: Vec<String>,
+}
+
+const MONITOR_AUTH: &str = "_monitor_auth";
+const MONITOR_PARTS: [(&str, &str); 2] = [("_prometheus", "/prometheus"), ("_alertmanager", "/alertmanager")];
+
+impl MonitorRoute {
+    /// The host, the two upstreams and the users, validated and canonical.
+    fn check(&self) -> Result<(String, [String; 2], Vec<String>), ValidationError> {
+        let host = names::domain(&self.host, false)?;
+        let upstreams = [upstream(&self.prometheus_url)?, upstream(&self.alertmanager_url)?];
+        if self.users.is_empty() {
+            return Err(ValidationError::new("the monitor's routes need at least one user"));
+        }
+        for line in &self.users {
+            let (user, hash) = line.split_once(':').unwrap_or(("", ""));
+            let known = ["$2y$", "$2a$", "$2b$", "$apr1$", "{SHA}"].iter().any(|p| hash.starts_with(p));
+            let clean = line.bytes().all(|b| b.is_ascii_graphic());
+            if user.is_empty() || !known || !clean {
+                return Err(ValidationError::new(
+                    "a monitor user is an htpasswd line, user:hash (bcrypt, apr1 or {SHA}), with no spaces",
+                ));
+            }
+        }
+        Ok((host, upstreams, self.users.clone()))
+    }
+}
+
+/// The monitor server's file: a router, a prefix-stripping middleware and a service for each
+/// of Prometheus and Alertmanager, and the basic auth both share.
+pub fn monitor_config(monitor: &MonitorRoute, entry_point: &str) -> Result<(Value, Vec<Route>), ValidationError> {
+    let (host, upstreams, users) = monitor.check()?;
+    let (mut routers, mut services, mut middlewares, mut routes) = (Map::new(), Map::new(), Map::new(), Vec::new());
+    middlewares.insert(MONITOR_AUTH.into(), json!({"basicAuth": {"users": users, "removeHeader": true}}));
+    for ((name, prefix), url) in MONITOR_PARTS.iter().zip(upstreams) {
+        let rule = format!("Host(`{host}`) && PathPrefix(`{prefix}`)");
+        let strip = format!("{name}_path");
+        routers.insert(
+            (*name).into(),
+            json!({"rule": rule, "entryPoints": [entry_point], "middlewares": [MONITOR_AUTH, strip], "service": name,
+                   "tls": {}}),
+        );
+        middlewares.insert(strip, json!({"stripPrefix": {"prefixes": [prefix]}}));
+        services.insert((*name).into(), servers(&[url]));
+        routes.push(Route { router: format!("{name}@file"), rule, service: (*name).into(), changed: false });
+    }
+    let config = json!({"http": {"routers": routers, "services": services, "middlewares": middlewares}});
+    Ok((config, routes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +390,24 @@ mod tests {
         }
         let no_upstream = SiteRoute { upstreams: vec![], ..route };
         assert!(no_upstream.check().is_err());
+    }
+
+    #[test]
+    fn the_monitor_routes_check_their_users_and_upstreams() {
+        let monitor = MonitorRoute {
+            host: "Monitor.Example.com".into(),
+            prometheus_url: "http://127.0.0.1:9090".into(),
+            alertmanager_url: "http://127.0.0.1:9093".into(),
+            users: vec!["frappe:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=".into()],
+        };
+        let (config, routes) = monitor_config(&monitor, "websecure").unwrap();
+        assert_eq!(routes[0].rule, "Host(`monitor.example.com`) && PathPrefix(`/prometheus`)");
+        assert_eq!(routes[1].service, "_alertmanager");
+        assert_eq!(config["http"]["middlewares"]["_prometheus_path"]["stripPrefix"]["prefixes"][0], "/prometheus");
+        for users in [vec![], vec!["frappe:plain".to_string()], vec![":{SHA}x".into()], vec!["a b:{SHA}x".into()]] {
+            assert!(monitor_config(&MonitorRoute { users: users.clone(), ..monitor.clone() }, "websecure").is_err(), "{users:?}");
+        }
+        let bad_url = MonitorRoute { prometheus_url: "http://u:p@x:1".into(), ..monitor.clone() };
+        assert!(monitor_config(&bad_url, "websecure").is_err());
     }
 }
