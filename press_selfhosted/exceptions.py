@@ -152,3 +152,8 @@ class DatabaseError(ExecutorError):
 class SetupFailed(SelfHostedError):
 	"""A step of `selfhosted setup` did not reach the state it set out to make; it is not
 	reported as done, and the run's records are not committed."""
+
+
+class MonitorError(SelfHostedError):
+	"""Prometheus or Alertmanager refused a configuration (promtool's or amtool's message), or
+	did not reload it."""

@@ -22,7 +22,8 @@ before_request = ["press_selfhosted.integrations.install"]
 before_job = ["press_selfhosted.integrations.install"]
 
 # Route53 → PowerDNS on the events Press would call it; a wildcard from the platform CA for each
-# Root Domain; a Tenant Storage record per site; teams that need no payment gateway.
+# Root Domain; a Tenant Storage record per site; teams that need no payment gateway; Prometheus's
+# scrape targets (monitoring.targets_changed) following Press's servers, benches, sites, domains.
 doc_events = {
 	# `bench console` runs no request or job hook: any document saved there installs the patches
 	# first (idempotent), before Press's own code on that document can reach what they replace.
@@ -32,26 +33,38 @@ doc_events = {
 		"after_insert": ["press_selfhosted.integrations.dns.create_zone", "press_selfhosted.integrations.tls.request_wildcard"],
 	},
 	"Server": {
-		"on_update": "press_selfhosted.integrations.dns.server_changed",
-		"on_trash": "press_selfhosted.integrations.dns.server_removed",
+		"on_update": ["press_selfhosted.integrations.dns.server_changed", "press_selfhosted.integrations.monitoring.targets_changed"],
+		"on_trash": ["press_selfhosted.integrations.dns.server_removed", "press_selfhosted.integrations.monitoring.targets_changed"],
 	},
 	"Proxy Server": {
+		"on_update": ["press_selfhosted.integrations.dns.server_changed", "press_selfhosted.integrations.monitoring.targets_changed"],
+		"on_trash": ["press_selfhosted.integrations.dns.server_removed", "press_selfhosted.integrations.monitoring.targets_changed"],
+	},
+	"Database Server": {
+		"on_update": ["press_selfhosted.integrations.dns.server_changed", "press_selfhosted.integrations.monitoring.targets_changed"],
+		"on_trash": ["press_selfhosted.integrations.dns.server_removed", "press_selfhosted.integrations.monitoring.targets_changed"],
+	},
+	# The monitor server's name resolves as the other servers' do (Press's Prometheus URL).
+	"Monitor Server": {
 		"on_update": "press_selfhosted.integrations.dns.server_changed",
 		"on_trash": "press_selfhosted.integrations.dns.server_removed",
 	},
-	"Database Server": {
-		"on_update": "press_selfhosted.integrations.dns.server_changed",
-		"on_trash": "press_selfhosted.integrations.dns.server_removed",
+	"Bench": {
+		"on_update": "press_selfhosted.integrations.monitoring.targets_changed",
+		"on_trash": "press_selfhosted.integrations.monitoring.targets_changed",
 	},
 	"Site": {
 		"after_insert": ["press_selfhosted.integrations.dns.site_created", "press_selfhosted.integrations.storage.create_tenant_storage"],
-		"on_update": ["press_selfhosted.integrations.dns.site_changed", "press_selfhosted.integrations.storage_integration.site_changed"],
-		"after_rename": ["press_selfhosted.integrations.dns.site_renamed", "press_selfhosted.integrations.storage_integration.site_renamed"],
-		"on_trash": "press_selfhosted.integrations.dns.site_removed",
+		"on_update": ["press_selfhosted.integrations.dns.site_changed", "press_selfhosted.integrations.storage_integration.site_changed",
+			"press_selfhosted.integrations.monitoring.targets_changed"],
+		"after_rename": ["press_selfhosted.integrations.dns.site_renamed", "press_selfhosted.integrations.storage_integration.site_renamed",
+			"press_selfhosted.integrations.monitoring.targets_changed"],
+		"on_trash": ["press_selfhosted.integrations.dns.site_removed", "press_selfhosted.integrations.monitoring.targets_changed"],
 	},
 	"Site Domain": {
-		"after_insert": "press_selfhosted.integrations.dns.domain_added",
-		"on_trash": "press_selfhosted.integrations.dns.domain_removed",
+		"after_insert": ["press_selfhosted.integrations.dns.domain_added", "press_selfhosted.integrations.monitoring.targets_changed"],
+		"on_update": "press_selfhosted.integrations.monitoring.targets_changed",
+		"on_trash": ["press_selfhosted.integrations.dns.domain_removed", "press_selfhosted.integrations.monitoring.targets_changed"],
 	},
 	"Team": {"before_insert": "press_selfhosted.integrations.billing.free_by_default"},
 }
@@ -66,6 +79,7 @@ override_whitelisted_methods = {
 
 scheduler_events = {
 	# Platform Service records behind the "Self-Hosted Platform" workspace.
-	"cron": {"*/5 * * * *": ["press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh"]},
+	"cron": {"*/5 * * * *": ["press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh",
+		"press_selfhosted.integrations.monitoring.refresh_targets"]},
 	"daily": ["press_selfhosted.integrations.tls.alert_expiring_certificates", "press_selfhosted.integrations.storage.refresh_tenant_usage"],
 }

@@ -8,9 +8,11 @@ decrypted), so the Press integration and the tests build them the same way.
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from press_selfhosted.dns import DnsChecker, PlatformDns, PowerDns
 from press_selfhosted.exceptions import ValidationError
+from press_selfhosted.monitor import Monitor
 from press_selfhosted.pki import CertificateAuthority
 from press_selfhosted.proxy import Proxy
 from press_selfhosted.reach import server_address
@@ -79,3 +81,13 @@ class Services:
 		s = self.settings
 		return Proxy(s["traefik_config_dir"], s["traefik_api_url"], entry_point=s.get("https_entry_point") or "websecure",
 			http_entry_point=s.get("http_entry_point") or "web")
+
+	@cached_property
+	def monitor(self) -> Monitor:
+		"""The monitor server's files and servers; Alertmanager is given the platform CA's root,
+		which Press's webhook is served with."""
+		self.need("monitor_directory", "prometheus_url", "alertmanager_url")
+		s = self.settings
+		root = Path(s["ca_directory"]) / "root.crt" if s.get("ca_directory") else None
+		return Monitor(Path(s["monitor_directory"]), s["prometheus_url"], s["alertmanager_url"],
+			ca_pem=root.read_text() if root and root.exists() else None)

@@ -25,8 +25,9 @@ PACKAGES=(
 	debootstrap
 	# The load generator of benches/sites.py (`make bench`).
 	wrk
-	# The monitoring tests' Prometheus, which scrapes the container exporter.
-	prometheus
+	# The monitor server's parts, for its tests: Prometheus (and promtool), Alertmanager (and
+	# amtool), and the exporters Press's charts read (node; blackbox for sites' uptime).
+	prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter
 	# The compose stack (deploy/): its tools.
 	podman-compose docker-compose
 )

@@ -64,8 +64,8 @@ def run() -> list[str]:
 
 	install()  # Press's certbot, Route53 and S3 entry points, replaced in this process too
 	changes: list[str] = []
-	for step in (defaults, certificate_authority, cluster, cloud_provider, root_domain, press_settings, local_servers, backup_bucket,
-			email_account, scheduler):
+	for step in (defaults, certificate_authority, cluster, cloud_provider, root_domain, press_settings, local_servers, monitor_server,
+			alert_rules, backup_bucket, email_account, scheduler):
 		changes += step()
 	frappe.db.commit()
 	return changes
@@ -340,6 +340,88 @@ def _follow_settings(doctype: str, name: str, record: dict, binding: dict) -> li
 	if moved:
 		frappe.db.set_value(MARKS, name, {**moved, "description": binding["description"]})
 		changes.append(f"{doctype} {name}: {', '.join(f'{k} {v}' for k, v in moved.items())} from Selfhosted Settings")
+	return changes
+
+
+MONITOR_HOST = "monitor"
+
+
+def monitor_server() -> list[str]:
+	"""Press's Monitor Server, answered by the executor (its `monitor/rules`) and named in Press
+	Settings, when Selfhosted Settings says where Prometheus and Alertmanager are. Press asks
+	`https://<it>/prometheus` for its charts with basic auth `frappe` / its Grafana password."""
+	from press_selfhosted.integrations.agent import MARKS, check_server
+
+	s = frappe.get_single(SETTINGS)
+	if not (s.monitor_directory and s.prometheus_url and s.alertmanager_url and s.root_domain):
+		return []  # not asked for: `selfhosted doctor` says monitoring is not set up
+	name = f"{MONITOR_HOST}.{s.root_domain}"
+	changes = []
+	if not frappe.db.exists("Monitor Server", name):
+		frappe.get_doc({"doctype": "Monitor Server", "hostname": MONITOR_HOST, "domain": s.root_domain, "status": "Active",
+			"cluster": frappe.db.get_value("Root Domain", s.root_domain, "default_cluster"), "ip": s.public_address or "127.0.0.1",
+			"private_ip": "127.0.0.1", "prometheus_username": "frappe"}).insert(ignore_permissions=True)
+		changes.append(f"Monitor Server {name}: created, Active")
+	if not frappe.db.exists(MARKS, name):
+		frappe.get_doc({"doctype": MARKS, "server_type": "Monitor Server", "server": name,
+			"description": f"Prometheus at {s.prometheus_url}, Alertmanager at {s.alertmanager_url}"}).insert(ignore_permissions=True)
+		changes.append(f"Monitor Server {name}: marked for the local executor")
+	try:
+		answered = check_server("Monitor Server", name)
+	except Exception as e:
+		raise SetupFailed(f"Monitor Server {name} does not answer: {e}") from e
+	if frappe.db.get_single_value("Press Settings", "monitor_server") != name:
+		frappe.db.set_single_value("Press Settings", "monitor_server", name)
+		changes.append(f"Press Settings monitor_server: {name} ({answered})")
+	return changes + _monitor_files(name) + _monitor_routes(name, s)
+
+
+def _monitor_files(name: str) -> list[str]:
+	"""The monitor folder's layout, and what Prometheus reads beside the rules: the token for
+	Press's own metrics (the Monitor Server's monitoring password, 0600) and the platform CA's
+	root they are served with."""
+	from press_selfhosted.integrations import services
+	from press_selfhosted.monitor import prepare, replace_file
+
+	monitor = services().monitor
+	changed = bool(prepare(monitor))
+	changed |= replace_file(monitor.press_token, frappe.get_doc("Monitor Server", name).get_password("monitoring_password"), 0o600)
+	if monitor.ca_pem:
+		changed |= replace_file(monitor.ca_file, monitor.ca_pem)
+	return [f"monitor: {monitor.press_token.name} and {monitor.ca_file.name} in {monitor.directory}"] if changed else []
+
+
+def _monitor_routes(name: str, s) -> list[str]:
+	"""Traefik serves `https://<monitor>/prometheus` and `/alertmanager` with basic auth
+	`frappe` / the Monitor Server's Grafana password, as Press asks them."""
+	from press_selfhosted.integrations import services
+	from press_selfhosted.monitor import htpasswd_line
+
+	if not (s.traefik_config_dir and s.traefik_api_url):
+		return []
+	password = frappe.get_doc("Monitor Server", name).get_password("grafana_password")
+	proxy = services().proxy
+	routes = proxy.write_monitor(name, prometheus_url=s.prometheus_url, alertmanager_url=s.alertmanager_url,
+		users=[htpasswd_line("frappe", password)])
+	try:
+		proxy.wait_loaded(routes)
+	except Exception as e:
+		raise SetupFailed(f"Traefik does not serve the monitor's routes: {e}") from e
+	return [f"Traefik: https://{name}/prometheus and /alertmanager, basic auth frappe"] if routes[0].changed else []
+
+
+def alert_rules() -> list[str]:
+	"""The platform's alert rules as Press's Prometheus Alert Rule records, each pushed to the
+	monitor by Press as it is saved; made only when missing, so an administrator's edits stay."""
+	from press_selfhosted.monitor.alert_rules import RULES
+
+	if not frappe.db.get_single_value("Press Settings", "monitor_server"):
+		return []
+	changes = []
+	for rule in RULES:
+		if not frappe.db.exists("Prometheus Alert Rule", rule.name):
+			frappe.get_doc(rule.record()).insert(ignore_permissions=True)
+			changes.append(f"Prometheus Alert Rule {rule.name}: created")
 	return changes
 
 

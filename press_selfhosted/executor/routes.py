@@ -13,6 +13,7 @@ from press_selfhosted.exceptions import NotSupported
 from press_selfhosted.executor import backup, bench, builder, cleanup, logs, proxy, site  # noqa: F401
 from press_selfhosted.executor.job_types import DECLARED, JobType, Route, check_bench, check_site, find
 from press_selfhosted.executor.platform import Platform
+from press_selfhosted.monitor import Monitor, rules
 
 
 def job(method: str, path: str, data: dict | list | None) -> Route:
@@ -32,11 +33,9 @@ def declared() -> dict[str, JobType]:
 def answer(platform: Platform, method: str, path: str, data: dict | None) -> object:
 	"""The answer to a synchronous call, as the agent gives it."""
 	parts = _parts(path)
+	if parts in (["ping"], ["version"]) and method == "GET":
+		return _about(parts[0])
 	match method, parts:
-		case "GET", ["ping"]:
-			return {"message": "pong"}
-		case "GET", ["version"]:
-			return {"commit": f"press_selfhosted-{__version__}", "status": "local executor", "python": None}
 		case "GET", ["benches", b, "sites", s, "apps"]:
 			return {"data": site.installed_apps(platform, check_bench(b), check_site(s))}
 		case "GET", ["benches", b, "sites", s, "status"]:
@@ -64,6 +63,25 @@ def answer(platform: Platform, method: str, path: str, data: dict | None) -> obj
 			sites = {s: {"scheduler": True, "web": state.running} for s in bench.site_names(platform, b)}
 			return {"sites": sites, "timestamp": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")}
 	raise NotSupported(f"the local executor does not answer {method} {path} yet")
+
+
+def monitor_answer(monitor: Monitor, method: str, path: str, data: dict | None) -> object:
+	"""The answer of a Monitor Server's agent: `monitor/rules` puts Press's alert rules and
+	Alertmanager routes in place, checked first (press_selfhosted.monitor.rules)."""
+	parts = _parts(path)
+	match method, parts:
+		case "GET", ["ping"] | ["version"]:
+			return _about(parts[0])
+		case "POST", ["monitor", "rules"]:
+			rules.update(monitor, data)
+			return {}
+	raise NotSupported(f"the local executor does not answer {method} {path} for a Monitor Server")
+
+
+def _about(what: str) -> dict:
+	if what == "ping":
+		return {"message": "pong"}
+	return {"commit": f"press_selfhosted-{__version__}", "status": "local executor", "python": None}
 
 
 def _parts(path: str) -> list[str]:

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 import frappe
 
-from press_selfhosted.exceptions import SelfHostedError, ValidationError
+from press_selfhosted.exceptions import NotSupported, SelfHostedError, ValidationError
 from press_selfhosted.integrations import active, services
 from press_selfhosted.reach import split_address
 
@@ -92,6 +92,14 @@ def answer(server_type: str, server: str, method: str, path: str, data, agent_jo
 	if parts[0] == "agent-jobs" and len(parts) == 2 and method == "GET":
 		return [{"id": int(name), "agent_job_id": agent} for name, agent in frappe.get_all(
 			STORE, filters={"agent_job": ("in", parts[1].split(","))}, fields=["name", "agent_job"], as_list=True)]
+	if server_type == "Monitor Server":
+		if agent_job is not None:
+			raise NotSupported(f"the local executor runs no jobs for a Monitor Server ({method} {path})")
+		try:
+			return routes.monitor_answer(services().monitor, method, path, data)
+		except ValidationError as e:
+			# Shown in the desk as the reason the Prometheus Alert Rule was not saved.
+			frappe.throw(str(e), title="Refused by the monitor server")
 	if agent_job is None:
 		return routes.answer(platform_for(server_type, server), method, path, data)
 	route = routes.job(method, path, data)  # refused here, before anything is stored
@@ -374,7 +382,7 @@ def _site_of(path: str, data) -> str | None:
 
 
 def check_server(server_type: str, server: str) -> str:
-	"""That the marked server's engine, database or proxy answers; what answered."""
+	"""That the marked server's engine, database, proxy or monitor answers; what answered."""
 	mark = frappe.get_doc(MARKS, server)
 	if server_type == "Server":
 		platform = platform_for(server_type, server)
@@ -389,5 +397,9 @@ def check_server(server_type: str, server: str) -> str:
 		except pymysql.MySQLError as e:
 			raise ValidationError(f"MariaDB at {host}:{port} refused: {e.args[-1]}") from None
 		return f"MariaDB at {host}:{port}"
+	if server_type == "Monitor Server":
+		from press_selfhosted.monitor import answering
+
+		return answering(services().monitor)
 	routers = services().proxy.routers()
 	return f"Traefik with {len(routers)} routers"

@@ -43,7 +43,7 @@ def create_zone(doc, method=None):
 
 
 def server_changed(doc, method=None):
-	"""Server / Proxy Server / Database Server on_update (inserts included): name → its address,
+	"""Server / Proxy / Database / Monitor Server on_update (inserts included): name → its address,
 	as BaseServer.create_dns_record would (`ip`, else `private_ip`)."""
 	address = doc.ip or doc.private_ip
 	if not address or not (doc.has_value_changed("ip") or doc.has_value_changed("private_ip")):

@@ -1,6 +1,7 @@
-"""Marks a Press server (App Server, Database Server or Proxy Server) as served by
-press_selfhosted's local executor, and binds it: to a container engine, to the platform's
-MariaDB, or to Traefik (Selfhosted Settings). Press's own server record stays stock."""
+"""Marks a Press server (App Server, Database Server, Proxy Server or Monitor Server) as served
+by press_selfhosted's local executor, and binds it: to a container engine, to the platform's
+MariaDB, to Traefik, or to the platform's Prometheus and Alertmanager (Selfhosted Settings).
+Press's own server record stays stock."""
 
 import frappe
 from frappe.model.document import Document

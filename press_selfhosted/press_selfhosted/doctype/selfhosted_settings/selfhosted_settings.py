@@ -28,12 +28,15 @@ class SelfhostedSettings(Document):
 					frappe.throw(f"{label}: {e}")
 		from press_selfhosted.proxy import upstream_url
 
-		for field, label in (("maintenance_url", "Maintenance Page URL"), ("default_url", "Unknown Host Page URL")):
+		for field, label in (("maintenance_url", "Maintenance Page URL"), ("default_url", "Unknown Host Page URL"),
+				("prometheus_url", "Prometheus URL"), ("alertmanager_url", "Alertmanager URL")):
 			if self.get(field):
 				try:
 					upstream_url(self.get(field))
 				except ValidationError as e:
 					frappe.throw(f"{label}: {e}")
+		if self.monitor_directory and not self.monitor_directory.startswith("/"):
+			frappe.throw(f"Monitor directory: an absolute path, got {self.monitor_directory!r}")
 		for field, label in (("site_https_address", "Press reaches sites at"), ("site_http_address", "Press reaches sites over HTTP at")):
 			if self.get(field):
 				try:
