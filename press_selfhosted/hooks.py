@@ -77,6 +77,9 @@ override_whitelisted_methods = {
 	"frappe.realtime.can_subscribe_doc": "press_selfhosted.integrations.site_jobs.can_subscribe_doc",
 }
 
+# Press's own series for the monitor (/metrics/press-selfhosted), beside Press's /metrics.
+page_renderer = ["press_selfhosted.integrations.monitoring.MetricsPage"]
+
 scheduler_events = {
 	# Platform Service records behind the "Self-Hosted Platform" workspace.
 	"cron": {"*/5 * * * *": ["press_selfhosted.press_selfhosted.doctype.platform_service.health.refresh",

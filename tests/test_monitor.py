@@ -56,14 +56,14 @@ class PressWebhookStandIn(BaseHTTPRequestHandler):
 
 
 class PressMetricsStandIn(BaseHTTPRequestHandler):
-	"""Press's `metrics` method (integrations/monitoring.py; Frappe does not run in CI): the
-	same exposition, behind the same bearer token."""
+	"""Press's /metrics/press-selfhosted (integrations/monitoring.py; Frappe does not run in CI):
+	the same exposition, for the same sign-in (Frappe's `token key:secret`)."""
 	token = ""
 
 	def do_GET(self):
 		from press_selfhosted.monitor.press_metrics import RunningJob, SiteBackups, exposition
 
-		if self.headers.get("Authorization") != f"Bearer {self.token}" or not self.path.startswith(PRESS_METRICS):
+		if self.headers.get("Authorization") != f"token {self.token}" or self.path != PRESS_METRICS:
 			self.send_response(401)
 			self.end_headers()
 			return
@@ -118,7 +118,7 @@ def platform(tmp_path):
 	folder = tmp_path / "monitor"
 	am_port, prom_port, node_port, hook_port = free_port(), free_port(), free_port(), free_port()
 	PressWebhookStandIn.received = []
-	PressMetricsStandIn.token = secrets.token_hex(16)
+	PressMetricsStandIn.token = f"{secrets.token_hex(8)}:{secrets.token_hex(16)}"
 	hook = ThreadingHTTPServer(("127.0.0.1", hook_port), PressWebhookStandIn)
 	press = ThreadingHTTPServer(("127.0.0.1", 0), PressMetricsStandIn)
 	exporter = server(Exporter((EngineTarget("f1", test_engine("podman").endpoint),)), ("127.0.0.1", 0))

@@ -377,18 +377,36 @@ def monitor_server() -> list[str]:
 
 
 def _monitor_files(name: str) -> list[str]:
-	"""The monitor folder's layout, and what Prometheus reads beside the rules: the token for
-	Press's own metrics (the Monitor Server's monitoring password, 0600) and the platform CA's
-	root they are served with."""
+	"""The monitor folder's layout, and what Prometheus reads beside the rules: the sign-in of
+	the monitor's user for Press's own metrics (0600) and the platform CA's root."""
 	from press_selfhosted.integrations import services
 	from press_selfhosted.monitor import prepare, replace_file
 
 	monitor = services().monitor
 	changed = bool(prepare(monitor))
-	changed |= replace_file(monitor.press_token, frappe.get_doc("Monitor Server", name).get_password("monitoring_password"), 0o600)
+	changed |= replace_file(monitor.press_token, _monitor_user(name), 0o600)
 	if monitor.ca_pem:
 		changed |= replace_file(monitor.ca_file, monitor.ca_pem)
 	return [f"monitor: {monitor.press_token.name} and {monitor.ca_file.name} in {monitor.directory}"] if changed else []
+
+
+def _monitor_user(name: str) -> str:
+	"""`key:secret` of the user Prometheus signs in as (integrations/monitoring.py ROLE), made
+	with its role where missing; a desk role, so that Press lets it reach its page."""
+	from press_selfhosted.integrations.monitoring import ROLE
+
+	if not frappe.db.exists("Role", ROLE):
+		frappe.get_doc({"doctype": "Role", "role_name": ROLE, "desk_access": 1}).insert(ignore_permissions=True)
+	email = f"prometheus@{name}"
+	if not frappe.db.exists("User", email):
+		frappe.get_doc({"doctype": "User", "email": email, "first_name": "Prometheus", "send_welcome_email": 0,
+			"roles": [{"role": ROLE}]}).insert(ignore_permissions=True)
+	user = frappe.get_doc("User", email)
+	if not user.api_key:
+		user.api_key = frappe.generate_hash(length=15)
+		user.api_secret = frappe.generate_hash(length=32)
+		user.save(ignore_permissions=True)
+	return f"{user.api_key}:{user.get_password('api_secret')}"
 
 
 def _monitor_routes(name: str, s) -> list[str]:
@@ -413,15 +431,29 @@ def _monitor_routes(name: str, s) -> list[str]:
 def alert_rules() -> list[str]:
 	"""The platform's alert rules as Press's Prometheus Alert Rule records, each pushed to the
 	monitor by Press as it is saved; made only when missing, so an administrator's edits stay."""
+	from press_selfhosted.integrations.monitoring import configured
 	from press_selfhosted.monitor.alert_rules import RULES
 
-	if not frappe.db.get_single_value("Press Settings", "monitor_server"):
+	# Only for the platform's own monitor: Press Settings may still name one of before.
+	server = frappe.db.get_single_value("Press Settings", "monitor_server")
+	if not (configured() and server and frappe.db.exists("Selfhosted Server", server)):
 		return []
 	changes = []
 	for rule in RULES:
 		if not frappe.db.exists("Prometheus Alert Rule", rule.name):
 			frappe.get_doc(rule.record()).insert(ignore_permissions=True)
 			changes.append(f"Prometheus Alert Rule {rule.name}: created")
+	# Rules made before this monitor (another folder, another Monitor Server) reach it too, as
+	# Press sends them: the whole rule file and routes, from every enabled record.
+	from press_selfhosted.integrations import services
+
+	monitor = services().monitor
+	before = monitor.rules_file.read_text() if monitor.rules_file.exists() else None
+	name = frappe.db.get_value("Prometheus Alert Rule", {"enabled": 1}, "name")
+	if name:
+		frappe.get_doc("Prometheus Alert Rule", name).on_update()
+	if not changes and monitor.rules_file.exists() and monitor.rules_file.read_text() != before:
+		changes.append(f"Prometheus Alert Rules: sent to {server}")
 	return changes
 
 

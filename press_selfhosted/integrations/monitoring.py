@@ -18,7 +18,8 @@ JOB = "press_selfhosted-monitor-targets"
 
 
 def configured() -> bool:
-	return bool(frappe.db.get_single_value(SETTINGS, "monitor_directory"))
+	"""Whether Selfhosted Settings says where the monitor's folder and servers are."""
+	return all(frappe.db.get_single_value(SETTINGS, f) for f in ("monitor_directory", "prometheus_url", "alertmanager_url"))
 
 
 def targets_changed(doc=None, method=None) -> None:
@@ -43,32 +44,47 @@ def refresh_targets() -> list[str]:
 	return targets.write(services().monitor, targets.file_sd(answer, lambda s: (marked[s] or default) if s in marked else None))
 
 
-@frappe.whitelist(allow_guest=True, methods=["GET"])
-def metrics():
-	"""Press's own series for the monitor's `press` job (monitor/press_metrics.py), for a
-	Prometheus that sends the Monitor Server's monitoring password as its bearer token."""
-	import hmac
+# The role of the user Prometheus signs in as (its API key and secret: `Authorization: token
+# key:secret`, Frappe's own; Press refuses guests every /api/ path but its own, and Frappe
+# takes any Authorization header as a sign-in). Its only use is this page.
+ROLE = "Selfhosted Monitor"
 
-	from werkzeug.wrappers import Response
 
+class MetricsPage:
+	"""`GET /metrics/press-selfhosted` (a page renderer, as Press serves its own /metrics):
+	Press's own series for the monitor's `press` job (monitor/press_metrics.py), for the
+	monitor's user only."""
+
+	PATH = "metrics/press-selfhosted"
+
+	def __init__(self, path, status_code=None):
+		self.path = path
+
+	def can_render(self) -> bool:
+		return self.path == self.PATH
+
+	def render(self):
+		from werkzeug.wrappers import Response
+
+		if not (active() and ROLE in frappe.get_roles()):
+			return Response(f"sign in as the monitor's user (role {ROLE})\n", status=401, mimetype="text/plain")
+		return Response(_metrics(), mimetype="text/plain; version=0.0.4")
+
+
+def _metrics() -> str:
 	from press_selfhosted.monitor.press_metrics import RunningJob, SiteBackups, exposition
 
-	server = frappe.db.get_single_value("Press Settings", "monitor_server")
-	expected = server and frappe.get_doc("Monitor Server", server).get_password("monitoring_password", raise_exception=False)
-	given = (frappe.get_request_header("Authorization") or "").removeprefix("Bearer ")
-	if not (active() and expected and hmac.compare_digest(given.encode(), expected.encode())):
-		return Response("a bearer token is needed: the Monitor Server's monitoring password\n", status=401, mimetype="text/plain")
 	sites = frappe.get_all("Site", filters={"status": "Active"}, fields=["name", "creation"])
 	backups = frappe.db.sql("""SELECT site, MAX(IF(status = 'Success', creation, NULL)) AS success,
 			SUBSTRING_INDEX(GROUP_CONCAT(status ORDER BY creation DESC), ',', 1) AS newest
 		FROM `tabSite Backup` WHERE status IN ('Success', 'Failure') AND site IN %(sites)s GROUP BY site""",
 		{"sites": [s.name for s in sites] or [""]}, as_dict=True)
 	by_site = {b.site: b for b in backups}
+	# Frappe's datetimes are naive in the system's zone: only their differences are used.
 	site_backups = [SiteBackups(s.name, s.creation.timestamp(), by_site[s.name].success.timestamp() if s.name in by_site and
 		by_site[s.name].success else None, s.name in by_site and by_site[s.name].newest == "Failure") for s in sites]
 	jobs = [RunningJob(j.name, j.job_type or "", j.server or "", (j.start or j.creation).timestamp())
 		for j in frappe.get_all("Agent Job", filters={"status": "Running"}, fields=["name", "job_type", "server", "start", "creation"])]
 	health = dict(frappe.get_all("Platform Service", fields=["service", "status"], as_list=True))
-	text = exposition(site_backups, jobs, {name: status == "Healthy" for name, status in health.items()},
+	return exposition(site_backups, jobs, {name: status == "Healthy" for name, status in health.items()},
 		frappe.utils.now_datetime().timestamp())
-	return Response(text, mimetype="text/plain; version=0.0.4")

@@ -50,7 +50,7 @@ class Monitor:
 
 	@property
 	def press_token(self) -> Path:
-		"""The bearer token Prometheus sends to Press's metrics (scrape.prometheus_config)."""
+		"""The monitor user's `key:secret` Prometheus signs in to Press's metrics with."""
 		return self.directory / "press.token"
 
 	@property

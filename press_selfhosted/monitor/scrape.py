@@ -19,7 +19,7 @@ def blackbox_config(ca_file: str) -> dict:
 		"valid_status_codes": [200], "preferred_ip_protocol": "ip4", "tls_config": {"ca_file": ca_file}}}}}
 
 
-PRESS_METRICS = "/api/method/press_selfhosted.integrations.monitoring.metrics"
+PRESS_METRICS = "/metrics/press-selfhosted"  # integrations/monitoring.py MetricsPage
 # A change is seen at once through the folder's watch (monitor.prepare makes the folder first);
 # the reread is the fallback.
 REFRESH = "30s"
@@ -29,14 +29,14 @@ def prometheus_config(directory: str | Path, *, blackbox: str, alertmanager: str
 		own: list[dict] | None = None, press: str | None = None) -> dict:
 	"""The whole prometheus.yml; `directory` as Prometheus sees the monitor's folder, `own` the
 	platform's scrape jobs of its own services (Prometheus itself, Traefik), `press` the Press
-	site's URL (https://host[:port]) for its own series, asked with the Monitor Server's
-	monitoring password, kept in the folder as `press.token`."""
+	site's URL (https://host[:port]) for its own series, asked as the monitor's user with the
+	API key and secret kept in the folder as `press.token` (Frappe's `token key:secret`)."""
 	sd = Path(directory) / "file_sd"
 	if press:
 		scheme, _, address = press.partition("://")
 		own = [*(own or []), {"job_name": "press", "scheme": scheme, "metrics_path": PRESS_METRICS,
 			# Its series name their own instance (a site, a server): kept, not renamed.
-			"honor_labels": True, "authorization": {"credentials_file": str(Path(directory) / "press.token")},
+			"honor_labels": True, "authorization": {"type": "token", "credentials_file": str(Path(directory) / "press.token")},
 			**({"tls_config": {"ca_file": str(Path(directory) / "ca.crt")}} if scheme == "https" else {}),
 			"static_configs": [{"targets": [address]}]}]
 	return {

@@ -132,3 +132,22 @@ class TestMonitoring(FrappeTestCase):
 		self.assertEqual(monitoring.refresh_targets(), ["servers.json"])
 		groups = json.loads((services().monitor.file_sd / "servers.json").read_text())
 		self.assertNotIn(server.name, {g["labels"]["instance"] for g in groups})
+
+	def test_press_s_own_series_are_for_the_monitor_s_user_only(self):
+		from press_selfhosted.integrations.monitoring import MetricsPage
+
+		name = frappe.db.get_single_value("Press Settings", "monitor_server")
+		key, secret = (services().monitor.press_token.read_text()).split(":")
+		user = frappe.db.get_value("User", {"api_key": key}, "name")
+		self.assertEqual(user, f"prometheus@{name}")
+		self.assertEqual(frappe.utils.password.get_decrypted_password("User", user, "api_secret"), secret)
+		page = MetricsPage("metrics/press-selfhosted")
+		self.assertTrue(page.can_render())
+		self.assertFalse(MetricsPage("metrics").can_render())  # Press's own page stays Press's
+		self.addCleanup(frappe.set_user, frappe.session.user)
+		frappe.set_user("Guest")
+		self.assertEqual(page.render().status_code, 401)
+		frappe.set_user(user)
+		answer = page.render()
+		self.assertEqual(answer.status_code, 200)
+		self.assertIn("# TYPE press_site_backup_age_seconds gauge", answer.get_data(as_text=True))
