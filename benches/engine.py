@@ -29,9 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
-from common import WorkerFailed, report, run_worker  # noqa: E402
+from common import IMAGE, WorkerFailed, engines, report, run_worker  # noqa: E402
 
-IMAGE = "erp-saas-cloud-c16-test/busybox:1"
 LABEL = "io.press-selfhosted.kind"
 CONTENDERS = ("press_selfhosted", "press_selfhosted-sequential", "docker-py", "docker-py-threads", "cli")
 CONCURRENCY = 8
@@ -114,20 +113,12 @@ def main() -> int:
 		worker(args.worker, args.kind, args.url, args.count)
 		return 0
 
-	engines = {"podman": os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "docker": os.environ["PRESS_SELFHOSTED_TEST_DOCKER"]}
 	print(f"Container life cycle (create, start, inspect, stop, remove) x {args.count}, concurrency {CONCURRENCY} "
 		f"where threaded, median of {args.repeat} runs, {os.cpu_count()} cores")
 	print()
 	print("| engine | contender | total (s) | containers/s | press_selfhosted is × faster | peak RSS (MiB) |")
 	print("|---|---|---:|---:|---:|---:|")
-	for kind, url in engines.items():
-		from press_selfhosted.engine import Engine
-
-		engine = Engine.connect(url)
-		try:
-			engine.image_id(IMAGE)
-		except Exception:
-			engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
+	for kind, url, engine in engines():
 		results = {}
 		for contender in CONTENDERS:
 			runs = []

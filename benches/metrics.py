@@ -26,9 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # -I leaves the script's folder off the path
-from common import WorkerFailed, report, run_worker  # noqa: E402
+from common import IMAGE, WorkerFailed, engines, report, run_worker  # noqa: E402
 
-IMAGE = "erp-saas-cloud-c16-test/busybox:1"
 LABEL = "io.press-selfhosted.kind"
 CONTENDERS = ("press_selfhosted", "docker-py-one-shot", "docker-py")
 
@@ -78,20 +77,12 @@ def main() -> int:
 		worker(args.worker, args.url, args.count)
 		return 0
 
-	from press_selfhosted.engine import Engine
-
-	engines = {"podman": os.environ["PRESS_SELFHOSTED_TEST_PODMAN"], "docker": os.environ["PRESS_SELFHOSTED_TEST_DOCKER"]}
 	counts = [int(c) for c in args.counts.split(",")]
 	print(f"One scrape of N running containers' usage, median of {args.repeat} runs, {os.cpu_count()} cores")
 	print()
 	print("| engine | containers | contender | scrape (s) | press_selfhosted is × faster | peak RSS (MiB) |")
 	print("|---|---:|---|---:|---:|---:|")
-	for kind, url in engines.items():
-		engine = Engine.connect(url)
-		try:
-			engine.image_id(IMAGE)
-		except Exception:
-			engine.import_rootfs(os.environ["PRESS_SELFHOSTED_TEST_ROOTFS"], IMAGE)
+	for kind, url, _ in engines():
 		try:
 			for count in counts:
 				fill(url, count)
