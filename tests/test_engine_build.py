@@ -9,7 +9,7 @@ import pytest
 from press_selfhosted import exceptions as exc
 from press_selfhosted.engine import LABEL_KIND, object_name
 
-from test_engine import IMAGE, engine  # noqa: F401 (the fixture, once per engine)
+from conftest import TEST_IMAGE  # (the `engine` fixture, once per engine, is conftest's)
 
 
 def _context(tmp_path, dockerfile: str):
@@ -26,7 +26,7 @@ def _tag(engine, name):
 
 
 def test_a_context_is_built_with_its_output_streamed(engine, tmp_path):  # noqa: F811
-	context = _context(tmp_path, f"FROM {IMAGE}\nCOPY apps /home/apps\n"
+	context = _context(tmp_path, f"FROM {TEST_IMAGE}\nCOPY apps /home/apps\n"
 		"RUN cat /home/apps/demo/hooks.py && readlink /home/apps/demo/link `#stage-apps-demo`\n")
 	lines = []
 	tag = _tag(engine, "ok")
@@ -49,7 +49,7 @@ def test_a_context_is_built_with_its_output_streamed(engine, tmp_path):  # noqa:
 
 
 def test_a_failing_instruction_says_why_and_leaves_no_image(engine, tmp_path):  # noqa: F811
-	context = _context(tmp_path, f"FROM {IMAGE}\nRUN echo about to fail && exit 3\n")
+	context = _context(tmp_path, f"FROM {TEST_IMAGE}\nRUN echo about to fail && exit 3\n")
 	lines = []
 	tag = _tag(engine, "bad")
 	with pytest.raises(exc.BuildFailed) as failed:
@@ -61,7 +61,7 @@ def test_a_failing_instruction_says_why_and_leaves_no_image(engine, tmp_path):  
 
 
 def test_bad_build_requests_are_refused_before_the_engine_sees_them(engine, tmp_path):  # noqa: F811
-	context = _context(tmp_path, f"FROM {IMAGE}\n")
+	context = _context(tmp_path, f"FROM {TEST_IMAGE}\n")
 	for kwargs in ({"dockerfile": "../Dockerfile"}, {"dockerfile": "/etc/passwd"}, {"dockerfile": "Missing"},
 			{"platform": "windows/amd64"}):
 		with pytest.raises(exc.ValidationError):
@@ -76,7 +76,7 @@ def test_a_built_image_is_pushed_with_its_statuses_reported(engine, tmp_path):  
 	registry, user = os.environ["PRESS_SELFHOSTED_TEST_REGISTRY"], os.environ["PRESS_SELFHOSTED_TEST_REGISTRY_USER"]
 	with open(os.environ["PRESS_SELFHOSTED_TEST_REGISTRY_PASSWORD_FILE"]) as f:
 		password = f.read()
-	context = _context(tmp_path, f"FROM {IMAGE}\nCOPY apps /home/apps\n")
+	context = _context(tmp_path, f"FROM {TEST_IMAGE}\nCOPY apps /home/apps\n")
 	remote = f"{registry}/press/built-{engine.kind}:{os.getpid()}"
 	built = engine.build(context, remote)
 	statuses = []
@@ -91,7 +91,7 @@ def test_a_built_image_is_pushed_with_its_statuses_reported(engine, tmp_path):  
 	def stop(stream, status):
 		raise RuntimeError("stop reading")
 
-	engine.tag(IMAGE, remote)
+	engine.tag(TEST_IMAGE, remote)
 	with pytest.raises(RuntimeError, match="stop reading"):
 		engine.push(remote, username=user, password=password, on_line=stop)
 	engine.remove_image(remote, force=True)
@@ -99,7 +99,7 @@ def test_a_built_image_is_pushed_with_its_statuses_reported(engine, tmp_path):  
 
 def test_buildkit_mounts_build_on_podman_and_are_refused_clearly_by_dockers_classic_builder(engine, tmp_path):  # noqa: F811
 	"""Press's Dockerfile binds each app with `RUN --mount=type=bind`."""
-	context = _context(tmp_path, f"FROM {IMAGE}\nRUN --mount=type=bind,source=apps/demo,target=/ctx cat /ctx/hooks.py\n")
+	context = _context(tmp_path, f"FROM {TEST_IMAGE}\nRUN --mount=type=bind,source=apps/demo,target=/ctx cat /ctx/hooks.py\n")
 	lines = []
 	tag = _tag(engine, "mount")
 	if engine.kind == "podman":
