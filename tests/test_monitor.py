@@ -245,7 +245,10 @@ def test_a_rule_promtool_refuses_is_refused_with_its_words_and_nothing_changes(p
 		rules.update(monitor, {"rules": good, "routes": yaml.safe_dump(routes)})
 	assert TOKEN not in str(refused.value)
 	for bad in (None, {"rules": good}, {"rules": "groups: [", "routes": press_routes(hook)},
-			{"rules": "- a list", "routes": press_routes(hook)}, {"rules": good, "routes": 7}):
+			{"rules": "- a list", "routes": press_routes(hook)}, {"rules": good, "routes": 7},
+			# receivers of the wrong shape: amtool's refusal, not a crash of ours
+			{"rules": good, "routes": "route: {receiver: a}\nreceivers: [a, {name: b, webhook_configs: [x]}]\n"},
+			{"rules": good, "routes": "route: {receiver: a}\nreceivers: {a: 1}\n"}):
 		with pytest.raises(exc.ValidationError):
 			rules.update(monitor, bad)
 	assert (monitor.rules_file.read_text(), monitor.alertmanager_file.read_text()) == before

@@ -431,12 +431,13 @@ def _monitor_routes(name: str, s) -> list[str]:
 def alert_rules() -> list[str]:
 	"""The platform's alert rules as Press's Prometheus Alert Rule records, each pushed to the
 	monitor by Press as it is saved; made only when missing, so an administrator's edits stay."""
+	from press_selfhosted.integrations.agent import MARKS
 	from press_selfhosted.integrations.monitoring import configured
 	from press_selfhosted.monitor.alert_rules import RULES
 
 	# Only for the platform's own monitor: Press Settings may still name one of before.
 	server = frappe.db.get_single_value("Press Settings", "monitor_server")
-	if not (configured() and server and frappe.db.exists("Selfhosted Server", server)):
+	if not (configured() and server and frappe.db.exists(MARKS, server)):
 		return []
 	changes = []
 	for rule in RULES:

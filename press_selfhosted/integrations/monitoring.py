@@ -12,8 +12,8 @@ from __future__ import annotations
 import frappe
 
 from press_selfhosted.integrations import SETTINGS, active, services
+from press_selfhosted.integrations.agent import MARKS
 
-MARKS = "Selfhosted Server"
 JOB = "press_selfhosted-monitor-targets"
 
 

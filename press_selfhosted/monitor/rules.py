@@ -69,23 +69,27 @@ def _mapping(text: str, what: str, key: str) -> dict:
 	return parsed
 
 
+def _webhooks(routes: dict) -> list[dict]:
+	"""Every webhook receiver config of the routes; entries of any other shape are left for
+	amtool to refuse with its own words."""
+	receivers = routes.get("receivers")
+	return [hook for receiver in (receivers if isinstance(receivers, list) else []) if isinstance(receiver, dict)
+		for hook in (receiver.get("webhook_configs") if isinstance(receiver.get("webhook_configs"), list) else [])
+		if isinstance(hook, dict)]
+
+
 def _webhook_secrets(routes: dict) -> list[str]:
 	"""The query values of every webhook URL (Press's webhook_token), kept out of messages."""
-	found = []
-	for receiver in routes.get("receivers") or []:
-		for hook in (receiver or {}).get("webhook_configs") or []:
-			query = urllib.parse.urlsplit(str((hook or {}).get("url", ""))).query
-			found += [v for _, v in urllib.parse.parse_qsl(query) if v]
-	return found
+	return [v for hook in _webhooks(routes) for _, v in urllib.parse.parse_qsl(urllib.parse.urlsplit(str(hook.get("url", ""))).query)
+		if v]
 
 
 def _trust(routes: dict, ca_file: str) -> None:
 	"""Press's webhook is https on the platform's own certificate: Alertmanager is told the CA
 	(a path relative to its configuration) unless the receiver says how it connects already."""
-	for receiver in routes.get("receivers") or []:
-		for hook in (receiver or {}).get("webhook_configs") or []:
-			if isinstance(hook, dict) and str(hook.get("url", "")).startswith("https://") and "http_config" not in hook:
-				hook["http_config"] = {"tls_config": {"ca_file": ca_file}}
+	for hook in _webhooks(routes):
+		if str(hook.get("url", "")).startswith("https://") and "http_config" not in hook:
+			hook["http_config"] = {"tls_config": {"ca_file": ca_file}}
 
 
 def _stage(path: Path, text: str) -> Path:
