@@ -34,6 +34,11 @@ def _served_rules(prometheus: str) -> dict[str, str]:
 	return {r["name"]: r["query"] for g in groups for r in g["rules"]}
 
 
+def _stop(process: subprocess.Popen) -> None:
+	process.terminate()
+	process.wait(timeout=30)
+
+
 class TestMonitoring(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
@@ -46,14 +51,14 @@ class TestMonitoring(FrappeTestCase):
 		(cls.folder / "prometheus.yml").write_text(json.dumps(prometheus_config(monitor, blackbox="127.0.0.1:9",
 			alertmanager=f"127.0.0.1:{am}", interval="2s")))
 		log = (cls.folder / "log").open("w")
-		cls.processes = [
-			subprocess.Popen(["prometheus-alertmanager", f"--config.file={monitor / 'alertmanager.yml'}",
+		cls.addClassCleanup(log.close)
+		# Class cleanups run even when setUpClass fails later on: no server outlives the test.
+		for argv in (["prometheus-alertmanager", f"--config.file={monitor / 'alertmanager.yml'}",
 				f"--storage.path={cls.folder / 'am'}", f"--web.listen-address=127.0.0.1:{am}", "--cluster.listen-address="],
-				stdout=log, stderr=subprocess.STDOUT),
-			subprocess.Popen(["prometheus", f"--config.file={cls.folder / 'prometheus.yml'}", "--web.enable-lifecycle",
-				f"--storage.tsdb.path={cls.folder / 'data'}", f"--web.listen-address=127.0.0.1:{prom}"],
-				stdout=log, stderr=subprocess.STDOUT),
-		]
+				["prometheus", f"--config.file={cls.folder / 'prometheus.yml'}", "--web.enable-lifecycle",
+				f"--storage.tsdb.path={cls.folder / 'data'}", f"--web.listen-address=127.0.0.1:{prom}"]):
+			process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+			cls.addClassCleanup(_stop, process)
 		for url in (cls.prometheus, cls.alertmanager):
 			for _ in range(120):
 				try:
@@ -74,9 +79,6 @@ class TestMonitoring(FrappeTestCase):
 	@classmethod
 	def tearDownClass(cls):
 		try:
-			for process in cls.processes:
-				process.terminate()
-				process.wait(timeout=30)
 			settings = frappe.get_single("Selfhosted Settings")
 			settings.update({"monitor_directory": None, "prometheus_url": None, "alertmanager_url": None, "metrics_host": None})
 			settings.save()
